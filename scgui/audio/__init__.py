@@ -1,0 +1,65 @@
+"""scgui.audio: play and record with the sound card, a drop-in for the ``soundcard`` package.
+
+All audio is ``frames x channels`` float32 NumPy arrays. Importing this package does not
+touch the sound system; the first call that needs the server connects to it.
+
+>>> import scgui.audio as sc
+>>> speaker = sc.default_speaker()
+>>> speaker.play(data, samplerate=48000)                      # doctest: +SKIP
+>>> sc.get_microphone("Scarlett").record(48000, samplerate=48000)  # doctest: +SKIP
+"""
+
+from .backends.base import DeviceEvent, DeviceInfo
+from .channelmap import MONO_MIX
+from .devices import (
+    Microphone,
+    Speaker,
+    all_microphones,
+    all_speakers,
+    default_microphone,
+    default_speaker,
+    get_microphone,
+    get_name,
+    get_speaker,
+    set_name,
+)
+from .errors import (
+    AudioError,
+    BackendError,
+    BackendUnavailableError,
+    DeviceNotFoundError,
+    InvalidConfigError,
+    InvalidDataError,
+    ServerUnavailableError,
+    StreamError,
+)
+from .events import DeviceWatch, watch_devices
+from .streams import Player, Recorder
+
+__all__ = [
+    "MONO_MIX",
+    "AudioError",
+    "BackendError",
+    "BackendUnavailableError",
+    "DeviceEvent",
+    "DeviceInfo",
+    "DeviceNotFoundError",
+    "DeviceWatch",
+    "InvalidConfigError",
+    "InvalidDataError",
+    "Microphone",
+    "Player",
+    "Recorder",
+    "ServerUnavailableError",
+    "Speaker",
+    "StreamError",
+    "all_microphones",
+    "all_speakers",
+    "default_microphone",
+    "default_speaker",
+    "get_microphone",
+    "get_name",
+    "get_speaker",
+    "set_name",
+    "watch_devices",
+]

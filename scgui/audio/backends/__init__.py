@@ -1,0 +1,48 @@
+"""Choosing the native backend for this platform, lazily.
+
+Nothing here touches the sound system at import time: :func:`get_backend` creates the
+backend object on first call, and the backend connects on its own first use.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+from ..errors import BackendUnavailableError
+from .base import Backend
+
+_backend: Backend | None = None
+_lock = threading.Lock()
+
+
+def get_backend() -> Backend:
+    """The process-wide backend for this platform (created on first call)."""
+    global _backend
+    with _lock:
+        if _backend is None:
+            _backend = _create_backend()
+        return _backend
+
+
+def set_backend(backend: Backend | None) -> Backend | None:
+    """Replace the process-wide backend (``None`` to choose again); returns the old one.
+
+    For a program that must talk to a specific server (``PulseAudioBackend(server=...)``).
+    """
+    global _backend
+    with _lock:
+        old, _backend = _backend, backend
+        return old
+
+
+def _create_backend() -> Backend:
+    if sys.platform.startswith("linux") or sys.platform.startswith("freebsd"):
+        from .pulseaudio import PulseAudioBackend
+
+        return PulseAudioBackend()
+    raise BackendUnavailableError(
+        f"scgui.audio has no backend for {sys.platform!r} yet: this version plays and records "
+        "through PulseAudio or PipeWire on Linux. CoreAudio (macOS) and WASAPI (Windows) "
+        "backends are planned."
+    )

@@ -1,0 +1,160 @@
+"""The small interface every native backend implements.
+
+A backend does only what is native: list devices, open streams of *all* of a device's
+channels in float32, move bytes, report latency and device events. Channel maps, framing to
+``numframes``, argument and data checks live once in :mod:`scgui.audio`, so that a new
+backend adds nothing but glue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+import numpy as np
+
+DeviceKind = Literal["speaker", "microphone"]
+ChangeKind = Literal["added", "removed", "changed", "default"]
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    """What a backend knows about one device, as plain data.
+
+    ``id`` is the backend's stable name for the device (PulseAudio's sink or source name),
+    ``name`` the human-readable description shown to users. A loopback microphone names the
+    speaker it records in ``monitor_of``.
+    """
+
+    id: str
+    name: str
+    kind: DeviceKind
+    channels: int
+    channel_names: tuple[str, ...] = ()
+    samplerate: int = 48000
+    isloopback: bool = False
+    monitor_of: str | None = None
+    latency: float | None = None
+    volume: tuple[float, ...] = ()
+    muted: bool = False
+    extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class StreamConfig:
+    """How to open a stream: always every channel of the device, as float32 frames.
+
+    ``blocksize`` is the preferred number of frames per transfer; ``None`` lets the library
+    pick a default that keeps latency in the tens of milliseconds.
+    """
+
+    device_id: str
+    samplerate: int
+    channels: int
+    blocksize: int | None = None
+    stream_name: str = "scgui"
+
+
+@dataclass(frozen=True)
+class DeviceEvent:
+    """A device appeared, vanished, changed, or became the default.
+
+    ``kind`` is ``"speaker"`` or ``"microphone"`` (monitors of speakers are microphones with
+    ``isloopback``); ``id`` the device's id. For ``change == "default"``, ``id`` is the new
+    default device of that kind.
+    """
+
+    change: ChangeKind
+    kind: DeviceKind
+    id: str
+    isloopback: bool = False
+
+
+class PlaybackStream(Protocol):
+    """An open output stream of ``channels`` float32 channels."""
+
+    channels: int
+    samplerate: int
+
+    def write(self, frames: np.ndarray) -> None:
+        """Queue C-contiguous float32 ``frames x channels``; block until all are queued."""
+
+    def drain(self) -> None:
+        """Block until everything queued has been played."""
+
+    @property
+    def latency(self) -> float:
+        """Seconds from a frame being written to it being heard, as the server reports it."""
+
+    @property
+    def underruns(self) -> int:
+        """How often the server ran out of data to play."""
+
+    def close(self) -> None:
+        """Release the stream; safe to call twice."""
+
+
+class CaptureStream(Protocol):
+    """An open input stream of ``channels`` float32 channels."""
+
+    channels: int
+    samplerate: int
+
+    def read(self, block: bool) -> list[np.ndarray]:
+        """Return the chunks available now (each ``frames x channels`` float32).
+
+        With ``block`` true, wait until at least one chunk is available.
+        """
+
+    @property
+    def latency(self) -> float:
+        """Seconds from sound reaching the device to its frames being readable."""
+
+    @property
+    def overflows(self) -> int:
+        """How often the server dropped data because it was not read in time."""
+
+    def close(self) -> None:
+        """Release the stream; safe to call twice."""
+
+
+class Subscription(Protocol):
+    """A live device-change subscription."""
+
+    def close(self) -> None:
+        """Stop delivering events."""
+
+
+class Backend(Protocol):
+    """A native sound system."""
+
+    name: str
+
+    def list_devices(self, kind: DeviceKind) -> list[DeviceInfo]:
+        """Every device of ``kind``; microphones include loopback (monitor) sources."""
+
+    def default_device_id(self, kind: DeviceKind) -> str | None:
+        """The id of the system's default device of ``kind``, if there is one."""
+
+    def open_playback(self, config: StreamConfig) -> PlaybackStream:
+        """Open an output stream on ``config.device_id``."""
+
+    def open_capture(self, config: StreamConfig) -> CaptureStream:
+        """Open an input stream on ``config.device_id`` (a loopback id records a speaker)."""
+
+    def subscribe(self, callback: Callable[[DeviceEvent], None]) -> Subscription:
+        """Call ``callback`` from a backend thread whenever devices change.
+
+        The callback must not block; :mod:`scgui.audio.events` wraps it so user code runs on
+        its own thread.
+        """
+
+    def get_name(self) -> str:
+        """The application name the sound server shows for this process."""
+
+    def set_name(self, name: str) -> None:
+        """Change that name, also on an existing connection."""
+
+    def server_description(self) -> str:
+        """A short human-readable description of the server (for status lines)."""

@@ -1,0 +1,194 @@
+"""Speaker and Microphone objects and the module-level functions that find them.
+
+A device object is a snapshot of what the server said when it was listed; it compares and
+hashes by ``id`` so that two listings of the same hardware agree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .backends import get_backend
+from .backends.base import DeviceInfo, DeviceKind
+from .errors import DeviceNotFoundError
+from .matching import match_device
+from .streams import ChannelsArg, Player, Recorder
+
+
+class _Device:
+    """What speakers and microphones share: identity, description, comparison."""
+
+    def __init__(self, info: DeviceInfo) -> None:
+        self._info = info
+
+    @property
+    def id(self) -> str:
+        """The server's stable name for the device (use it to find the device again)."""
+        return self._info.id
+
+    @property
+    def name(self) -> str:
+        """The human-readable name."""
+        return self._info.name
+
+    @property
+    def channels(self) -> int:
+        """Number of channels of the device."""
+        return self._info.channels
+
+    @property
+    def channel_names(self) -> tuple[str, ...]:
+        """A name per channel, such as "Front Left" (an addition to the soundcard API)."""
+        return self._info.channel_names
+
+    @property
+    def info(self) -> DeviceInfo:
+        """Everything the backend reported: default sample rate, latency, volume..."""
+        return self._info
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.id == self.id  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.id))
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name} ({self.channels} channels)>"
+
+
+class Speaker(_Device):
+    """An output device."""
+
+    def player(
+        self, samplerate: int, channels: ChannelsArg = None, blocksize: int | None = None
+    ) -> Player:
+        """A :class:`Player` for this speaker; open it with ``with``."""
+        return Player(self._info, samplerate, channels, blocksize)
+
+    def play(
+        self,
+        data: Any,
+        samplerate: int,
+        channels: ChannelsArg = None,
+        blocksize: int | None = None,
+    ) -> None:
+        """Play ``data`` and return once it has been heard.
+
+        ``channels`` defaults to the data's own column count (all of the device's channels
+        for 1-D data).
+        """
+        if channels is None:
+            shape = np.shape(data)
+            channels = shape[1] if len(shape) == 2 and 1 < shape[1] <= self.channels else None
+        with self.player(samplerate, channels, blocksize) as player:
+            player.play(data)
+
+
+class Microphone(_Device):
+    """An input device; with ``isloopback`` it records what a speaker plays."""
+
+    @property
+    def isloopback(self) -> bool:
+        """True for a speaker's monitor (loopback recording)."""
+        return self._info.isloopback
+
+    def recorder(
+        self, samplerate: int, channels: ChannelsArg = None, blocksize: int | None = None
+    ) -> Recorder:
+        """A :class:`Recorder` for this microphone; open it with ``with``."""
+        return Recorder(self._info, samplerate, channels, blocksize)
+
+    def record(
+        self,
+        numframes: int,
+        samplerate: int,
+        channels: ChannelsArg = None,
+        blocksize: int | None = None,
+    ) -> np.ndarray:
+        """Record ``numframes`` frames and return them as ``frames x channels`` float32."""
+        with self.recorder(samplerate, channels, blocksize) as recorder:
+            return recorder.record(numframes)
+
+    def __repr__(self) -> str:
+        kind = "Loopback" if self.isloopback else "Microphone"
+        return f"<{kind} {self.name} ({self.channels} channels)>"
+
+
+def all_speakers() -> list[Speaker]:
+    """Every output device the server knows."""
+    return [Speaker(info) for info in get_backend().list_devices("speaker")]
+
+
+def all_microphones(include_loopback: bool = False) -> list[Microphone]:
+    """Every input device; with ``include_loopback``, also each speaker's monitor."""
+    return [
+        Microphone(info)
+        for info in get_backend().list_devices("microphone")
+        if include_loopback or not info.isloopback
+    ]
+
+
+def default_speaker() -> Speaker:
+    """The system's default output device."""
+    return _default("speaker", all_speakers())
+
+
+def default_microphone() -> Microphone:
+    """The system's default input device."""
+    return _default("microphone", all_microphones(include_loopback=True))
+
+
+def get_speaker(id: str | Speaker) -> Speaker:
+    """The speaker with this id, or whose name contains (or fuzzily matches) ``id``."""
+    if isinstance(id, Speaker):
+        return id
+    return match_device(id, all_speakers(), "speaker")
+
+
+def get_microphone(id: str | Microphone, include_loopback: bool = False) -> Microphone:
+    """The microphone with this id, or whose name contains (or fuzzily matches) ``id``.
+
+    With ``include_loopback``, speakers' monitors are candidates too, so a speaker's name
+    finds its loopback.
+    """
+    if isinstance(id, Microphone):
+        return id
+    microphones = all_microphones(include_loopback=include_loopback)
+    if include_loopback and isinstance(id, str):
+        # A speaker's exact id or name finds its monitor, as in the soundcard package.
+        folded = id.casefold()
+        for speaker in all_speakers():
+            if speaker.id == id or speaker.name.casefold() == folded:
+                for mic in microphones:
+                    if mic.info.monitor_of == speaker.id:
+                        return mic
+    return match_device(id, microphones, "microphone")
+
+
+def _default(kind: DeviceKind, devices: list[Any]) -> Any:
+    default_id = get_backend().default_device_id(kind)
+    for device in devices:
+        if device.id == default_id:
+            return device
+    if default_id is None:
+        raise DeviceNotFoundError(
+            f"The sound server has no default {kind}: connect one, or pick one by name with "
+            f"get_{kind}()."
+        )
+    raise DeviceNotFoundError(
+        f"The default {kind} {default_id!r} is not available; pick one by name with get_{kind}()."
+    )
+
+
+def get_name() -> str:
+    """The application name the sound server shows for this program."""
+    return get_backend().get_name()
+
+
+def set_name(name: str) -> None:
+    """Set the application name the sound server shows (takes effect at once)."""
+    if not isinstance(name, str) or not name:
+        raise TypeError("The application name must be a non-empty string.")
+    get_backend().set_name(name)

@@ -1,0 +1,256 @@
+"""Player and Recorder: the backend-independent half of every stream.
+
+Here, once for all backends: argument checks, data conversion to C-contiguous float32
+``frames x channels``, channel maps, and framing of whatever the backend delivers into exactly
+``numframes`` frames (the rest kept for the next call).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from numbers import Real
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+
+from .backends import get_backend
+from .backends.base import CaptureStream, DeviceInfo, PlaybackStream, StreamConfig
+from .channelmap import ChannelMap, parse_channel_map
+from .errors import AudioError, InvalidConfigError, InvalidDataError, StreamError
+
+ChannelsArg = int | Sequence[int] | None
+
+#: Largest block size accepted, in frames (about 10 s at 48 kHz).
+MAX_BLOCKSIZE = 1 << 19
+
+
+def check_samplerate(samplerate: Any) -> int:
+    """Return ``samplerate`` as a positive ``int`` or raise :class:`InvalidConfigError`."""
+    if isinstance(samplerate, bool) or not isinstance(samplerate, Real):
+        raise InvalidConfigError(
+            f"samplerate must be a number of frames per second such as 48000, not {samplerate!r}."
+        )
+    if samplerate != samplerate or samplerate <= 0 or int(samplerate) != samplerate:
+        raise InvalidConfigError(
+            f"samplerate must be a positive whole number such as 44100 or 48000, "
+            f"not {samplerate!r}."
+        )
+    return int(samplerate)
+
+
+def check_blocksize(blocksize: Any) -> int | None:
+    """Return ``blocksize`` (frames) or ``None``, or raise :class:`InvalidConfigError`."""
+    if blocksize is None:
+        return None
+    if (
+        isinstance(blocksize, bool)
+        or not isinstance(blocksize, Real)
+        or blocksize != int(blocksize)
+    ):
+        raise InvalidConfigError(f"blocksize must be a whole number of frames, not {blocksize!r}.")
+    if not 1 <= int(blocksize) <= MAX_BLOCKSIZE:
+        raise InvalidConfigError(
+            f"blocksize must be from 1 to {MAX_BLOCKSIZE} frames, not {blocksize}; "
+            "typical values are 256 to 4096, or None for the default."
+        )
+    return int(blocksize)
+
+
+def as_frames(data: Any, channels: int) -> np.ndarray:
+    """Turn play() input into C-contiguous float32 ``frames x channels``.
+
+    1-D data and single-column data are sent to every channel.
+    """
+    try:
+        array = np.asarray(data)
+    except Exception as exc:
+        raise InvalidDataError(f"Cannot turn {type(data).__name__} into audio: {exc}") from None
+    if array.dtype.kind not in "fiub":
+        raise InvalidDataError(
+            f"Audio data must be real numbers (float32 from -1 to 1), not {array.dtype}."
+        )
+    if array.ndim == 1:
+        array = array[:, np.newaxis]
+    if array.ndim != 2:
+        raise InvalidDataError(
+            f"Audio data must be 1-D or frames x channels (2-D), not {array.ndim}-D with shape "
+            f"{array.shape}."
+        )
+    if array.shape[1] == 1 and channels != 1:
+        array = np.broadcast_to(array, (array.shape[0], channels))
+    elif array.shape[1] != channels:
+        raise InvalidDataError(
+            f"The data has {array.shape[1]} columns but the player has {channels} channels: "
+            "pass frames x channels, 1-D data for every channel, or open the player with "
+            f"channels={array.shape[1]}."
+        )
+    return np.ascontiguousarray(array, dtype=np.float32)
+
+
+class _StreamHandle:
+    """The lifetime part that Player and Recorder share."""
+
+    _stream: Any
+
+    def __init__(
+        self, device: DeviceInfo, samplerate: Any, channels: ChannelsArg, blocksize: Any
+    ) -> None:
+        self.device = device
+        self.samplerate = check_samplerate(samplerate)
+        self.blocksize = check_blocksize(blocksize)
+        self.channelmap: ChannelMap = parse_channel_map(channels, device.channels, device.name)
+        self._config = StreamConfig(
+            device_id=device.id,
+            samplerate=self.samplerate,
+            channels=device.channels,
+            blocksize=self.blocksize,
+            stream_name=f"scgui {type(self).__name__.lower()}",
+        )
+        self._stream = None
+
+    @property
+    def channels(self) -> int:
+        """Number of data columns (the length of the channel map)."""
+        return len(self.channelmap)
+
+    @property
+    def latency(self) -> float:
+        """Seconds of latency of the open stream, as the sound server reports it."""
+        return self._open_stream().latency
+
+    def _open_stream(self) -> Any:
+        if self._stream is None:
+            raise StreamError(
+                f"The {type(self).__name__.lower()} is not open: use it in a 'with' block."
+            )
+        return self._stream
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release the stream; the object can be opened again with ``with``."""
+        if self._stream is not None:
+            stream, self._stream = self._stream, None
+            stream.close()
+
+
+class Player(_StreamHandle):
+    """Plays ``frames x channels`` float32 data on a speaker; use as a context manager."""
+
+    _stream: PlaybackStream | None
+
+    def __enter__(self) -> Player:
+        if self._stream is None:
+            self._stream = get_backend().open_playback(self._config)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            if exc_type is None and self._stream is not None:
+                self._stream.drain()
+        finally:
+            self.close()
+
+    def play(self, data: Any) -> None:
+        """Queue ``data``; return once the server holds it (not once it is heard).
+
+        1-D data goes to every channel. Blocks only while the server's buffer is full.
+        """
+        stream = self._open_stream()
+        frames = as_frames(data, self.channels)
+        stream.write(np.ascontiguousarray(self.channelmap.playback(frames), dtype=np.float32))
+
+    def wait(self) -> None:
+        """Block until everything queued has been played."""
+        self._open_stream().drain()
+
+    @property
+    def underruns(self) -> int:
+        """How often the speaker ran out of data (each one is an audible gap)."""
+        return self._open_stream().underruns
+
+
+class Recorder(_StreamHandle):
+    """Records ``frames x channels`` float32 data from a microphone; a context manager."""
+
+    _stream: CaptureStream | None
+
+    def __init__(
+        self, device: DeviceInfo, samplerate: Any, channels: ChannelsArg, blocksize: Any
+    ) -> None:
+        super().__init__(device, samplerate, channels, blocksize)
+        self._pending: list[np.ndarray] = []
+        self._pending_frames = 0
+
+    def __enter__(self) -> Recorder:
+        if self._stream is None:
+            self._stream = get_backend().open_capture(self._config)
+            self._pending, self._pending_frames = [], 0
+        return self
+
+    def record(self, numframes: int | None = None) -> np.ndarray:
+        """Return exactly ``numframes`` frames, waiting for them; keep the rest for later.
+
+        With ``numframes=None``, return at once whatever has arrived (possibly 0 frames).
+        If the stream fails, the frames already received stay available from :meth:`flush`.
+        """
+        stream = self._open_stream()
+        if numframes is None:
+            self._take(stream.read(block=False))
+            return self.flush()
+        if (
+            isinstance(numframes, bool)
+            or not isinstance(numframes, Real)
+            or numframes < 0
+            or (int(numframes) != numframes)
+        ):
+            raise InvalidConfigError(
+                f"numframes must be a whole number of frames (0 or more) or None, "
+                f"not {numframes!r}."
+            )
+        wanted = int(numframes)
+        while self._pending_frames < wanted:
+            self._take(stream.read(block=True))
+        return self._split(wanted)
+
+    def flush(self) -> np.ndarray:
+        """Return the frames received but not yet returned, and forget them."""
+        return self._split(self._pending_frames)
+
+    @property
+    def overflows(self) -> int:
+        """How often the server dropped input because it was not read in time."""
+        return self._open_stream().overflows
+
+    def _take(self, chunks: list[np.ndarray]) -> None:
+        for chunk in chunks:
+            self._pending.append(chunk)
+            self._pending_frames += chunk.shape[0]
+
+    def _split(self, count: int) -> np.ndarray:
+        pending = self._pending
+        if len(pending) == 1:
+            joined = pending[0]
+        elif pending:
+            joined = np.concatenate(pending)
+        else:
+            joined = np.empty((0, self.device.channels), dtype=np.float32)
+        head, tail = joined[:count], joined[count:]
+        self._pending = [tail] if tail.shape[0] else []
+        self._pending_frames = tail.shape[0]
+        return np.ascontiguousarray(self.channelmap.capture(head), dtype=np.float32)
+
+
+__all__ = ["AudioError", "Player", "Recorder", "as_frames", "check_blocksize", "check_samplerate"]
