@@ -1,0 +1,59 @@
+"""Helpers for the loopback tests: known patterns, playing them and finding them again."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import scgui.audio as sc
+
+RATE = 48000
+
+
+def pattern(frames: int, channels: int, seed: int = 0) -> np.ndarray:
+    """Random float32 audio with no zero sample, so its first frame is easy to find."""
+    rng = np.random.default_rng(seed)
+    magnitude = rng.uniform(0.05, 0.5, (frames, channels))
+    sign = rng.choice([-1.0, 1.0], (frames, channels))
+    return (magnitude * sign).astype(np.float32)
+
+
+def capture_while_playing(
+    speaker: sc.Speaker,
+    microphone: sc.Microphone,
+    data: np.ndarray,
+    *,
+    play_channels: object = None,
+    record_channels: object = None,
+    blocksize: int | None = None,
+    margin: float = 0.3,
+) -> np.ndarray:
+    """Record ``microphone`` while ``data`` plays on ``speaker``; return the recording."""
+    with microphone.recorder(RATE, channels=record_channels, blocksize=blocksize) as recorder:
+        with speaker.player(RATE, channels=play_channels, blocksize=blocksize) as player:
+            recorder.record(None)  # start from now: nothing left over from before
+            player.play(data)
+            player.wait()
+        return recorder.record(len(data) + int(margin * RATE))
+
+
+def onset(recording: np.ndarray) -> int:
+    """Index of the first frame that is not silent; fails the test if all is silence."""
+    loud = np.flatnonzero(np.any(recording != 0, axis=1))
+    assert loud.size, "the played signal never arrived: the recording is pure silence"
+    return int(loud[0])
+
+
+def find_exact(recording: np.ndarray, expected: np.ndarray) -> None:
+    """Assert that ``expected`` appears in ``recording`` bit for bit, no frame lost or doubled."""
+    start = onset(recording)
+    segment = recording[start : start + len(expected)]
+    assert segment.shape == expected.shape, (
+        f"only {len(segment)} of {len(expected)} frames arrived (onset at frame {start})"
+    )
+    mismatched = np.flatnonzero(np.any(segment != expected, axis=1))
+    assert mismatched.size == 0, (
+        f"{mismatched.size} frames differ, first at frame {mismatched[0]}: "
+        f"got {segment[mismatched[0]]}, expected {expected[mismatched[0]]}"
+    )
+    after = recording[start + len(expected) :]
+    assert not np.any(after), "extra audio after the pattern: frames were duplicated"
