@@ -93,3 +93,32 @@ def test_device_objects_pass_through() -> None:
     assert sc.get_speaker(speaker) is speaker
     microphone = sc.get_microphone("Reversed")
     assert sc.get_microphone(microphone) is microphone
+
+
+def test_volume_mute_and_default_round_trip(rig) -> None:
+    speaker = sc.get_speaker("multi8")
+    try:
+        speaker.set_volume(0.5)
+        assert speaker.volume == pytest.approx((0.5,) * 8, abs=1e-4)
+        speaker.set_volume([1.0, 0.25, 1, 1, 1, 1, 1, 1])
+        assert speaker.volume[1] == pytest.approx(0.25, abs=1e-4)
+        assert "25%" in rig.pactl("get-sink-volume", "multi8")
+        speaker.set_mute(True)
+        assert speaker.muted and speaker.refreshed().info.muted
+        assert "yes" in rig.pactl("get-sink-mute", "multi8")
+        speaker.set_default()
+        assert sc.default_speaker() == speaker
+        mic = sc.get_microphone("Reversed")
+        mic.set_volume(0.75)
+        assert mic.volume == pytest.approx((0.75,) * 8, abs=1e-4)
+    finally:
+        speaker.set_volume(1.0)
+        speaker.set_mute(False)
+        sc.get_microphone("Reversed").set_volume(1.0)
+        sc.get_speaker("scarlett").set_default()
+
+
+@pytest.mark.parametrize("volume", [-0.1, 5.0, "loud", [1.0, 1.0, 1.0], True])
+def test_bad_volume(volume) -> None:
+    with pytest.raises(sc.InvalidConfigError, match="olume"):
+        sc.get_speaker("scarlett").set_volume(volume)

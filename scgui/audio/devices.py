@@ -6,13 +6,15 @@ hashes by ``id`` so that two listings of the same hardware agree.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from numbers import Real
 from typing import Any
 
 import numpy as np
 
 from .backends import get_backend
 from .backends.base import DeviceInfo, DeviceKind
-from .errors import DeviceNotFoundError
+from .errors import DeviceNotFoundError, InvalidConfigError
 from .matching import match_device
 from .streams import ChannelsArg, Player, Recorder
 
@@ -48,6 +50,39 @@ class _Device:
         """Everything the backend reported: default sample rate, latency, volume..."""
         return self._info
 
+    _kind: DeviceKind
+
+    def refreshed(self) -> Any:
+        """A new object of this device with what the server says now."""
+        return type(self)(get_backend().device_info(self._kind, self.id))
+
+    @property
+    def volume(self) -> tuple[float, ...]:
+        """Linear volume per channel, read from the server now (1.0 is nominal level)."""
+        return get_backend().device_info(self._kind, self.id).volume
+
+    def set_volume(self, volume: float | Sequence[float]) -> None:
+        """Set the volume: one linear value for every channel, or one per channel.
+
+        1.0 is the device's nominal level; up to 4.0 (+36 dB) is accepted, as pavucontrol
+        allows amplification.
+        """
+        values = _volumes(volume, self.channels, self.name)
+        get_backend().set_volume(self._kind, self.id, values)
+
+    @property
+    def muted(self) -> bool:
+        """Whether the device is muted, read from the server now."""
+        return get_backend().device_info(self._kind, self.id).muted
+
+    def set_mute(self, muted: bool) -> None:
+        """Mute (``True``) or unmute (``False``) the device."""
+        get_backend().set_mute(self._kind, self.id, bool(muted))
+
+    def set_default(self) -> None:
+        """Make this the system's default device of its kind."""
+        get_backend().set_default(self._kind, self.id)
+
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self) and other.id == self.id  # type: ignore[attr-defined]
 
@@ -60,6 +95,8 @@ class _Device:
 
 class Speaker(_Device):
     """An output device."""
+
+    _kind = "speaker"
 
     def player(
         self, samplerate: int, channels: ChannelsArg = None, blocksize: int | None = None
@@ -88,6 +125,8 @@ class Speaker(_Device):
 
 class Microphone(_Device):
     """An input device; with ``isloopback`` it records what a speaker plays."""
+
+    _kind = "microphone"
 
     @property
     def isloopback(self) -> bool:
@@ -180,6 +219,27 @@ def _default(kind: DeviceKind, devices: list[Any]) -> Any:
     raise DeviceNotFoundError(
         f"The default {kind} {default_id!r} is not available; pick one by name with get_{kind}()."
     )
+
+
+MAX_VOLUME = 4.0
+
+
+def _volumes(volume: Any, channels: int, name: str) -> tuple[float, ...]:
+    """Check a volume argument and expand it to one value per channel."""
+    values = np.atleast_1d(np.asarray(volume, dtype=object))
+    if values.ndim != 1 or len(values) not in (1, channels):
+        raise InvalidConfigError(
+            f"Give one volume for all channels or {channels} (one per channel of {name!r})."
+        )
+    checked = []
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, Real) or not 0 <= value <= MAX_VOLUME:
+            raise InvalidConfigError(
+                f"Volumes are linear factors from 0.0 (silent) to {MAX_VOLUME} "
+                f"(1.0 is nominal), not {value!r}."
+            )
+        checked.append(float(value))
+    return tuple(checked * channels if len(checked) == 1 else checked)
 
 
 def get_name() -> str:

@@ -272,6 +272,11 @@ class Connection:
 
     def native_layout(self, kind: DeviceKind, device_id: str) -> tuple[int, list[int]]:
         """The sample rate and channel positions of a device, to open streams without remix."""
+        info, positions = self.device_info(kind, device_id)
+        return info.samplerate, positions
+
+    def device_info(self, kind: DeviceKind, device_id: str) -> tuple[DeviceInfo, list[int]]:
+        """Fresh information about one device, and its channel positions."""
         name = device_id.encode()
         if kind == "speaker":
             getter, callback = self.lib.pa_context_get_sink_info_by_name, self._cb_sink_info
@@ -287,7 +292,46 @@ class Connection:
                 "module unloaded). List the devices again and pick another one."
             )
         _, info, positions = reply.items[0]
-        return info.samplerate, positions
+        return info, positions
+
+    def set_default(self, kind: DeviceKind, device_id: str) -> None:
+        setter = (
+            self.lib.pa_context_set_default_sink
+            if kind == "speaker"
+            else self.lib.pa_context_set_default_source
+        )
+        self.run_success(
+            lambda ud: setter(self.context, device_id.encode(), self._cb_success, ud),
+            f"Making {device_id!r} the default {kind} failed",
+        )
+
+    def set_volume(self, kind: DeviceKind, device_id: str, volumes: tuple[float, ...]) -> None:
+        volume = self.ffi.new("pa_cvolume *")
+        volume.channels = len(volumes)
+        for index, value in enumerate(volumes):
+            volume.values[index] = round(value * VOLUME_NORM)
+        setter = (
+            self.lib.pa_context_set_sink_volume_by_name
+            if kind == "speaker"
+            else self.lib.pa_context_set_source_volume_by_name
+        )
+        self.run_success(
+            lambda ud: setter(self.context, device_id.encode(), volume, self._cb_success, ud),
+            f"Setting the volume of {device_id!r} failed",
+            "Check that the device still exists.",
+        )
+
+    def set_mute(self, kind: DeviceKind, device_id: str, muted: bool) -> None:
+        setter = (
+            self.lib.pa_context_set_sink_mute_by_name
+            if kind == "speaker"
+            else self.lib.pa_context_set_source_mute_by_name
+        )
+        self.run_success(
+            lambda ud: setter(self.context, device_id.encode(), int(muted), self._cb_success, ud),
+            f"Muting {device_id!r} failed",
+            "Check that the device still exists.",
+        )
 
     def server_info(self) -> dict[str, str | None]:
         reply = self.run(

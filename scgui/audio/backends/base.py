@@ -150,6 +150,18 @@ class Backend(Protocol):
         its own thread.
         """
 
+    def device_info(self, kind: DeviceKind, device_id: str) -> DeviceInfo:
+        """Fresh information about one device (raises DeviceNotFoundError if gone)."""
+
+    def set_default(self, kind: DeviceKind, device_id: str) -> None:
+        """Make the device the system default of its kind."""
+
+    def set_volume(self, kind: DeviceKind, device_id: str, volumes: tuple[float, ...]) -> None:
+        """Set the per-channel linear volume (1.0 is the device's nominal level)."""
+
+    def set_mute(self, kind: DeviceKind, device_id: str, muted: bool) -> None:
+        """Mute or unmute the device."""
+
     def get_name(self) -> str:
         """The application name the sound server shows for this process."""
 

@@ -424,6 +424,18 @@ class PulseAudioBackend:
         connection.add_listener(callback)
         return _PulseSubscription(connection, callback)
 
+    def device_info(self, kind: DeviceKind, device_id: str) -> DeviceInfo:
+        return self._connection().device_info(kind, device_id)[0]
+
+    def set_default(self, kind: DeviceKind, device_id: str) -> None:
+        self._connection().set_default(kind, device_id)
+
+    def set_volume(self, kind: DeviceKind, device_id: str, volumes: tuple[float, ...]) -> None:
+        self._connection().set_volume(kind, device_id, volumes)
+
+    def set_mute(self, kind: DeviceKind, device_id: str, muted: bool) -> None:
+        self._connection().set_mute(kind, device_id, muted)
+
     def get_name(self) -> str:
         return self._app_name
 
