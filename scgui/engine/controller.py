@@ -1,0 +1,240 @@
+"""The controller: turns what the user asks for into worker commands and library calls.
+
+It owns the :class:`~scgui.engine.worker.AudioWorker`, the device watch, and the single
+display frame clock. On each tick it takes the audio that arrived since the last tick from
+the worker's ring buffer, updates the level meters and the spectrum (``scgui.measure``), and
+emits one :class:`DisplayFrame` for the widgets to draw. When the window is hidden the clock
+stops, so nothing is computed for nobody.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+import scgui.audio as sc
+from scgui.measure.levels import LevelMeter
+from scgui.measure.spectrum import Spectrum
+
+from .ringbuffer import RingBuffer
+from .worker import AudioWorker, MonitorInfo
+
+FRAME_INTERVAL_MS = 16
+WAVEFORM_SECONDS = 2.0
+SPECTRUM_EVERY_N_FRAMES = 4
+
+
+@dataclass(frozen=True)
+class DeviceSnapshot:
+    """Every device and the defaults, as listed at one moment."""
+
+    speakers: list[sc.Speaker]
+    microphones: list[sc.Microphone]  # loopback (monitor) sources included
+    default_speaker_id: str | None
+    default_microphone_id: str | None
+
+
+@dataclass(frozen=True)
+class DisplayFrame:
+    """What the widgets draw on one tick of the frame clock."""
+
+    samplerate: int
+    waveform: np.ndarray  # newest frames, n x channels
+    peak_db: np.ndarray
+    rms_db: np.ndarray
+    hold_db: np.ndarray
+    clipped: np.ndarray
+
+
+class AppController(QObject):
+    """Connects the window's intents to the worker and the library."""
+
+    devicesChanged = Signal(object)  # DeviceSnapshot
+    serverStatusChanged = Signal(bool, str)  # available, description or what to do
+    displayUpdated = Signal(object)  # DisplayFrame
+    spectrumUpdated = Signal(object, object)  # freqs, dB
+    errorOccurred = Signal(str)
+    _deviceEventArrived = Signal(object)  # from the watch thread; queued to this thread
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.worker = AudioWorker(self)
+        self.worker.errorOccurred.connect(self.errorOccurred)
+        self.worker.monitoringStarted.connect(self._on_monitoring_started)
+        self.worker.monitoringStopped.connect(self._on_monitoring_stopped)
+        self.worker.start()
+        self._watch: sc.DeviceWatch | None = None
+        self._server_ok = False
+        self._ring: RingBuffer | None = None
+        self._ring_position = 0
+        self._meter: LevelMeter | None = None
+        self._spectrum: Spectrum | None = None
+        self._spectrum_channel = 0
+        self._frame_count = 0
+        self._monitor: MonitorInfo | None = None
+        self._frame_timer = QTimer(self)
+        self._frame_timer.setInterval(FRAME_INTERVAL_MS)
+        self._frame_timer.timeout.connect(self._on_frame)
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(60)
+        self._refresh_timer.timeout.connect(self.refresh_devices)
+        self._deviceEventArrived.connect(self._on_device_event)
+        self.devices = DeviceSnapshot([], [], None, None)
+
+    # -- server and devices ----------------------------------------------------------------
+
+    @property
+    def server_available(self) -> bool:
+        return self._server_ok
+
+    def connect_server(self) -> bool:
+        """List devices and watch for changes; report whether the server is reachable."""
+        try:
+            if self._watch is None:
+                self._watch = sc.watch_devices(self._deviceEventArrived.emit)
+            self.refresh_devices()
+            description = sc.backends.get_backend().server_description()
+        except sc.AudioError as exc:
+            self._close_watch()
+            self._server_ok = False
+            self.serverStatusChanged.emit(False, str(exc))
+            return False
+        self._server_ok = True
+        self.serverStatusChanged.emit(True, description)
+        return True
+
+    @Slot()
+    def refresh_devices(self) -> None:
+        """List every device again and tell the views."""
+        try:
+            backend = sc.backends.get_backend()
+            snapshot = DeviceSnapshot(
+                sc.all_speakers(),
+                sc.all_microphones(include_loopback=True),
+                backend.default_device_id("speaker"),
+                backend.default_device_id("microphone"),
+            )
+        except sc.AudioError as exc:
+            self._server_lost(str(exc))
+            return
+        self.devices = snapshot
+        self.devicesChanged.emit(snapshot)
+
+    def _on_device_event(self, _event: sc.DeviceEvent) -> None:
+        self._refresh_timer.start()  # many events in a burst make one refresh
+
+    def _server_lost(self, message: str) -> None:
+        self._close_watch()
+        if self._server_ok:
+            self._server_ok = False
+            self.serverStatusChanged.emit(False, message)
+
+    def _close_watch(self) -> None:
+        if self._watch is not None:
+            with contextlib.suppress(sc.AudioError):
+                self._watch.close()
+            self._watch = None
+
+    def set_default(self, device: sc.Speaker | sc.Microphone) -> None:
+        self._call(device.set_default)
+
+    def set_volume(self, device: sc.Speaker | sc.Microphone, volumes: Sequence[float]) -> None:
+        self._call(device.set_volume, list(volumes))
+
+    def set_mute(self, device: sc.Speaker | sc.Microphone, muted: bool) -> None:
+        self._call(device.set_mute, muted)
+
+    def _call(self, function: object, *args: object) -> None:
+        try:
+            function(*args)  # type: ignore[operator]
+        except sc.AudioError as exc:
+            self.errorOccurred.emit(str(exc))
+
+    # -- monitoring and the frame clock ----------------------------------------------------
+
+    def start_monitoring(
+        self,
+        microphone: sc.Microphone,
+        samplerate: int,
+        channels: int | Sequence[int] | None = None,
+    ) -> None:
+        self.worker.start_monitoring(microphone, samplerate, channels)
+
+    def stop_monitoring(self) -> None:
+        self.worker.stop_monitoring()
+
+    @property
+    def monitor(self) -> MonitorInfo | None:
+        return self._monitor
+
+    def set_display_active(self, active: bool) -> None:
+        """Run the frame clock only while someone can see the result."""
+        if active and self._monitor is not None:
+            self._frame_timer.start()
+        else:
+            self._frame_timer.stop()
+
+    def set_spectrum_channel(self, channel: int) -> None:
+        self._spectrum_channel = channel
+        if self._spectrum is not None:
+            self._spectrum.reset()
+
+    def reset_clip(self, channel: int = -1) -> None:
+        if self._meter is not None:
+            self._meter.reset_clip(None if channel < 0 else channel)
+
+    def _on_monitoring_started(self, info: MonitorInfo) -> None:
+        self._monitor = info
+        self._ring = None  # picked up from the worker on the next tick
+        self._frame_timer.start()
+
+    def _on_monitoring_stopped(self) -> None:
+        self._monitor = None
+        self._frame_timer.stop()
+
+    @Slot()
+    def _on_frame(self) -> None:
+        ring, monitor = self.worker.ring, self._monitor
+        if ring is None or monitor is None:
+            return
+        if ring is not self._ring:
+            self._ring, self._ring_position = ring, ring.total
+            self._meter = LevelMeter(ring.channels, monitor.samplerate)
+            self._spectrum = Spectrum(monitor.samplerate)
+            self._spectrum_channel = min(self._spectrum_channel, ring.channels - 1)
+        assert self._meter is not None and self._spectrum is not None
+        fresh, self._ring_position = ring.since(self._ring_position)
+        if fresh.shape[0] == 0:
+            return
+        now = time.monotonic()
+        self._meter.update(fresh, now)
+        self._spectrum.push(fresh[:, self._spectrum_channel])
+        meter = self._meter
+        self.displayUpdated.emit(
+            DisplayFrame(
+                monitor.samplerate,
+                ring.latest(int(WAVEFORM_SECONDS * monitor.samplerate)),
+                meter.peak_db,
+                meter.rms_db,
+                meter.hold_db_at(now),
+                meter.clipped,
+            )
+        )
+        self._frame_count += 1
+        if self._frame_count % SPECTRUM_EVERY_N_FRAMES == 0:
+            freqs, db = self._spectrum.compute()
+            self.spectrumUpdated.emit(freqs, db)
+
+    # -- shutdown --------------------------------------------------------------------------
+
+    def shutdown(self) -> None:
+        """Stop the clock, the watch and the worker (finishing any recording)."""
+        self._frame_timer.stop()
+        self._close_watch()
+        self.worker.shutdown()

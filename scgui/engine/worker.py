@@ -1,0 +1,381 @@
+"""The audio worker: the one thread that owns every stream of the app.
+
+The GUI asks for things through thread-safe methods that only queue a command; the worker
+reports back through low-rate Qt signals (state changes and ~4 statistics updates a second).
+Audio reaches the screen through :attr:`AudioWorker.ring`, which the GUI reads on its own
+frame clock, and reaches the disk through a :class:`~scgui.engine.writer.RecordingWriter`,
+whose queue never drops a frame. Nothing the GUI does (or fails to do) can stall recording.
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal
+
+import scgui.audio as sc
+
+from .ringbuffer import RingBuffer
+from .sources import PlaySource
+from .writer import RecordingWriter
+
+#: Seconds of audio the display ring buffer holds (the waveform shows up to this much).
+DISPLAY_SECONDS = 3.0
+#: How often statistics are reported to the GUI.
+STATS_INTERVAL = 0.25
+_SHUTDOWN = object()
+
+
+@dataclass(frozen=True)
+class MonitorInfo:
+    """What is being monitored, for the GUI to lay out meters and plots."""
+
+    device: sc.Microphone
+    samplerate: int
+    channel_names: tuple[str, ...]
+    latency: float | None
+
+
+@dataclass(frozen=True)
+class RecordingStatus:
+    path: Path
+    frames: int
+    seconds: float
+    bytes_on_disk: int
+    queued_frames: int
+    dropouts: int
+
+
+@dataclass(frozen=True)
+class PlaybackStatus:
+    name: str
+    position: float
+    duration: float | None
+    samplerate: int
+    channels: int
+
+
+@dataclass(frozen=True)
+class WorkerStats:
+    """A snapshot of the worker for status bars and counters."""
+
+    monitoring: MonitorInfo | None
+    captured_frames: int
+    overflows: int
+    recording: RecordingStatus | None
+    playback: PlaybackStatus | None
+    cpu: float  # fraction of one core used by the worker thread
+
+
+class AudioWorker(QThread):
+    """Runs monitoring, recording and playback; see the module docstring."""
+
+    statsUpdated = Signal(object)  # WorkerStats
+    errorOccurred = Signal(str)
+    monitoringStarted = Signal(object)  # MonitorInfo
+    monitoringStopped = Signal()
+    recordingStarted = Signal(str)
+    recordingFinished = Signal(object)  # RecordingStatus
+    playbackStarted = Signal(object)  # PlaybackStatus
+    playbackFinished = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("scgui-audio-worker")
+        self._commands: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.ring: RingBuffer | None = None
+        self._recorder: sc.Recorder | None = None
+        self._monitor: MonitorInfo | None = None
+        self._read_frames = 480
+        self._captured = 0
+        self._writer: RecordingWriter | None = None
+        self._overflows_at_record_start = 0
+        self._player: sc.Player | None = None
+        self._source: PlaySource | None = None
+        self._source_name = ""
+        self._played = 0
+        self._cpu = 0.0
+
+    # -- requests from the GUI thread (they only queue) ------------------------------------
+
+    def start_monitoring(
+        self,
+        microphone: sc.Microphone,
+        samplerate: int,
+        channels: int | Sequence[int] | None = None,
+        blocksize: int | None = None,
+    ) -> None:
+        self._send(self._do_start_monitoring, microphone, samplerate, channels, blocksize)
+
+    def stop_monitoring(self) -> None:
+        self._send(self._do_stop_monitoring)
+
+    def start_recording(
+        self,
+        path: str | Path,
+        format: str | None = None,
+        subtype: str | None = None,
+        overwrite: bool = False,
+    ) -> None:
+        self._send(self._do_start_recording, Path(path), format, subtype, overwrite)
+
+    def stop_recording(self) -> None:
+        self._send(self._do_stop_recording)
+
+    def play(
+        self,
+        source: PlaySource,
+        speaker: sc.Speaker,
+        channels: int | Sequence[int] | None = None,
+        name: str = "",
+    ) -> None:
+        self._send(self._do_play, source, speaker, channels, name)
+
+    def stop_playback(self) -> None:
+        self._send(self._do_stop_playback)
+
+    def shutdown(self, timeout_ms: int = 5000) -> bool:
+        """Stop every stream, finish the recording file and end the thread."""
+        if not self.isRunning():
+            return True
+        self._commands.put(_SHUTDOWN)
+        return self.wait(timeout_ms)
+
+    def _send(self, function: Callable[..., None], *args: Any) -> None:
+        self._commands.put((function, args))
+
+    # -- the thread ------------------------------------------------------------------------
+
+    def run(self) -> None:
+        cpu_mark, wall_mark = time.thread_time(), time.monotonic()
+        try:
+            while self._handle_commands():
+                try:
+                    if self._player is not None:
+                        self._play_step()
+                    if self._recorder is not None:
+                        self._capture_step(block=self._player is None)
+                except Exception as exc:
+                    self._fail(exc)
+                now = time.monotonic()
+                if now - wall_mark >= STATS_INTERVAL:
+                    cpu = time.thread_time()
+                    self._cpu = (cpu - cpu_mark) / (now - wall_mark)
+                    cpu_mark, wall_mark = cpu, now
+                    self.statsUpdated.emit(self.stats())
+        finally:
+            self._stop_everything()
+
+    def _handle_commands(self) -> bool:
+        """Run queued commands, waiting a little for one when idle; False on shutdown."""
+        idle = self._recorder is None and self._player is None
+        try:
+            command = (
+                self._commands.get(timeout=STATS_INTERVAL) if idle else self._commands.get_nowait()
+            )
+        except queue.Empty:
+            return True
+        while command is not _SHUTDOWN:
+            function, args = command
+            try:
+                function(*args)
+            except Exception as exc:
+                self._fail(exc, stop=False)
+            try:
+                command = self._commands.get_nowait()
+            except queue.Empty:
+                return True
+        return False
+
+    def stats(self) -> WorkerStats:
+        recording = None
+        if self._writer is not None:
+            recording = self._recording_status()
+        playback = None
+        if self._source is not None:
+            position = self._played / self._source.samplerate
+            duration = (
+                None
+                if self._source.frames is None
+                else self._source.frames / self._source.samplerate
+            )
+            playback = PlaybackStatus(
+                self._source_name,
+                position,
+                duration,
+                self._source.samplerate,
+                self._source.channels,
+            )
+        overflows = self._recorder.overflows if self._recorder is not None else 0
+        return WorkerStats(self._monitor, self._captured, overflows, recording, playback, self._cpu)
+
+    # -- monitoring and recording ----------------------------------------------------------
+
+    def _do_start_monitoring(
+        self,
+        microphone: sc.Microphone,
+        samplerate: int,
+        channels: int | Sequence[int] | None,
+        blocksize: int | None,
+    ) -> None:
+        self._do_stop_monitoring()
+        recorder = microphone.recorder(samplerate, channels=channels, blocksize=blocksize)
+        recorder.__enter__()
+        self._recorder = recorder
+        self._read_frames = blocksize or max(64, samplerate // 100)
+        names = tuple(
+            microphone.channel_names[c] if c >= 0 else "Mix" for c in recorder.channelmap.columns
+        )
+        self.ring = RingBuffer(int(DISPLAY_SECONDS * samplerate), recorder.channels)
+        self._captured = 0
+        try:
+            latency = recorder.latency
+        except sc.AudioError:
+            latency = None
+        self._monitor = MonitorInfo(microphone, samplerate, names, latency)
+        self.monitoringStarted.emit(self._monitor)
+
+    def _do_stop_monitoring(self) -> None:
+        self._do_stop_recording()
+        if self._recorder is not None:
+            recorder, self._recorder, self._monitor = self._recorder, None, None
+            recorder.close()
+            self.monitoringStopped.emit()
+
+    def _capture_step(self, block: bool) -> None:
+        assert self._recorder is not None
+        frames = self._recorder.record(self._read_frames if block else None)
+        if frames.shape[0] == 0:
+            return
+        self._captured += frames.shape[0]
+        if self.ring is not None:
+            self.ring.write(frames)
+        if self._writer is not None:
+            try:
+                self._writer.write(frames)
+            except Exception as exc:
+                self._fail(exc, stop=False)
+                self._do_stop_recording()
+
+    def _do_start_recording(
+        self, path: Path, format: str | None, subtype: str | None, overwrite: bool
+    ) -> None:
+        if self._recorder is None or self._monitor is None:
+            raise sc.AudioError("Choose a device and start monitoring before recording.")
+        self._do_stop_recording()
+        writer = RecordingWriter(
+            path,
+            self._monitor.samplerate,
+            self._recorder.channels,
+            format=format,
+            subtype=subtype,
+            overwrite=overwrite,
+        )
+        writer.start()
+        self._writer = writer
+        self._overflows_at_record_start = self._recorder.overflows
+        self.recordingStarted.emit(str(path))
+
+    def _recording_status(self) -> RecordingStatus:
+        writer = self._writer
+        assert writer is not None
+        overflows = self._recorder.overflows if self._recorder is not None else 0
+        rate = self._monitor.samplerate if self._monitor is not None else 1
+        return RecordingStatus(
+            Path(writer.path),
+            writer.frames_written + writer.queued_frames,
+            (writer.frames_written + writer.queued_frames) / rate,
+            writer.bytes_on_disk,
+            writer.queued_frames,
+            overflows - self._overflows_at_record_start,
+        )
+
+    def _do_stop_recording(self) -> None:
+        if self._writer is None:
+            return
+        status = self._recording_status()
+        writer, self._writer = self._writer, None
+        try:
+            writer.stop()
+        finally:
+            final = RecordingStatus(
+                status.path,
+                writer.frames_written,
+                writer.frames_written / (self._monitor.samplerate if self._monitor else 1),
+                writer.bytes_on_disk,
+                0,
+                status.dropouts,
+            )
+            self.recordingFinished.emit(final)
+
+    # -- playback --------------------------------------------------------------------------
+
+    def _do_play(
+        self,
+        source: PlaySource,
+        speaker: sc.Speaker,
+        channels: int | Sequence[int] | None,
+        name: str,
+    ) -> None:
+        self._do_stop_playback()
+        if channels is None:
+            channels = min(source.channels, speaker.channels)
+            if source.channels > speaker.channels:
+                source.close()
+                raise sc.InvalidConfigError(
+                    f"The file has {source.channels} channels but {speaker.name} has only "
+                    f"{speaker.channels}: choose which channels to play, or mix down."
+                )
+        player = speaker.player(source.samplerate, channels=channels)
+        if player.channels != source.channels:
+            source.close()
+            raise sc.InvalidConfigError(
+                f"The channel map has {player.channels} entries but the audio has "
+                f"{source.channels} channels."
+            )
+        player.__enter__()
+        self._player, self._source, self._source_name, self._played = player, source, name, 0
+        self.playbackStarted.emit(self.stats().playback)
+
+    def _play_step(self) -> None:
+        assert self._player is not None and self._source is not None
+        block = self._source.read(max(256, self._source.samplerate // 50))
+        if block.shape[0]:
+            self._player.play(block)
+            self._played += block.shape[0]
+            return
+        self._player.wait()
+        self._do_stop_playback()
+
+    def _do_stop_playback(self) -> None:
+        if self._player is None:
+            return
+        player, source = self._player, self._source
+        self._player = self._source = None
+        try:
+            player.close()
+        finally:
+            if source is not None:
+                source.close()
+            self.playbackFinished.emit()
+
+    # -- failures --------------------------------------------------------------------------
+
+    def _fail(self, exc: BaseException, stop: bool = True) -> None:
+        """Report ``exc``; with ``stop``, end the streams (finishing the recording file)."""
+        message = str(exc) or type(exc).__name__
+        if stop:
+            self._stop_everything()
+        self.errorOccurred.emit(message)
+
+    def _stop_everything(self) -> None:
+        for stop in (self._do_stop_playback, self._do_stop_monitoring):
+            try:
+                stop()
+            except Exception as exc:
+                self.errorOccurred.emit(str(exc))

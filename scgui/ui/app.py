@@ -1,0 +1,59 @@
+"""Starting the window: the QApplication, its style, and a clear word when there is no display."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+RESOURCES = Path(__file__).resolve().parent.parent.parent / "resources"
+
+
+def resource_path(name: str) -> Path:
+    """A file of ``resources/``, also inside a PyInstaller bundle."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    base = Path(bundle) / "resources" if bundle else RESOURCES
+    return base / name
+
+
+def display_problem() -> str | None:
+    """Why Qt could not open a window here, or None when it can."""
+    if os.environ.get("QT_QPA_PLATFORM") or not sys.platform.startswith("linux"):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return (
+        "No display found (neither DISPLAY nor WAYLAND_DISPLAY is set). Run scgui from a "
+        "desktop session, or use the command line: 'scgui devices', 'scgui record', "
+        "'scgui play' (see 'scgui --help')."
+    )
+
+
+def create_application(argv: Sequence[str]):  # type: ignore[no-untyped-def]
+    """The QApplication with scgui's name and look (created once)."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(list(argv))
+    app.setApplicationName("scgui")
+    app.setOrganizationName("scgui")
+    app.setApplicationDisplayName("scgui")
+    app.setStyle("Fusion")
+    style = resource_path("style.qss")
+    if style.exists():
+        app.setStyleSheet(style.read_text(encoding="utf-8"))
+    return app
+
+
+def run_app(argv: Sequence[str]) -> int:
+    """Open the main window and run until it is closed."""
+    problem = display_problem()
+    if problem:
+        print(f"scgui: {problem}", file=sys.stderr)
+        return 1
+    app = create_application(argv)
+    from .main_window import MainWindow
+
+    window = MainWindow()
+    window.show()
+    return app.exec()

@@ -1,0 +1,404 @@
+"""The main window: devices on the left, meters and waveforms in the middle, record and play
+below. It only lays out widgets and forwards what the user does to the controller."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QHideEvent, QKeySequence, QShowEvent
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+import scgui
+import scgui.audio as sc
+from scgui.engine.controller import AppController, DeviceSnapshot, DisplayFrame
+from scgui.engine.sources import FileSource
+from scgui.engine.worker import MonitorInfo, RecordingStatus, WorkerStats
+
+from .device_panel import DevicePanel
+from .meters import MeterBank
+from .monitor_bar import MonitorBar
+from .play_panel import PlayPanel
+from .record_panel import RecordPanel
+from .spectrum_view import SpectrumView
+from .waveforms import WaveformView
+
+SETTINGS_ORG, SETTINGS_APP = "scgui", "scgui"
+
+
+class ServerBanner(QFrame):
+    """Shown instead of silence when there is no sound server: what is wrong, what to do."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("serverBanner")
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.retry_button = QPushButton("Retry")
+        self.retry_button.setAccessibleName("Try to connect to the sound server again")
+        self.rig_button = QPushButton("Start a private test server")
+        self.rig_button.setAccessibleName("Start a private PulseAudio server with virtual devices")
+        self.rig_button.setToolTip(
+            "Starts PulseAudio privately with virtual sound cards (stereo, 8 channels, "
+            "loopbacks), so every feature can be tried without hardware."
+        )
+        layout = QHBoxLayout(self)
+        layout.addWidget(self.message, 1)
+        layout.addWidget(self.retry_button)
+        layout.addWidget(self.rig_button)
+
+    def show_problem(self, message: str, can_start_rig: bool) -> None:
+        hint = (
+            ""
+            if can_start_rig
+            else "\n\n(The private test server needs PulseAudio: sudo apt-get install pulseaudio)"
+        )
+        self.message.setText(f"<b>No sound server.</b> {message}{hint}")
+        self.rig_button.setVisible(can_start_rig)
+        self.show()
+
+
+class MainWindow(QMainWindow):
+    """The scgui window."""
+
+    def __init__(self, controller: AppController | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("scgui")
+        self.setObjectName("mainWindow")
+        self.controller = controller or AppController(self)
+        self.settings = QSettings(SETTINGS_ORG, SETTINGS_APP)
+        self._rig = None
+        self._monitor: MonitorInfo | None = None
+        self._recording = False
+        self._last_frame: DisplayFrame | None = None
+
+        self.banner = ServerBanner()
+        self.banner.hide()
+        self.monitor_bar = MonitorBar()
+        self.meters = MeterBank()
+        self.meters.setAccessibleName("Level meters")
+        meter_scroll = QScrollArea()
+        meter_scroll.setWidget(self.meters)
+        meter_scroll.setWidgetResizable(True)
+        meter_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        meter_scroll.setMinimumWidth(220)
+        self.waveforms = WaveformView()
+        self.spectrum = SpectrumView()
+        self.views = QTabWidget()
+        self.views.addTab(self.waveforms, "Waveforms")
+        self.views.addTab(self.spectrum, "Spectrum")
+        self.views.setAccessibleName("Signal views")
+        self.placeholder = QLabel(
+            "Choose an input above and press Monitor (Ctrl+M) to see its levels and waveforms."
+        )
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setObjectName("placeholder")
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(meter_scroll)
+        splitter.addWidget(self.views)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([320, 900])
+        self.signal_splitter = splitter
+
+        self.record_panel = RecordPanel()
+        self.play_panel = PlayPanel()
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.record_panel, 1)
+        bottom.addWidget(self.play_panel, 1)
+
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.addWidget(self.banner)
+        column.addWidget(self.monitor_bar)
+        column.addWidget(self.placeholder, 1)
+        column.addWidget(splitter, 1)
+        column.addLayout(bottom)
+        self.setCentralWidget(central)
+        splitter.hide()
+
+        self.device_panel = DevicePanel()
+        self.device_dock = QDockWidget("Devices", self)
+        self.device_dock.setObjectName("devicesDock")
+        self.device_dock.setWidget(self.device_panel)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.device_dock)
+
+        self.status_server = QLabel("Connecting…")
+        self.status_stream = QLabel("")
+        self.status_cpu = QLabel("")
+        self.statusBar().addWidget(self.status_server, 1)
+        self.statusBar().addPermanentWidget(self.status_stream)
+        self.statusBar().addPermanentWidget(self.status_cpu)
+
+        self._make_menus()
+        self._connect()
+        self._restore_settings()
+        if not self.settings.value("geometry"):
+            self.resize(1280, 860)
+        self.controller.connect_server()
+
+    # -- construction ----------------------------------------------------------------------
+
+    def _make_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.open_action = self._action(file_menu, "&Open and play…", QKeySequence.StandardKey.Open)
+        self.open_action.triggered.connect(self._open_and_play)
+        self.play_action = self._action(file_menu, "&Play", "Ctrl+P")
+        self.play_action.triggered.connect(self.play_panel.play_button.click)
+        self.record_action = self._action(file_menu, "&Record", "Ctrl+R")
+        self.record_action.triggered.connect(self._record_shortcut)
+        self.stop_action = self._action(file_menu, "&Stop recording and playback", "Ctrl+Shift+R")
+        self.stop_action.triggered.connect(self._stop_all)
+        file_menu.addSeparator()
+        quit_action = self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+
+        view_menu = self.menuBar().addMenu("&View")
+        self.monitor_action = self._action(view_menu, "&Monitor input", "Ctrl+M")
+        self.monitor_action.triggered.connect(self.monitor_bar.monitor_button.toggle)
+        view_menu.addAction(self.device_dock.toggleViewAction())
+        refresh = self._action(view_menu, "Re&fresh devices", QKeySequence.StandardKey.Refresh)
+        refresh.triggered.connect(self.controller.refresh_devices)
+        reset_clip = self._action(view_menu, "Reset &clip indicators", "Ctrl+K")
+        reset_clip.triggered.connect(lambda: self.controller.reset_clip(-1))
+
+        help_menu = self.menuBar().addMenu("&Help")
+        about = self._action(help_menu, "&About scgui", None)
+        about.triggered.connect(self._about)
+
+    def _action(self, menu, text: str, shortcut) -> QAction:  # type: ignore[no-untyped-def]
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        menu.addAction(action)
+        return action
+
+    def _connect(self) -> None:
+        controller, worker = self.controller, self.controller.worker
+        controller.devicesChanged.connect(self._on_devices)
+        controller.serverStatusChanged.connect(self._on_server_status)
+        controller.displayUpdated.connect(self._on_display)
+        controller.spectrumUpdated.connect(self.spectrum.show_spectrum)
+        controller.errorOccurred.connect(self._show_error)
+        worker.monitoringStarted.connect(self._on_monitoring_started)
+        worker.monitoringStopped.connect(self._on_monitoring_stopped)
+        worker.recordingStarted.connect(lambda _path: self._set_recording(True))
+        worker.recordingFinished.connect(self._on_recording_finished)
+        worker.playbackStarted.connect(lambda _status: self.play_panel.set_playing(True))
+        worker.playbackFinished.connect(lambda: self.play_panel.set_playing(False))
+        worker.statsUpdated.connect(self._on_stats)
+        self.banner.retry_button.clicked.connect(self.controller.connect_server)
+        self.banner.rig_button.clicked.connect(self.start_private_server)
+        self.monitor_bar.monitorRequested.connect(self.controller.start_monitoring)
+        self.monitor_bar.stopRequested.connect(self.controller.stop_monitoring)
+        self.meters.clipResetRequested.connect(self.controller.reset_clip)
+        self.spectrum.channelSelected.connect(self.controller.set_spectrum_channel)
+        self.record_panel.recordRequested.connect(self._start_recording)
+        self.record_panel.stopRequested.connect(worker.stop_recording)
+        self.play_panel.playRequested.connect(self._play)
+        self.play_panel.stopRequested.connect(worker.stop_playback)
+        panel = self.device_panel
+        panel.setDefaultRequested.connect(self.controller.set_default)
+        panel.volumeRequested.connect(self.controller.set_volume)
+        panel.muteRequested.connect(self.controller.set_mute)
+        panel.deviceActivated.connect(self._on_device_activated)
+
+    # -- server and devices ----------------------------------------------------------------
+
+    def _on_server_status(self, available: bool, text: str) -> None:
+        if available:
+            self.banner.hide()
+            self.status_server.setText(f"Sound server: {text}")
+        else:
+            self.banner.show_problem(text, shutil.which("pulseaudio") is not None)
+            self.status_server.setText("No sound server")
+            self.monitor_bar.set_monitoring(False)
+
+    def _on_devices(self, snapshot: DeviceSnapshot) -> None:
+        self.device_panel.update_devices(
+            snapshot.speakers,
+            snapshot.microphones,
+            snapshot.default_speaker_id,
+            snapshot.default_microphone_id,
+        )
+        preferred_input = self.settings.value("input") or snapshot.default_microphone_id
+        self.monitor_bar.set_inputs(snapshot.microphones, preferred_input)
+        preferred_output = self.settings.value("output") or snapshot.default_speaker_id
+        self.play_panel.set_speakers(snapshot.speakers, preferred_output)
+
+    def _on_device_activated(self, device: object) -> None:
+        if isinstance(device, sc.Microphone):
+            self.monitor_bar.set_monitoring(False)
+            self.controller.stop_monitoring()
+            self.monitor_bar.select(device.id)
+            self.monitor_bar.start()
+
+    def start_private_server(self) -> None:
+        """Start the virtual rig (the same one the tests use) and connect to it."""
+        from scgui.virtual_rig import RigError, VirtualRig
+
+        if self._rig is None:
+            rig = VirtualRig()
+            try:
+                rig.start()
+            except RigError as exc:
+                rig.stop()
+                self._show_error(str(exc))
+                return
+            rig.apply_env()
+            self._rig = rig
+        self.controller.connect_server()
+
+    # -- monitoring and display ------------------------------------------------------------
+
+    def _on_monitoring_started(self, info: MonitorInfo) -> None:
+        self._monitor = info
+        self.monitor_bar.set_monitoring(True)
+        names = [f"{i + 1} {name}" for i, name in enumerate(info.channel_names)]
+        self.meters.set_channels(names)
+        self.waveforms.set_channels(names)
+        self.spectrum.set_channels(names)
+        self.spectrum.set_samplerate(info.samplerate)
+        self.placeholder.hide()
+        self.signal_splitter.show()
+        self.settings.setValue("input", info.device.id)
+        self.settings.setValue("samplerate", self.monitor_bar.rate_box.currentData())
+        latency = f", latency {info.latency * 1000:.1f} ms" if info.latency is not None else ""
+        self.status_stream.setText(
+            f"{info.device.name}: {len(names)} ch, {info.samplerate} Hz{latency}"
+        )
+
+    def _on_monitoring_stopped(self) -> None:
+        self._monitor = None
+        self.monitor_bar.set_monitoring(False)
+        self.status_stream.setText("")
+
+    def _on_display(self, frame: DisplayFrame) -> None:
+        self._last_frame = frame
+        self.meters.set_levels(frame.peak_db, frame.rms_db, frame.hold_db, frame.clipped)
+        if self.views.currentWidget() is self.waveforms:
+            self.waveforms.show_frames(frame.waveform, frame.samplerate)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.controller.set_display_active(True)
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        super().hideEvent(event)
+        self.controller.set_display_active(False)
+
+    def _on_stats(self, stats: WorkerStats) -> None:
+        self.status_cpu.setText(f"Audio thread CPU {stats.cpu * 100:.0f} %")
+        if stats.recording is not None:
+            self.record_panel.show_status(stats.recording)
+        if stats.playback is not None:
+            self.play_panel.show_status(stats.playback)
+
+    # -- recording and playback ------------------------------------------------------------
+
+    def _record_shortcut(self) -> None:
+        if self.record_panel.record_button.isEnabled():
+            self.record_panel.record_button.click()
+
+    def _start_recording(self, path: str, subtype: str, overwrite: bool) -> None:
+        if self._monitor is None:
+            self._show_error("Choose an input and press Monitor before recording.")
+            return
+        target = Path(path)
+        if target.parent == self.record_panel.folder:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        self.settings.setValue("format", self.record_panel.extension)
+        self.settings.setValue("subtype", subtype)
+        self.settings.setValue("folder", str(target.parent))
+        self.controller.worker.start_recording(target, subtype=subtype, overwrite=overwrite)
+
+    def _set_recording(self, recording: bool) -> None:
+        self._recording = recording
+        self.record_panel.set_recording(recording)
+
+    def _on_recording_finished(self, status: RecordingStatus) -> None:
+        self.record_panel.show_status(status)
+        self._set_recording(False)
+        self.statusBar().showMessage(
+            f"Saved {status.path} ({status.seconds:.1f} s, {status.dropouts} dropouts)", 10000
+        )
+
+    def _open_and_play(self) -> None:
+        self.play_panel.open_button.click()
+
+    def _play(self, path: str, speaker: sc.Speaker, channels: list[int] | None) -> None:
+        try:
+            source = FileSource(path)
+        except OSError as exc:
+            self._show_error(str(exc))
+            return
+        self.settings.setValue("output", speaker.id)
+        self.controller.worker.play(source, speaker, channels, name=Path(path).name)
+
+    def _stop_all(self) -> None:
+        self.controller.worker.stop_recording()
+        self.controller.worker.stop_playback()
+
+    # -- messages, settings, closing -------------------------------------------------------
+
+    def _show_error(self, message: str) -> None:
+        self.statusBar().showMessage(message, 15000)
+        if self.isVisible():
+            QMessageBox.warning(self, "scgui", message)
+
+    def _about(self) -> None:
+        from PySide6 import __version__ as pyside_version
+
+        try:
+            server = sc.backends.get_backend().server_description()
+        except sc.AudioError:
+            server = "not connected"
+        QMessageBox.about(
+            self,
+            "About scgui",
+            f"<h3>scgui {scgui.__version__}</h3>"
+            "<p>Sound-card manager, recorder and channel checker.</p>"
+            f"<p>Sound server: {server}<br>PySide6 {pyside_version}<br>NumPy {np.__version__}</p>",
+        )
+
+    def _restore_settings(self) -> None:
+        geometry = self.settings.value("geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        state = self.settings.value("windowState")
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+        folder = self.settings.value("folder")
+        if folder:
+            self.record_panel.folder = Path(str(folder))
+        extension = self.settings.value("format")
+        if extension:
+            self.record_panel.set_format(str(extension), self.settings.value("subtype"))
+        rate = self.settings.value("samplerate")
+        if rate is not None:
+            self.monitor_bar.set_samplerate(int(rate))
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("windowState", self.saveState())
+        self.controller.shutdown()
+        if self._rig is not None:
+            self._rig.stop()
+            self._rig = None
+        super().closeEvent(event)
