@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from audio_helpers import RATE, capture_while_playing, find_exact, onset, pattern
 
 import scgui.audio as sc
+from audio_helpers import RATE, capture_while_playing, find_exact, onset, pattern
 from scgui.virtual_rig import MULTI8, MULTI8_REVERSED, SCARLETT, SCARLETT_SWAPPED
 
 
