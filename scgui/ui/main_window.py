@@ -138,6 +138,7 @@ class MainWindow(QMainWindow):
         self.device_dock.setObjectName("devicesDock")
         self.device_dock.setWidget(self.device_panel)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.device_dock)
+        self.resizeDocks([self.device_dock], [440], Qt.Orientation.Horizontal)
 
         self.status_server = QLabel("Connecting…")
         self.status_stream = QLabel("")

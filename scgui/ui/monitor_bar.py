@@ -23,7 +23,9 @@ class MonitorBar(QWidget):
         self.input_box = QComboBox()
         self.input_box.setAccessibleName("Input to monitor")
         self.input_box.setMinimumContentsLength(28)
-        self.input_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLength)
+        self.input_box.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
         self.rate_box = QComboBox()
         self.rate_box.setAccessibleName("Sample rate")
         self.rate_box.addItem("Device rate", 0)

@@ -1,0 +1,90 @@
+"""Take a screenshot of the scgui window monitoring 8 channels with signal on them.
+
+Starts a private virtual rig, plays eight tones of different levels into its 8-channel
+sink, opens the main window on the reversed 8-channel source, and saves the window as a PNG.
+Runs offscreen unless DISPLAY is set (then it uses that X server, e.g. Xvfb):
+
+    python scripts/screenshot_app.py /tmp/scgui-window.png
+    xvfb-run -s "-screen 0 1400x1000x24" python scripts/screenshot_app.py out.png
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+RATE = 48000
+LEVELS_DB = (-3.0, -9.0, -15.0, -21.0, -30.0, -40.0, -6.0, 0.0)  # channel 8 clips
+
+
+def tones(seconds: float = 0.5) -> np.ndarray:
+    """Eight channels, each a tone of its own frequency and level (the last one clipping)."""
+    t = np.arange(int(seconds * RATE)) / RATE
+    data = np.empty((len(t), 8), dtype=np.float32)
+    for channel, level in enumerate(LEVELS_DB):
+        frequency = 220.0 * (channel + 1)
+        data[:, channel] = 10 ** (level / 20) * np.sin(2 * np.pi * frequency * t)
+    data[:, 7] = np.clip(1.3 * np.sin(2 * np.pi * 110.0 * t), -1.0, 1.0)
+    return data
+
+
+def main(output: str) -> int:
+    if not os.environ.get("DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    # Keep the user's real settings out of it.
+    os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="scgui-shot-")
+    from PySide6.QtCore import QCoreApplication, QEventLoop
+
+    import scgui.audio as sc
+    from scgui.ui.app import create_application
+    from scgui.ui.main_window import MainWindow
+    from scgui.virtual_rig import VirtualRig
+
+    with VirtualRig() as rig:
+        rig.apply_env()
+        stop = threading.Event()
+
+        def play() -> None:
+            with sc.get_speaker("multi8").player(RATE) as player:
+                data = tones()
+                while not stop.is_set():
+                    player.play(data)
+
+        player = threading.Thread(target=play, daemon=True)
+        player.start()
+        app = create_application(sys.argv[:1])
+        window = MainWindow()
+        window.resize(1400, 900)
+        window.show()
+        window.monitor_bar.select("multi8_reversed")
+        window.monitor_bar.start()
+        window.play_panel.load(_demo_file())
+        deadline = time.monotonic() + 2.5
+        while time.monotonic() < deadline:
+            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+            time.sleep(0.01)
+        window.grab().save(output)
+        stop.set()
+        window.close()
+        player.join(2)
+        app.processEvents()
+    print(f"saved {output}")
+    return 0
+
+
+def _demo_file() -> Path:
+    import soundfile
+
+    path = Path(tempfile.mkdtemp(prefix="scgui-shot-")) / "sweep-test.wav"
+    soundfile.write(str(path), tones(2.0)[:, :2], RATE)
+    return path
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "/tmp/scgui-window.png"))
