@@ -84,6 +84,7 @@ class MainWindow(QMainWindow):
         self.controller = controller or AppController(self)
         self.settings = QSettings(SETTINGS_ORG, SETTINGS_APP)
         self._rig = None
+        self._env_before_rig: dict[str, str | None] = {}
         self._monitor: MonitorInfo | None = None
         self._recording = False
         self._last_frame: DisplayFrame | None = None
@@ -262,8 +263,9 @@ class MainWindow(QMainWindow):
                 rig.stop()
                 self._show_error(str(exc))
                 return
-            rig.apply_env()
+            self._env_before_rig = rig.apply_env()
             self._rig = rig
+            sc.backends.reset_backend()  # connect afresh, to the server now in PULSE_SERVER
         self.controller.connect_server()
 
     # -- monitoring and display ------------------------------------------------------------
@@ -400,6 +402,8 @@ class MainWindow(QMainWindow):
         self.settings.setValue("windowState", self.saveState())
         self.controller.shutdown()
         if self._rig is not None:
+            self._rig.restore_env(self._env_before_rig)
             self._rig.stop()
             self._rig = None
+            sc.backends.reset_backend()
         super().closeEvent(event)

@@ -46,3 +46,15 @@ def _create_backend() -> Backend:
         "through PulseAudio or PipeWire on Linux. CoreAudio (macOS) and WASAPI (Windows) "
         "backends are planned."
     )
+
+
+def reset_backend() -> None:
+    """Disconnect and forget the process-wide backend; the next call connects afresh.
+
+    For a program that changed ``PULSE_SERVER`` (for example after starting a private
+    server) and wants the library to follow.
+    """
+    old = set_backend(None)
+    close = getattr(old, "close", None)
+    if close is not None:
+        close()

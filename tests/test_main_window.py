@@ -1,0 +1,224 @@
+"""The main window against the virtual rig, driven as a user would (offscreen)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMessageBox
+
+import scgui.audio as sc
+from audio_helpers import RATE, find_exact, pattern
+from scgui.audio.backends import set_backend
+from scgui.audio.backends.pulseaudio import PulseAudioBackend
+from scgui.engine.controller import DisplayFrame
+from scgui.ui.main_window import MainWindow
+from scgui.virtual_rig import MULTI8
+
+
+@pytest.fixture(autouse=True)
+def private_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with no remembered settings, and no modal box blocks it."""
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path))
+    QSettings("scgui", "scgui").clear()
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args, **kwargs: None)
+
+
+@pytest.fixture
+def window(qtbot) -> Iterator[MainWindow]:
+    main = MainWindow()
+    qtbot.addWidget(main)
+    main.show()
+    yield main
+    main.close()
+    assert not main.controller.worker.isRunning()
+
+
+@contextmanager
+def tone_on(speaker_id: str, data: np.ndarray) -> Iterator[None]:
+    stop = threading.Event()
+
+    def run() -> None:
+        with sc.get_speaker(speaker_id).player(RATE) as player:
+            while not stop.is_set():
+                player.play(data)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(5)
+
+
+def start_monitoring(window: MainWindow, qtbot, device_id: str) -> None:
+    window.monitor_bar.select(device_id)
+    with qtbot.waitSignal(window.controller.worker.monitoringStarted, timeout=5000):
+        window.monitor_bar.monitor_button.click()
+
+
+def test_device_lists_match_the_server(window) -> None:
+    speakers = window.device_panel.model("speaker")
+    assert {speakers.device_at(r).id for r in range(speakers.rowCount())} == {
+        "scarlett",
+        "multi8",
+    }
+    loopbacks = window.device_panel.model("loopback")
+    assert loopbacks.rowCount() == 2
+    box = window.monitor_bar.input_box
+    inputs = [box.itemData(i).id for i in range(box.count())]
+    assert len(inputs) == 5
+    assert "multi8.monitor" in inputs and "multi8_reversed" in inputs
+    assert window.banner.isHidden()
+    assert "pulseaudio" in window.status_server.text().lower()
+
+
+def test_device_list_follows_hotplug(window, qtbot, rig) -> None:
+    speakers = window.device_panel.model("speaker")
+    module = rig.pactl("load-module", "module-null-sink", "sink_name=windowtest").strip()
+    try:
+        qtbot.waitUntil(lambda: speakers.rowCount() == 3, timeout=5000)
+    finally:
+        rig.pactl("unload-module", module)
+    qtbot.waitUntil(lambda: speakers.rowCount() == 2, timeout=5000)
+
+
+def test_monitoring_shows_the_level_on_the_right_meter(window, qtbot) -> None:
+    frames: list[DisplayFrame] = []
+    window.controller.displayUpdated.connect(frames.append)
+    t = np.arange(RATE // 10) / RATE
+    data = np.zeros((len(t), 8), dtype=np.float32)
+    data[:, 5] = 0.5 * np.sin(2 * np.pi * 1000 * t)
+    with tone_on(MULTI8.name, data):
+        start_monitoring(window, qtbot, "multi8_reversed")  # output 5 arrives on input 2
+        qtbot.waitUntil(lambda: len(frames) > 40, timeout=5000)
+    assert window.meters.channel_names()[2].startswith("3")
+    peaks = frames[-1].peak_db
+    assert peaks[2] == pytest.approx(-6.02, abs=0.3)
+    assert np.all(np.delete(peaks, 2) < -100)
+    qtbot.waitUntil(lambda: window.meters.readout_values()[2] > -7, timeout=2000)
+    assert window.status_stream.text().startswith("Multi8 Reversed: 8 ch, 48000 Hz")
+
+
+def test_recording_through_the_window(window, qtbot, tmp_path) -> None:
+    start_monitoring(window, qtbot, "multi8.monitor")
+    path = tmp_path / "gui-take.wav"
+    window.record_panel.set_format("wav", "FLOAT")
+    window.record_panel.path_edit.setText(str(path))
+    worker = window.controller.worker
+    with qtbot.waitSignal(worker.recordingStarted):
+        window.record_panel.record_button.click()
+    assert not window.record_panel.record_button.isEnabled()
+    data = pattern(RATE // 4, 8, seed=21)
+    sc.get_speaker(MULTI8.name).play(data, RATE)
+    qtbot.wait(200)
+    with qtbot.waitSignal(worker.recordingFinished):
+        window.record_panel.stop_button.click()
+    recorded, _ = soundfile.read(str(path), dtype="float32", always_2d=True)
+    find_exact(recorded, data)
+    assert window.record_panel.record_button.isEnabled()
+    assert window.record_panel.elapsed_label.text() != "00:00:00.0"
+
+
+def test_loopback_recording_through_the_window(window, qtbot, tmp_path) -> None:
+    start_monitoring(window, qtbot, "scarlett.monitor")
+    path = tmp_path / "loop.flac"
+    window.record_panel.set_format("flac")
+    window.record_panel.path_edit.setText(str(path))
+    worker = window.controller.worker
+    with tone_on("scarlett", np.full((4800, 2), 0.25, dtype=np.float32)):
+        with qtbot.waitSignal(worker.recordingStarted):
+            window.record_panel.record_button.click()
+        qtbot.wait(400)
+        with qtbot.waitSignal(worker.recordingFinished):
+            window.record_panel.stop_button.click()
+    recorded, _ = soundfile.read(str(path), dtype="float32", always_2d=True)
+    assert recorded.shape[1] == 2 and np.max(recorded) == pytest.approx(0.25, abs=1e-3)
+
+
+def test_playback_through_the_window_reaches_the_monitor(window, qtbot, tmp_path) -> None:
+    path = tmp_path / "to-play.wav"
+    data = pattern(RATE // 4, 2, seed=22)
+    soundfile.write(str(path), data, RATE, subtype="FLOAT")
+    assert window.play_panel.load(path)
+    assert "2 channels, 48000 Hz" in window.play_panel.info_label.text()
+    box = window.play_panel.speaker_box
+    box.setCurrentIndex([box.itemData(i).id for i in range(box.count())].index("multi8"))
+    window.play_panel.channels_edit.setText("6,7")
+    monitor = sc.get_microphone(MULTI8.monitor, include_loopback=True)
+    with monitor.recorder(RATE) as recorder:
+        recorder.record(None)
+        with qtbot.waitSignal(window.controller.worker.playbackFinished, timeout=5000):
+            window.play_panel.play_button.click()
+        recording = recorder.record(RATE // 2)
+    expected = np.zeros((len(data), 8), dtype=np.float32)
+    expected[:, 6:8] = data
+    find_exact(recording, expected)
+
+
+def test_channel_mismatch_is_explained_before_playing(window, tmp_path) -> None:
+    path = tmp_path / "four.wav"
+    soundfile.write(str(path), np.zeros((100, 4), dtype=np.float32), RATE)
+    window.play_panel.load(path)
+    box = window.play_panel.speaker_box
+    box.setCurrentIndex([box.itemData(i).id for i in range(box.count())].index("scarlett"))
+    assert not window.play_panel.play_button.isEnabled()
+    assert "4 channels" in window.play_panel.message.text()
+    window.play_panel.channels_edit.setText("0,1,-1,-1")
+    assert window.play_panel.play_button.isEnabled()
+
+
+def test_settings_are_remembered(qtbot) -> None:
+    first = MainWindow()
+    qtbot.addWidget(first)
+    first.show()
+    start_monitoring(first, qtbot, "multi8_reversed")
+    first.record_panel.set_format("flac", "PCM_16")
+    first.close()
+    second = MainWindow()
+    qtbot.addWidget(second)
+    assert second.monitor_bar.selected_input().id == "multi8_reversed"
+    second.close()
+
+
+def test_no_server_says_what_to_do_and_offers_a_private_one(qtbot) -> None:
+    dead = PulseAudioBackend(server="unix:/nonexistent/socket")
+    old = set_backend(dead)
+    try:
+        window = MainWindow()
+        qtbot.addWidget(window)
+        window.show()
+        assert window.banner.isVisible()
+        assert "Cannot connect" in window.banner.message.text()
+        assert window.banner.rig_button.isVisible()
+        assert window.status_server.text() == "No sound server"
+        window.banner.rig_button.click()  # starts a second private rig and connects to it
+        assert window.banner.isHidden()
+        speakers = window.device_panel.model("speaker")
+        assert speakers.rowCount() == 2
+        window.close()
+    finally:
+        set_backend(old)
+    assert sc.get_speaker("multi8").channels == 8  # the session's rig is in use again
+
+
+def test_closing_stops_the_worker_while_recording(qtbot, tmp_path) -> None:
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    start_monitoring(window, qtbot, "multi8.monitor")
+    path = tmp_path / "closing.wav"
+    window.record_panel.path_edit.setText(str(path))
+    with qtbot.waitSignal(window.controller.worker.recordingStarted):
+        window.record_panel.record_button.click()
+    qtbot.wait(200)
+    window.close()
+    assert not window.controller.worker.isRunning()
+    assert soundfile.info(str(path)).frames > 0
