@@ -1,0 +1,319 @@
+"""Spectrum display: one channel's magnitude spectrum on a log frequency axis.
+
+:class:`SpectrumView` only draws: the measurement (``scgui.measure.spectrum``) computes
+``(freqs, db)`` and the frame timer pushes it in with :meth:`SpectrumView.show_spectrum`. The
+curve follows every frame; the peak readout (frequency and level of the strongest bin) changes
+at most about four times a second so it stays readable. Hidden views do no work.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from time import monotonic
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from .waveforms import AXIS_COLOR, PLOT_BACKGROUND, VIEW_BACKGROUND, channel_color
+
+MIN_FREQ_HZ = 20.0
+FLOOR_DB = -120.0
+_EDGE = 0.02
+READOUT_INTERVAL_S = 0.25
+"""Seconds between two refreshes of the peak readout (about 4 Hz)."""
+
+_FREQ_TICKS_MAJOR = (20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000)
+_FREQ_TICKS_MINOR = tuple(
+    m * decade
+    for decade in (10, 100, 1000, 10000)
+    for m in range(1, 10)
+    if m * decade not in _FREQ_TICKS_MAJOR
+)
+
+
+def format_frequency(hz: float) -> str:
+    """A frequency as people read it: ``"63.0 Hz"``, ``"440 Hz"``, ``"1.00 kHz"``, ``"12.5 kHz"``.
+
+    Three significant figures at most: the bins of a 4096-point FFT are about 12 Hz apart.
+    """
+    if hz < 100:
+        return f"{hz:.1f} Hz"
+    if hz < 1000:
+        return f"{hz:.0f} Hz"
+    if hz < 10000:
+        return f"{hz / 1000:.2f} kHz"
+    return f"{hz / 1000:.1f} kHz"
+
+
+def _tick_label(hz: int) -> str:
+    return f"{hz // 1000}k" if hz >= 1000 else str(hz)
+
+
+def find_peak(
+    freqs: np.ndarray, db: np.ndarray, low: float = 0.0, high: float = math.inf
+) -> tuple[float, float] | None:
+    """Frequency and level of the strongest bin with ``low < f <= high``, refined between bins.
+
+    A parabola through the strongest bin and its two neighbours (in dB) estimates where the
+    true peak lies between bins, so a 1 kHz tone reads ``1.00 kHz`` rather than the nearest
+    bin centre (997 or 1008 Hz for a 4096-point FFT at 48 kHz). None when no bin qualifies.
+    """
+    freqs = np.asarray(freqs, dtype=np.float64).reshape(-1)
+    levels = np.asarray(db, dtype=np.float64).reshape(-1)
+    count = min(len(freqs), len(levels))
+    freqs, levels = freqs[:count], levels[:count]
+    mask = (freqs > low) & (freqs <= high) & np.isfinite(levels)
+    if not mask.any():
+        return None
+    candidates = np.flatnonzero(mask)
+    k = int(candidates[np.argmax(levels[candidates])])
+    freq, level = float(freqs[k]), float(levels[k])
+    if 0 < k < count - 1 and np.isfinite(levels[k - 1]) and np.isfinite(levels[k + 1]):
+        a, b, c = levels[k - 1], levels[k], levels[k + 1]
+        denominator = a - 2.0 * b + c
+        if denominator < 0:
+            shift = min(0.5, max(-0.5, 0.5 * (a - c) / denominator))
+            step = (freqs[k + 1] - freqs[k - 1]) / 2.0
+            freq = float(freqs[k] + shift * step)
+            level = float(b - 0.25 * (a - c) * shift)
+    return freq, level
+
+
+class SpectrumView(QWidget):
+    """A channel chooser above a log-frequency (20 Hz .. Nyquist), dBFS (-120..0) plot.
+
+    Choosing a channel emits :attr:`channelSelected`; the owner then feeds that channel's
+    spectrum. The view never computes a spectrum itself.
+    """
+
+    channelSelected = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None, *, samplerate: int = 48000) -> None:
+        super().__init__(parent)
+        self._samplerate = int(samplerate)
+        self._last_readout_at: float | None = None
+        self._peak: tuple[float, float] | None = None
+        self._frequency_grid: list[pg.InfiniteLine] = []
+
+        self._chooser = QComboBox()
+        self._chooser.setAccessibleName("Spectrum channel")
+        self._chooser.setToolTip("Channel whose spectrum is shown")
+        self._chooser.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self._chooser.currentIndexChanged.connect(self._on_chooser_changed)
+        chooser_label = QLabel("&Channel")
+        chooser_label.setBuddy(self._chooser)
+        self._readout = QLabel()
+        self._readout.setAccessibleName("Spectrum peak")
+        self._readout.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self._readout.setTextFormat(Qt.TextFormat.RichText)
+        fm = QFontMetrics(self._readout.font())
+        self._readout.setMinimumWidth(fm.horizontalAdvance("Peak  88.8 kHz  at  −188.8 dBFS") + 8)
+
+        bar = QHBoxLayout()
+        bar.setContentsMargins(6, 4, 6, 2)
+        bar.addWidget(chooser_label)
+        bar.addWidget(self._chooser)
+        bar.addStretch(1)
+        bar.addWidget(self._readout)
+
+        self._plot_widget = pg.PlotWidget(background=PLOT_BACKGROUND)
+        self._plot = self._plot_widget.getPlotItem()
+        self._curve = self._setup_plot()
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addLayout(bar)
+        layout.addWidget(self._plot_widget, 1)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setAccessibleName("Spectrum")
+        self.setAccessibleDescription(
+            "Magnitude spectrum of the chosen channel in dBFS over a logarithmic frequency axis."
+        )
+        self._show_readout()
+        self.set_samplerate(self._samplerate)
+
+    # ---------------------------------------------------------------- public API
+
+    def set_channels(self, names: Sequence[str]) -> None:
+        """Fill the chooser; keeps the chosen index when it still exists, else picks channel 0.
+
+        Emits :attr:`channelSelected` only when the chosen index actually changes.
+        """
+        previous = self._chooser.currentIndex()
+        self._chooser.blockSignals(True)
+        try:
+            self._chooser.clear()
+            self._chooser.addItems([str(name) for name in names])
+            index = previous if 0 <= previous < len(names) else (0 if names else -1)
+            self._chooser.setCurrentIndex(index)
+        finally:
+            self._chooser.blockSignals(False)
+        self._apply_channel_colour(index)
+        self._curve.setData([], [])
+        self._peak = None
+        self._last_readout_at = None
+        self._show_readout()
+        if index != previous and index >= 0:
+            self.channelSelected.emit(index)
+
+    def current_channel(self) -> int:
+        """The chosen channel index (-1 when there are no channels)."""
+        return self._chooser.currentIndex()
+
+    def set_current_channel(self, index: int) -> None:
+        """Choose a channel programmatically (emits :attr:`channelSelected` if it changes)."""
+        self._chooser.setCurrentIndex(index)
+
+    def samplerate(self) -> int:
+        """The sample rate the frequency axis is laid out for."""
+        return self._samplerate
+
+    def set_samplerate(self, rate: int) -> None:
+        """Lay the frequency axis out from 20 Hz to ``rate / 2``."""
+        if rate <= 2 * MIN_FREQ_HZ:
+            raise ValueError(f"samplerate too low for a 20 Hz axis: {rate}")
+        self._samplerate = int(rate)
+        nyquist = rate / 2.0
+        low, high = math.log10(MIN_FREQ_HZ), math.log10(nyquist)
+        self._plot.setXRange(low - _EDGE / 100, high + _EDGE / 100, padding=0.0)
+        major = [(math.log10(f), _tick_label(f)) for f in _FREQ_TICKS_MAJOR if f <= nyquist]
+        minor = [(math.log10(f), "") for f in _FREQ_TICKS_MINOR if MIN_FREQ_HZ < f <= nyquist]
+        self._plot.getAxis("bottom").setTicks([major, minor])
+        self._set_frequency_grid([f for f, _ in major], [f for f, _ in minor])
+
+    def show_spectrum(self, freqs: np.ndarray, db: np.ndarray) -> None:
+        """Draw one spectrum (``freqs`` in Hz, ``db`` in dBFS, same length).
+
+        Bins at or below 0 Hz are dropped before the log; levels are clamped to -120..0 so
+        non-finite values never reach the plot. Does nothing while the view is hidden.
+        """
+        if not self.isVisible():
+            return
+        freqs = np.asarray(freqs, dtype=np.float64).reshape(-1)
+        levels = np.asarray(db, dtype=np.float64).reshape(-1)
+        count = min(len(freqs), len(levels))
+        mask = freqs[:count] > 0
+        f = freqs[:count][mask]
+        level = np.nan_to_num(levels[:count][mask], nan=FLOOR_DB, neginf=FLOOR_DB, posinf=0.0)
+        np.clip(level, FLOOR_DB, 0.0, out=level)
+        self._curve.setData(np.log10(f), level, skipFiniteCheck=True)
+        now = monotonic()
+        if self._last_readout_at is None or now - self._last_readout_at >= READOUT_INTERVAL_S:
+            self._last_readout_at = now
+            self._peak = find_peak(f, level, MIN_FREQ_HZ, self._samplerate / 2.0)
+            self._show_readout()
+
+    def peak(self) -> tuple[float, float] | None:
+        """The ``(frequency_hz, level_db)`` the readout currently shows, if any."""
+        return self._peak
+
+    def peak_text(self) -> str:
+        """The readout's text without markup (what a screen reader gets)."""
+        return self._readout.accessibleDescription()
+
+    def clear(self) -> None:
+        """Remove the curve and the readout (for example when the input stops)."""
+        self._curve.setData([], [])
+        self._peak = None
+        self._show_readout()
+
+    # ---------------------------------------------------------------- internals
+
+    def _setup_plot(self) -> pg.PlotDataItem:
+        """Fixed ranges, no mouse interaction, compact axes with readable labels."""
+        plot = self._plot
+        plot.setMenuEnabled(False)
+        plot.setMouseEnabled(x=False, y=False)
+        plot.hideButtons()
+        plot.setClipToView(True)
+        plot.disableAutoRange()
+        plot.getViewBox().setBackgroundColor(VIEW_BACKGROUND)
+        # A hair wider than -120..0 so pyqtgraph does not drop the ticks on the exact edges.
+        plot.setYRange(FLOOR_DB - _EDGE, _EDGE, padding=0.0)
+        # pyqtgraph's axis grid paints over the data and makes the axes drop their edge labels
+        # (0 dBFS, 20 Hz); static lines behind the curve have neither problem.
+        for level in range(-10, -120, -10):
+            self._add_grid_line(float(level), 0, 0.22 if level % 20 == 0 else 0.10)
+        font = QFont(self.font())
+        if font.pointSizeF() > 0:
+            font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
+        left = plot.getAxis("left")
+        left.setTicks(
+            [
+                [(float(v), "0" if v == 0 else f"−{-v}") for v in range(0, -121, -20)],
+                [(float(v), "") for v in range(-10, -120, -20)],
+            ]
+        )
+        left.setWidth(QFontMetrics(font).horizontalAdvance("−120") + 14)
+        for name in ("left", "bottom"):
+            axis = plot.getAxis(name)
+            axis.setPen(pg.mkPen(AXIS_COLOR, width=1))
+            axis.setTextPen(pg.mkPen(AXIS_COLOR))
+            # The range ends exactly on 0 dBFS and 20 Hz: draw those edge labels too.
+            axis.setStyle(tickFont=font, tickLength=-4, hideOverlappingLabels=False)
+        plot.setLabel("left", "level", units="dBFS", color=AXIS_COLOR)
+        plot.setLabel("bottom", "frequency", units="Hz", color=AXIS_COLOR)
+        for name in ("left", "bottom"):
+            plot.getAxis(name).label.setFont(font)
+            # Units like "dBFS" must not get SI prefixes ("kdBFS") from pyqtgraph.
+            plot.getAxis(name).enableAutoSIPrefix(False)
+        curve = plot.plot(antialias=False, skipFiniteCheck=True)
+        curve.setClipToView(True)
+        curve.setFillLevel(FLOOR_DB)
+        return curve
+
+    def _add_grid_line(self, position: float, angle: int, alpha: float) -> pg.InfiniteLine:
+        """One faint static grid line behind the curve."""
+        colour = QColor(AXIS_COLOR)
+        colour.setAlphaF(alpha)
+        line = pg.InfiniteLine(pos=position, angle=angle, pen=pg.mkPen(colour, width=1))
+        line.setZValue(-10)
+        self._plot.addItem(line, ignoreBounds=True)
+        return line
+
+    def _set_frequency_grid(self, major: list[float], minor: list[float]) -> None:
+        """Vertical grid lines at the frequency ticks (log10 positions), replacing old ones."""
+        for line in self._frequency_grid:
+            self._plot.removeItem(line)
+        self._frequency_grid = [self._add_grid_line(x, 90, 0.22) for x in major[1:]]
+        self._frequency_grid += [self._add_grid_line(x, 90, 0.10) for x in minor]
+
+    def _apply_channel_colour(self, index: int) -> None:
+        """The curve takes the channel's palette colour, the same as in the waveform view."""
+        color = channel_color(max(0, index))
+        fill = QColor(color)
+        fill.setAlpha(56)
+        self._curve.setPen(pg.mkPen(color, width=1))
+        self._curve.setBrush(pg.mkBrush(fill))
+
+    def _on_chooser_changed(self, index: int) -> None:
+        if index < 0:
+            return
+        self._apply_channel_colour(index)
+        self._curve.setData([], [])
+        self._peak = None
+        self._last_readout_at = None
+        self._show_readout()
+        self.channelSelected.emit(index)
+
+    def _show_readout(self) -> None:
+        """Render the peak readout (rich text on screen, plain text for accessibility)."""
+        if self._peak is None or self._peak[1] <= FLOOR_DB + 0.05:
+            plain = "Peak —"
+            rich = "Peak&nbsp;&nbsp;<b>—</b>"
+        else:
+            freq, level = self._peak
+            freq_text = format_frequency(freq)
+            level_text = f"{level:.1f}".replace("-", "−")
+            plain = f"Peak {freq_text} at {level_text} dBFS"
+            rich = (
+                f"Peak&nbsp;&nbsp;<b>{freq_text}</b>&nbsp;&nbsp;at&nbsp;&nbsp;"
+                f"<b>{level_text}</b>&nbsp;dBFS"
+            )
+        self._readout.setText(rich)
+        self._readout.setAccessibleDescription(plain)

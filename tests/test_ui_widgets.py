@@ -1,0 +1,310 @@
+"""Tests of the drawing widgets: MeterBank, WaveformView and SpectrumView (pytest-qt, offscreen)."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QImage
+from pytestqt.qtbot import QtBot
+
+from scgui.ui import meters
+from scgui.ui.meters import FLOOR_DB, MeterBank, bar_height, bar_heights, format_db
+from scgui.ui.spectrum_view import SpectrumView, find_peak, format_frequency
+from scgui.ui.waveforms import WaveformView, peak_envelope
+
+RATE = 48000
+
+
+def levels(*db: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Peak ``db``, RMS 3 dB lower, hold = peak, nothing clipped."""
+    peak = np.asarray(db, dtype=np.float64)
+    return peak, peak - 3.0, peak, np.zeros(len(db), dtype=bool)
+
+
+def shown_meter(qtbot: QtBot, names: list[str], width: int = 320, height: int = 300) -> MeterBank:
+    bank = MeterBank()
+    qtbot.addWidget(bank)
+    bank.set_channels(names)
+    bank.resize(max(width, bank.minimumWidth()), height)
+    bank.show()
+    qtbot.waitExposed(bank)
+    return bank
+
+
+def brightness(image: QImage, x: int, y: int) -> float:
+    colour = QColor(image.pixel(x, y))
+    return 0.299 * colour.red() + 0.587 * colour.green() + 0.114 * colour.blue()
+
+
+# -- MeterBank -------------------------------------------------------------------------------
+
+
+def test_bar_height_is_linear_in_db_and_clamped() -> None:
+    assert bar_height(0.0, -60.0, 300) == 300
+    assert bar_height(-30.0, -60.0, 300) == 150
+    assert bar_height(-60.0, -60.0, 300) == 0
+    assert bar_height(-120.0, -60.0, 300) == 0
+    assert bar_height(+3.0, -60.0, 300) == 300
+    assert bar_height(float("nan"), -60.0, 300) == 0
+    assert list(bar_heights(np.array([-6.0, -12.0]), -60.0, 60)) == [54, 48]
+
+
+def test_format_db() -> None:
+    assert format_db(-12.34) == "−12.3"
+    assert format_db(-12.34, 0) == "−12"
+    assert format_db(FLOOR_DB) == "−inf"
+    assert format_db(0.4) == "+0.4"
+    assert format_db(-0.01) == "0.0"
+
+
+@pytest.mark.parametrize("count", [1, 2, 8, 32])
+def test_meter_bank_paints_any_channel_count(qtbot: QtBot, count: int) -> None:
+    bank = shown_meter(qtbot, [str(i + 1) for i in range(count)])
+    peak = np.linspace(-50.0, 0.0, count)
+    clipped = np.zeros(count, dtype=bool)
+    clipped[-1] = True
+    bank.set_levels(peak, peak - 3.0, peak + 1.0, clipped)
+    image = bank.grab().toImage()
+    assert not image.isNull()
+    assert image.width() >= bank.minimumWidth()
+    assert bank.channel_names() == [str(i + 1) for i in range(count)]
+    assert len(bank.readout_texts()) == count
+    # Every bar lies inside the widget, left to right, without overlapping.
+    rects = [bank.bar_rect(i) for i in range(count)]
+    assert all(r.left() >= 0 and r.right() < bank.width() and r.height() > 0 for r in rects)
+    assert all(a.right() < b.left() for a, b in itertools.pairwise(rects))
+
+
+def test_minimum_width_grows_with_many_channels(qtbot: QtBot) -> None:
+    bank = MeterBank()
+    qtbot.addWidget(bank)
+    bank.set_channels([str(i) for i in range(8)])
+    eight = bank.minimumWidth()
+    bank.set_channels([str(i) for i in range(32)])
+    assert bank.minimumWidth() > 3 * eight // 2
+
+
+def test_louder_channel_draws_taller_bar(qtbot: QtBot) -> None:
+    bank = shown_meter(qtbot, ["quiet", "loud"])
+    bank.set_levels(*levels(-45.0, -3.0))  # RMS -48 and -6 dBFS
+    image = bank.grab().toImage()
+    quiet, loud = bank.bar_rect(0), bank.bar_rect(1)
+    # At -30 dBFS the loud channel's solid bar is lit, the quiet one shows its dark trough.
+    y = quiet.bottom() - bar_height(-30.0, bank.min_db(), quiet.height())
+    lit = brightness(image, loud.center().x(), y)
+    dark = brightness(image, quiet.center().x(), y)
+    assert lit > dark + 60
+    # Both are lit near the bottom of the scale.
+    y_low = quiet.bottom() - bar_height(-55.0, bank.min_db(), quiet.height())
+    assert brightness(image, quiet.center().x(), y_low) > dark + 60
+
+
+def test_set_levels_only_schedules_a_repaint(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    bank = shown_meter(qtbot, ["1", "2"])
+    painted: list[int] = []
+    original = MeterBank.paintEvent
+
+    def counting_paint(self: MeterBank, event: object) -> None:
+        painted.append(1)
+        original(self, event)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(MeterBank, "paintEvent", counting_paint)
+    bank.set_levels(*levels(-10.0, -20.0))
+    assert painted == []  # nothing painted synchronously
+    qtbot.waitUntil(lambda: bool(painted))
+
+
+def test_numbers_refresh_at_most_every_250_ms(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = [100.0]
+    monkeypatch.setattr(meters, "monotonic", lambda: now[0])
+    bank = shown_meter(qtbot, ["1", "2"])
+    bank.set_levels(*levels(-12.3, -40.0))
+    assert bank.readout_texts() == ["−12.3", "−40.0"]
+
+    now[0] += 0.1
+    bank.set_levels(*levels(-6.0, -20.0))
+    assert bank.readout_texts() == ["−12.3", "−40.0"]  # too soon: the first numbers stay
+    np.testing.assert_allclose(bank.readout_values(), [-12.3, -40.0])
+
+    now[0] += 0.2  # 0.3 s after the first refresh
+    bank.set_levels(*levels(-6.0, -20.0))
+    assert bank.readout_texts() == ["−6.0", "−20.0"]
+
+
+def test_click_on_clip_box_requests_reset(qtbot: QtBot) -> None:
+    bank = shown_meter(qtbot, ["1", "2", "3"])
+    peak, rms, hold, _ = levels(0.0, 0.0, 0.0)
+    bank.set_levels(peak, rms, hold, np.array([False, True, False]))
+    with qtbot.waitSignal(bank.clipResetRequested, timeout=1000) as blocker:
+        qtbot.mouseClick(bank, Qt.MouseButton.LeftButton, pos=bank.clip_box_rect(1).center())
+    assert blocker.args == [1]
+
+    scale_point = bank.bar_rect(0).center()
+    scale_point.setX(4)
+    with qtbot.waitSignal(bank.clipResetRequested, timeout=1000) as blocker:
+        qtbot.mouseClick(bank, Qt.MouseButton.LeftButton, pos=scale_point)
+    assert blocker.args == [-1]
+
+    # A click inside a bar is not a reset.
+    with qtbot.assertNotEmitted(bank.clipResetRequested):
+        qtbot.mouseClick(bank, Qt.MouseButton.LeftButton, pos=bank.bar_rect(2).center())
+
+
+def test_meter_bank_tolerates_wrong_lengths_and_has_accessible_name(qtbot: QtBot) -> None:
+    bank = shown_meter(qtbot, ["1", "2", "3"])
+    bank.set_levels(*levels(-10.0))  # one value for three channels: the rest read silence
+    assert bank.readout_texts() == ["−10.0", "−inf", "−inf"]
+    assert bank.accessibleName()
+    assert bank.accessibleDescription()
+    with pytest.raises(ValueError):
+        bank.set_range(3.0)
+
+
+# -- WaveformView ----------------------------------------------------------------------------
+
+
+def test_peak_envelope_keeps_bucket_min_and_max() -> None:
+    rng = np.random.default_rng(1)
+    samples = rng.uniform(-0.5, 0.5, 10_000).astype(np.float32)
+    x, y = peak_envelope(samples, 200)
+    assert len(x) == len(y) == 200
+    assert np.all(np.diff(x) >= 0)
+    buckets = samples.reshape(100, 100)
+    np.testing.assert_array_equal(y[0::2], buckets.min(axis=1))
+    np.testing.assert_array_equal(y[1::2], buckets.max(axis=1))
+
+
+def test_single_spike_survives_downsampling() -> None:
+    samples = np.zeros(96_000, dtype=np.float32)
+    samples[40_017] = 0.9
+    samples[70_001] = -0.8
+    x, y = peak_envelope(samples, 1000)
+    assert y.max() == pytest.approx(0.9)
+    assert y.min() == pytest.approx(-0.8)
+    spike_at = x[np.argmax(y)]
+    assert spike_at <= 40_017 < spike_at + 96_000 / 500
+
+
+def test_peak_envelope_keeps_the_newest_samples_and_short_input() -> None:
+    samples = np.arange(1001, dtype=np.float32)  # 1001 does not divide into 10 buckets
+    _x, y = peak_envelope(samples, 20)
+    assert y[-1] == 1000.0  # the newest sample is never dropped
+    x_short, y_short = peak_envelope(samples[:10], 20)
+    np.testing.assert_array_equal(y_short, samples[:10])
+    np.testing.assert_array_equal(x_short, np.arange(10))
+
+
+def test_waveform_view_32_channels_8_visible(qtbot: QtBot) -> None:
+    view = WaveformView()
+    qtbot.addWidget(view)
+    view.resize(800, 600)
+    view.set_channels([f"ch{i}" for i in range(32)])
+    assert view.visible_channels() == list(range(8))
+    view.show()
+    qtbot.waitExposed(view)
+    t = np.arange(3 * RATE) / RATE
+    frames = np.sin(2 * np.pi * 100 * t)[:, None] * np.linspace(0.1, 1.0, 32)[None, :]
+    view.show_frames(frames.astype(np.float32), RATE)
+    for row in range(8):
+        x, _y = view.trace(row)
+        assert 0 < len(x) <= 2 * 800
+        assert x[0] >= -view.window_seconds - 1e-9 and x[-1] <= 0.0
+    assert view.trace(7)[1].max() == pytest.approx(frames[-2 * RATE :, 7].max(), rel=1e-5)
+
+    view.set_visible_channels([31, 0, 99, 31, *range(1, 20)])
+    assert view.visible_channels() == [31, 0, 1, 2, 3, 4, 5, 6]
+    view.show_frames(frames.astype(np.float32), RATE)
+    assert view.trace(0)[1].max() == pytest.approx(1.0, abs=1e-3)
+    view.show_frames(np.zeros((10, 4), dtype=np.float32), RATE)  # fewer channels: no error
+    assert len(view.trace(0)[0]) == 0
+    assert not view.grab().isNull()
+
+
+def test_hidden_waveform_view_does_no_work(qtbot: QtBot) -> None:
+    view = WaveformView()
+    qtbot.addWidget(view)
+    view.set_channels(["1", "2"])
+    view.show_frames(np.ones((RATE, 2), dtype=np.float32), RATE)
+    assert len(view.trace(0)[0]) == 0
+
+
+# -- SpectrumView ----------------------------------------------------------------------------
+
+
+def sine_spectrum(freq: float, amplitude: float, size: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+    """A Hann-windowed magnitude spectrum in dBFS of a sine, computed here with NumPy."""
+    t = np.arange(size) / RATE
+    window = np.hanning(size)
+    spectrum = np.abs(np.fft.rfft(amplitude * np.sin(2 * np.pi * freq * t) * window))
+    db = 20 * np.log10(np.maximum(spectrum * 2 / window.sum(), 1e-9))
+    return np.fft.rfftfreq(size, 1 / RATE), np.maximum(db, FLOOR_DB)
+
+
+def test_spectrum_view_names_the_peak(qtbot: QtBot) -> None:
+    view = SpectrumView(samplerate=RATE)
+    qtbot.addWidget(view)
+    view.set_channels(["FL", "FR"])
+    view.resize(700, 400)
+    view.show()
+    qtbot.waitExposed(view)
+    freqs, db = sine_spectrum(1000.0, 0.5)
+    view.show_spectrum(freqs, db)  # includes the 0 Hz bin: must be dropped, not logged
+    peak = view.peak()
+    assert peak is not None
+    assert peak[0] == pytest.approx(1000.0, abs=3.0)
+    assert peak[1] == pytest.approx(-6.0, abs=1.5)
+    assert "1.00 kHz" in view.peak_text()
+    assert not view.grab().isNull()
+
+
+def test_spectrum_readout_is_throttled(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    from scgui.ui import spectrum_view
+
+    now = [5.0]
+    monkeypatch.setattr(spectrum_view, "monotonic", lambda: now[0])
+    view = SpectrumView(samplerate=RATE)
+    qtbot.addWidget(view)
+    view.set_channels(["1"])
+    view.show()
+    qtbot.waitExposed(view)
+    view.show_spectrum(*sine_spectrum(1000.0, 0.5))
+    now[0] += 0.1
+    view.show_spectrum(*sine_spectrum(3000.0, 0.5))
+    assert "1.00 kHz" in view.peak_text()
+    now[0] += 0.2
+    view.show_spectrum(*sine_spectrum(3000.0, 0.5))
+    assert "3.00 kHz" in view.peak_text()
+
+
+def test_spectrum_channel_chooser_emits(qtbot: QtBot) -> None:
+    view = SpectrumView()
+    qtbot.addWidget(view)
+    with qtbot.waitSignal(view.channelSelected, timeout=1000) as blocker:
+        view.set_channels(["A", "B", "C"])
+    assert blocker.args == [0]
+    with qtbot.waitSignal(view.channelSelected, timeout=1000) as blocker:
+        view.set_current_channel(2)
+    assert blocker.args == [2]
+    with qtbot.assertNotEmitted(view.channelSelected):
+        view.set_channels(["A", "B", "C", "D"])  # the choice survives a refill
+    assert view.current_channel() == 2
+    view.set_samplerate(96000)
+    assert view.samplerate() == 96000
+
+
+def test_find_peak_and_frequency_format() -> None:
+    freqs = np.array([0.0, 10.0, 20.0, 30.0, 40.0])
+    db = np.array([0.0, -30.0, -10.0, -10.0, -40.0])
+    found = find_peak(freqs, db, low=5.0)
+    assert found is not None
+    assert found[0] == pytest.approx(25.0)  # midway between two equal bins
+    assert find_peak(freqs, db, low=100.0) is None
+    assert format_frequency(63.0) == "63.0 Hz"
+    assert format_frequency(440.0) == "440 Hz"
+    assert format_frequency(1000.0) == "1.00 kHz"
+    assert format_frequency(12500.0) == "12.5 kHz"
