@@ -51,7 +51,7 @@ def main(output: str) -> int:
         stop = threading.Event()
 
         def play() -> None:
-            with sc.get_speaker("multi8").player(RATE) as player:
+            with sc.get_speaker("multi8").player(RATE, blocksize=2048) as player:
                 data = tones()
                 while not stop.is_set():
                     player.play(data)

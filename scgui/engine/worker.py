@@ -28,6 +28,8 @@ from .writer import RecordingWriter
 DISPLAY_SECONDS = 3.0
 #: How often statistics are reported to the GUI.
 STATS_INTERVAL = 0.25
+#: Playback block: 1/20 s.
+PLAYBACK_BLOCK_DIVISOR = 20
 _SHUTDOWN = object()
 
 
@@ -331,7 +333,13 @@ class AudioWorker(QThread):
                     f"The file has {source.channels} channels but {speaker.name} has only "
                     f"{speaker.channels}: choose which channels to play, or mix down."
                 )
-        player = speaker.player(source.samplerate, channels=channels)
+        # A generous buffer (2 x 50 ms): the GUI shares the interpreter, and a stalled redraw
+        # must not make playback stutter. Latency does not matter for files and test tones.
+        player = speaker.player(
+            source.samplerate,
+            channels=channels,
+            blocksize=source.samplerate // PLAYBACK_BLOCK_DIVISOR,
+        )
         if player.channels != source.channels:
             source.close()
             raise sc.InvalidConfigError(
@@ -344,7 +352,7 @@ class AudioWorker(QThread):
 
     def _play_step(self) -> None:
         assert self._player is not None and self._source is not None
-        block = self._source.read(max(256, self._source.samplerate // 50))
+        block = self._source.read(max(256, self._source.samplerate // PLAYBACK_BLOCK_DIVISOR))
         if block.shape[0]:
             self._player.play(block)
             self._played += block.shape[0]
