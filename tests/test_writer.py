@@ -421,16 +421,31 @@ def test_wav_size_limit_refuses_the_block_and_keeps_the_file(tmp_path: Path) -> 
 
 
 def test_default_size_limit_only_for_32_bit_formats(tmp_path: Path) -> None:
-    wav = RecordingWriter(tmp_path / "a.wav", RATE, 2)
+    aiff = RecordingWriter(tmp_path / "a.aiff", RATE, 2)
     w64 = RecordingWriter(tmp_path / "a.w64", RATE, 2)
-    wav.start()
-    w64.start()
+    plain_wav = RecordingWriter(tmp_path / "b.wav", RATE, 2, format="WAV")
+    for writer in (aiff, w64, plain_wav):
+        writer.start()
     try:
-        assert wav._max_bytes is not None and 4.2e9 < wav._max_bytes < 2**32
+        assert aiff._max_bytes is not None and 4.2e9 < aiff._max_bytes < 2**32
+        assert plain_wav._max_bytes is not None  # WAV asked for explicitly keeps the limit
         assert w64._max_bytes is None
     finally:
-        wav.stop()
-        w64.stop()
+        for writer in (aiff, w64, plain_wav):
+            writer.stop()
+
+
+def test_wav_goes_past_4_gib_as_rf64_and_stays_wav_when_small(tmp_path: Path) -> None:
+    path = tmp_path / "take.wav"
+    writer = RecordingWriter(path, RATE, 2)
+    writer.start()
+    assert writer._max_bytes is None  # no 4 GiB stop: written as RF64 while recording
+    data = noise(RATE // 10, 2)
+    writer.write(data)
+    writer.stop()
+    assert soundfile.info(str(path)).format in ("WAV", "WAVEX")  # small takes end as WAV
+    back, _ = soundfile.read(str(path), dtype="float32")
+    np.testing.assert_array_equal(back, data)
 
 
 # -- life cycle ------------------------------------------------------------------------------

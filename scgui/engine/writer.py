@@ -100,6 +100,7 @@ _SAMPLE_BYTES = {
 
 # libsndfile's SFC_UPDATE_HEADER_NOW (sndfile.h); python-soundfile has no public wrapper.
 _SFC_UPDATE_HEADER_NOW = 0x1060
+_SFC_RF64_AUTO_DOWNGRADE = 0x1210
 # libsndfile's SFE_SYSTEM: a system call (write, seek) failed.
 _SFE_SYSTEM = 2
 # Free space below which a failed write is blamed on a full disk.
@@ -239,12 +240,22 @@ def _update_header(sound_file: soundfile.SoundFile) -> None:
     has no public call for ``SFC_UPDATE_HEADER_NOW``, so its CFFI handles are used when present
     (they have been stable for years); without them the flush still moves the data to disk.
     """
+    _send_command(sound_file, _SFC_UPDATE_HEADER_NOW, 0)
+
+
+def _can_send_commands() -> bool:
+    """Whether python-soundfile exposes the handles :func:`_send_command` needs."""
+    return hasattr(soundfile, "_snd") and hasattr(soundfile, "_ffi")
+
+
+def _send_command(sound_file: soundfile.SoundFile, command: int, value: int) -> None:
+    """``sf_command(file, command, NULL, value)``, when python-soundfile's handles exist."""
     lib = getattr(soundfile, "_snd", None)
     ffi = getattr(soundfile, "_ffi", None)
     handle = getattr(sound_file, "_file", None)
     if lib is None or ffi is None or handle is None:
         return
-    lib.sf_command(handle, _SFC_UPDATE_HEADER_NOW, ffi.NULL, 0)
+    lib.sf_command(handle, command, ffi.NULL, value)
 
 
 class RecordingWriter:
@@ -410,9 +421,22 @@ class RecordingWriter:
         )
         sample_bytes = _SAMPLE_BYTES.get(self._subtype, 4)
         self._bytes_per_frame = sample_bytes * self._channels
+        # A .wav recording is written as RF64 that libsndfile turns back into plain WAV on
+        # closing when it stayed under 4 GiB: short takes are ordinary WAV files, long ones
+        # go on past the limit instead of stopping.
+        auto_rf64 = (
+            self._format == "WAV"
+            and self._requested_format is None
+            and self._max_bytes is None
+            and _can_send_commands()
+        )
+        if auto_rf64:
+            self._format = "RF64"
         if self._max_bytes is None and self._format in _SIZE_LIMITED_FORMATS:
             self._max_bytes = _SIZE_LIMIT_BYTES
         self._file = self._open()
+        if auto_rf64:
+            _send_command(self._file, _SFC_RF64_AUTO_DOWNGRADE, 1)
         self._state = "running"
         self._thread = threading.Thread(
             target=self._run, name=f"scgui-writer:{self._path.name}", daemon=True
