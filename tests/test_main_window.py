@@ -222,3 +222,34 @@ def test_closing_stops_the_worker_while_recording(qtbot, tmp_path) -> None:
     window.close()
     assert not window.controller.worker.isRunning()
     assert soundfile.info(str(path)).frames > 0
+
+
+def test_32_channels_fit_and_waveforms_page_through_them(window, qtbot, rig) -> None:
+    positions = ",".join(f"aux{i}" for i in range(32))
+    module = rig.pactl(
+        "load-module",
+        "module-null-sink",
+        "sink_name=wide32",
+        "channels=32",
+        f"channel_map={positions}",
+        "sink_properties=device.description=Wide32",
+    ).strip()
+    try:
+        qtbot.waitUntil(
+            lambda: any(
+                window.monitor_bar.input_box.itemData(i).id == "wide32.monitor"
+                for i in range(window.monitor_bar.input_box.count())
+            ),
+            timeout=5000,
+        )
+        start_monitoring(window, qtbot, "wide32.monitor")
+        assert len(window.meters.channel_names()) == 32
+        assert window.wave_page.count() == 4 and window.wave_page.isVisible()
+        window.wave_page.setCurrentIndex(3)
+        assert window.waveforms.visible_channels() == list(range(24, 32))
+        qtbot.wait(200)
+        window.grab()  # paints without errors at 32 channels
+        with qtbot.waitSignal(window.controller.worker.monitoringStopped):
+            window.monitor_bar.monitor_button.click()
+    finally:
+        rig.pactl("unload-module", module)

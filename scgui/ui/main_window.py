@@ -10,6 +10,7 @@ import numpy as np
 from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QHideEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
+    QComboBox,
     QDockWidget,
     QFrame,
     QHBoxLayout,
@@ -100,9 +101,24 @@ class MainWindow(QMainWindow):
         meter_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         meter_scroll.setMinimumWidth(220)
         self.waveforms = WaveformView()
+        self.wave_page = QComboBox()
+        self.wave_page.setAccessibleName("Channels shown as waveforms")
+        self.wave_page.setToolTip("Which channels the waveform view shows (8 at a time)")
+        self.wave_page.currentIndexChanged.connect(self._on_wave_page)
+        wave_tab = QWidget()
+        wave_column = QVBoxLayout(wave_tab)
+        wave_column.setContentsMargins(0, 0, 0, 0)
+        wave_row = QHBoxLayout()
+        wave_row.addStretch(1)
+        self.wave_page_label = QLabel("Show")
+        wave_row.addWidget(self.wave_page_label)
+        wave_row.addWidget(self.wave_page)
+        wave_column.addLayout(wave_row)
+        wave_column.addWidget(self.waveforms, 1)
+        self.wave_tab = wave_tab
         self.spectrum = SpectrumView()
         self.views = QTabWidget()
-        self.views.addTab(self.waveforms, "Waveforms")
+        self.views.addTab(wave_tab, "Waveforms")
         self.views.addTab(self.spectrum, "Spectrum")
         self.views.setAccessibleName("Signal views")
         self.placeholder = QLabel(
@@ -276,6 +292,7 @@ class MainWindow(QMainWindow):
         names = [f"{i + 1} {name}" for i, name in enumerate(info.channel_names)]
         self.meters.set_channels(names)
         self.waveforms.set_channels(names)
+        self._set_wave_pages(len(names))
         self.spectrum.set_channels(names)
         self.spectrum.set_samplerate(info.samplerate)
         self.placeholder.hide()
@@ -295,8 +312,26 @@ class MainWindow(QMainWindow):
     def _on_display(self, frame: DisplayFrame) -> None:
         self._last_frame = frame
         self.meters.set_levels(frame.peak_db, frame.rms_db, frame.hold_db, frame.clipped)
-        if self.views.currentWidget() is self.waveforms:
+        if self.views.currentWidget() is self.wave_tab:
             self.waveforms.show_frames(frame.waveform, frame.samplerate)
+
+    def _set_wave_pages(self, channels: int) -> None:
+        """Offer pages of 8 channels when there are more than the view shows at once."""
+        size = self.waveforms.max_visible
+        self.wave_page.blockSignals(True)
+        self.wave_page.clear()
+        for start in range(0, channels, size):
+            end = min(channels, start + size)
+            self.wave_page.addItem(f"Channels {start + 1}–{end}", list(range(start, end)))
+        self.wave_page.blockSignals(False)
+        paged = channels > size
+        self.wave_page.setVisible(paged)
+        self.wave_page_label.setVisible(paged)
+
+    def _on_wave_page(self, index: int) -> None:
+        channels = self.wave_page.itemData(index)
+        if channels:
+            self.waveforms.set_visible_channels(channels)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
