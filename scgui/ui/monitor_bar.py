@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
+from PySide6.QtCore import QSettings, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QToolButton,
+    QWidget,
+)
 
 import scgui.audio as sc
 
+from .channel_matrix import ChannelMatrixDialog, load_map
 from .channels_edit import parse_channel_text
 
 SAMPLE_RATES = (8000, 16000, 22050, 32000, 44100, 48000, 88200, 96000, 176400, 192000)
@@ -38,6 +48,13 @@ class MonitorBar(QWidget):
             "Device channels to monitor and record, 0-based: e.g. 0,1 or 4,5,6,7; -1 = mono mix"
         )
         self.channels_edit.setMaximumWidth(160)
+        self.map_button = QToolButton()
+        self.map_button.setText("Map…")
+        self.map_button.setAccessibleName("Edit the channel map in a matrix")
+        self.map_button.setToolTip("Choose the channels in a matrix; remembered per device")
+        self.map_button.clicked.connect(self.edit_map)
+        self.settings = QSettings("scgui", "scgui")
+        self.input_box.currentIndexChanged.connect(self._load_saved_map)
         self.monitor_button = QPushButton("Monitor")
         self.monitor_button.setCheckable(True)
         self.monitor_button.setAccessibleName("Start or stop monitoring")
@@ -52,6 +69,7 @@ class MonitorBar(QWidget):
         layout.addWidget(self.rate_box)
         layout.addWidget(QLabel("Channels"))
         layout.addWidget(self.channels_edit)
+        layout.addWidget(self.map_button)
         layout.addWidget(self.monitor_button)
 
     def set_inputs(self, microphones: list[sc.Microphone], preferred_id: str | None) -> None:
@@ -71,6 +89,9 @@ class MonitorBar(QWidget):
             if microphone.id == keep:
                 self.input_box.setCurrentIndex(self.input_box.count() - 1)
         self.input_box.blockSignals(False)
+        selected = self.selected_input()
+        if selected is not None and (current is None or selected.id != current.id):
+            self._load_saved_map()
 
     def select(self, device_id: str) -> None:
         for index in range(self.input_box.count()):
@@ -96,8 +117,39 @@ class MonitorBar(QWidget):
         self.monitor_button.setChecked(monitoring)
         self.monitor_button.setText("Stop monitoring" if monitoring else "Monitor")
         self.monitor_button.blockSignals(False)
-        for widget in (self.input_box, self.rate_box, self.channels_edit):
+        for widget in (self.input_box, self.rate_box, self.channels_edit, self.map_button):
             widget.setEnabled(not monitoring)
+
+    def edit_map(self) -> None:
+        """Open the matrix editor for the selected input and use the map it returns."""
+        microphone = self.selected_input()
+        if microphone is None:
+            return
+        try:
+            current = parse_channel_text(self.channels_edit.text())
+        except ValueError:
+            current = None
+        dialog = ChannelMatrixDialog(
+            microphone.id,
+            microphone.name,
+            microphone.channel_names,
+            self.settings,
+            initial=current,
+            parent=self,
+        )
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self._show_map(dialog.matrix.channel_map(), microphone.channels)
+
+    def _load_saved_map(self) -> None:
+        microphone = self.selected_input()
+        if microphone is not None:
+            self._show_map(load_map(self.settings, microphone.id), microphone.channels)
+
+    def _show_map(self, channel_map: list[int] | None, device_channels: int) -> None:
+        if channel_map is None or channel_map == list(range(device_channels)):
+            self.channels_edit.clear()  # all channels, in order
+        else:
+            self.channels_edit.setText(",".join(str(c) for c in channel_map))
 
     def start(self) -> None:
         self.monitor_button.setChecked(True)

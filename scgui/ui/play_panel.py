@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QSettings, Signal
 from PySide6.QtWidgets import (
     QComboBox,
+    QDialog,
     QFileDialog,
     QGridLayout,
     QGroupBox,
@@ -15,12 +16,14 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QToolButton,
     QWidget,
 )
 
 import scgui.audio as sc
 from scgui.engine.worker import PlaybackStatus
 
+from .channel_matrix import ChannelMatrixDialog
 from .channels_edit import parse_channel_text
 
 SOUND_FILES = "Sound files (*.wav *.flac *.ogg *.w64 *.rf64 *.aiff *.aif);;All files (*)"
@@ -49,6 +52,11 @@ class PlayPanel(QGroupBox):
         self.channels_edit.setToolTip(
             "Device channels for the file's channels, e.g. 0,1 or 2,3; -1 sends a channel to all"
         )
+        self.map_button = QToolButton()
+        self.map_button.setText("Map…")
+        self.map_button.setAccessibleName("Choose the speaker channels in a matrix")
+        self.map_button.clicked.connect(self.edit_map)
+        self.settings = QSettings("scgui", "scgui")
         self.play_button = QPushButton("▶ Play")
         self.play_button.setAccessibleName("Play the file")
         self.play_button.setToolTip("Play the file (Ctrl+P)")
@@ -79,7 +87,10 @@ class PlayPanel(QGroupBox):
         grid.addWidget(QLabel("Speaker"), 2, 0)
         grid.addWidget(self.speaker_box, 2, 1, 1, 3)
         grid.addWidget(QLabel("Channels"), 3, 0)
-        grid.addWidget(self.channels_edit, 3, 1, 1, 3)
+        channels_row = QHBoxLayout()
+        channels_row.addWidget(self.channels_edit, 1)
+        channels_row.addWidget(self.map_button)
+        grid.addLayout(channels_row, 3, 1, 1, 3)
         buttons = QHBoxLayout()
         buttons.addWidget(self.play_button)
         buttons.addWidget(self.stop_button)
@@ -133,6 +144,29 @@ class PlayPanel(QGroupBox):
     def channel_map(self) -> list[int] | None:
         """The map typed by the user, or None for "the first channels"."""
         return parse_channel_text(self.channels_edit.text())
+
+    def edit_map(self) -> None:
+        """Pick the speaker channels for the file's channels in the matrix editor."""
+        speaker = self.selected_speaker()
+        if speaker is None:
+            return
+        try:
+            current = self.channel_map()
+        except ValueError:
+            current = None
+        if current is None and self.file_channels:
+            current = list(range(min(self.file_channels, speaker.channels)))
+        dialog = ChannelMatrixDialog(
+            f"play:{speaker.id}",
+            speaker.name,
+            speaker.channel_names,
+            self.settings,
+            playback=True,
+            initial=current,
+            parent=self,
+        )
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.channels_edit.setText(",".join(str(c) for c in dialog.matrix.channel_map()))
 
     def _check_fit(self) -> None:
         """Explain a channel-count mismatch before the user presses Play."""
