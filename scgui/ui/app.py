@@ -32,6 +32,7 @@ def display_problem() -> str | None:
 
 def create_application(argv: Sequence[str]):  # type: ignore[no-untyped-def]
     """The QApplication with scgui's name and look (created once)."""
+    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(list(argv))
@@ -39,6 +40,8 @@ def create_application(argv: Sequence[str]):  # type: ignore[no-untyped-def]
     app.setOrganizationName("scgui")
     app.setApplicationDisplayName("scgui")
     app.setStyle("Fusion")
+    app.setDesktopFileName("org.scgui.scgui")  # Wayland finds the icon through the desktop file
+    app.setWindowIcon(QIcon(str(resource_path("icons/scgui-256.png"))))
     style = resource_path("style.qss")
     if style.exists():
         app.setStyleSheet(style.read_text(encoding="utf-8"))

@@ -206,7 +206,8 @@ class Connection:
             f"{reason}. Start PulseAudio or PipeWire's pipewire-pulse (for example "
             "'systemctl --user start pulseaudio' or 'pipewire-pulse'), or set PULSE_SERVER to "
             "a running server. To try scgui without sound hardware, start a private server "
-            "with virtual devices: 'python -m scgui.virtual_rig'."
+            "with virtual devices: the scgui window offers one, or run "
+            "'python -m scgui.virtual_rig'."
         )
 
     def close(self) -> None:
