@@ -253,3 +253,26 @@ def test_32_channels_fit_and_waveforms_page_through_them(window, qtbot, rig) -> 
             window.monitor_bar.monitor_button.click()
     finally:
         rig.pactl("unload-module", module)
+
+
+def test_test_signal_plays_on_the_chosen_channel_and_stops_gently(window, qtbot) -> None:
+    panel = window.generator_panel
+    box = panel.speaker_box
+    box.setCurrentIndex([box.itemData(i).id for i in range(box.count())].index("multi8"))
+    panel.kind_box.setCurrentText("Sine")
+    panel.level.setValue(-6.0)
+    panel.channels_edit.setText("3")
+    monitor = sc.get_microphone(MULTI8.monitor, include_loopback=True)
+    worker = window.controller.worker
+    with monitor.recorder(RATE) as recorder:
+        with qtbot.waitSignal(worker.playbackStarted):
+            panel.play_button.click()
+        assert panel.stop_button.isEnabled()
+        qtbot.wait(300)
+        recording = recorder.record(None)
+        with qtbot.waitSignal(worker.playbackFinished, timeout=3000):
+            panel.stop_button.click()
+    loud = np.max(np.abs(recording), axis=0)
+    assert loud[3] == pytest.approx(10 ** (-6 / 20), abs=0.01)
+    assert np.all(np.delete(loud, 3) == 0)
+    assert panel.play_button.isEnabled()

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QHideEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -28,10 +28,11 @@ from PySide6.QtWidgets import (
 import scgui
 import scgui.audio as sc
 from scgui.engine.controller import AppController, DeviceSnapshot, DisplayFrame
-from scgui.engine.sources import FileSource
+from scgui.engine.sources import ArraySource, FileSource
 from scgui.engine.worker import MonitorInfo, RecordingStatus, WorkerStats
 
 from .device_panel import DevicePanel
+from .generator_panel import GeneratorPanel
 from .meters import MeterBank
 from .monitor_bar import MonitorBar
 from .play_panel import PlayPanel
@@ -89,6 +90,7 @@ class MainWindow(QMainWindow):
         self._monitor: MonitorInfo | None = None
         self._recording = False
         self._last_frame: DisplayFrame | None = None
+        self._playing_signal = False
 
         self.banner = ServerBanner()
         self.banner.hide()
@@ -136,9 +138,23 @@ class MainWindow(QMainWindow):
 
         self.record_panel = RecordPanel()
         self.play_panel = PlayPanel()
+        self.generator_panel = GeneratorPanel()
+        record_and_play = QWidget()
+        record_and_play_row = QHBoxLayout(record_and_play)
+        record_and_play_row.setContentsMargins(0, 0, 0, 0)
+        record_and_play_row.addWidget(self.record_panel, 1)
+        record_and_play_row.addWidget(self.play_panel, 1)
+        generator_page = QWidget()
+        generator_row = QHBoxLayout(generator_page)
+        generator_row.setContentsMargins(0, 0, 0, 0)
+        generator_row.addWidget(self.generator_panel)
+        generator_row.addStretch(1)
+        self.tools = QTabWidget()
+        self.tools.setAccessibleName("Tools")
+        self.tools.addTab(record_and_play, "Record and play")
+        self.tools.addTab(generator_page, "Test signal")
         bottom = QHBoxLayout()
-        bottom.addWidget(self.record_panel, 1)
-        bottom.addWidget(self.play_panel, 1)
+        bottom.addWidget(self.tools, 1)
 
         central = QWidget()
         column = QVBoxLayout(central)
@@ -218,8 +234,12 @@ class MainWindow(QMainWindow):
         worker.monitoringStopped.connect(self._on_monitoring_stopped)
         worker.recordingStarted.connect(lambda _path: self._set_recording(True))
         worker.recordingFinished.connect(self._on_recording_finished)
-        worker.playbackStarted.connect(lambda _status: self.play_panel.set_playing(True))
-        worker.playbackFinished.connect(lambda: self.play_panel.set_playing(False))
+        worker.playbackStarted.connect(self._on_playback_started)
+        worker.playbackFinished.connect(self._on_playback_finished)
+        self.generator_panel.playRequested.connect(self._play_signal)
+        self.generator_panel.stopRequested.connect(
+            lambda: QTimer.singleShot(500, self._stop_signal_if_still_playing)
+        )
         worker.statsUpdated.connect(self._on_stats)
         self.banner.retry_button.clicked.connect(self.controller.connect_server)
         self.banner.rig_button.clicked.connect(self.start_private_server)
@@ -259,6 +279,7 @@ class MainWindow(QMainWindow):
         self.monitor_bar.set_inputs(snapshot.microphones, preferred_input)
         preferred_output = self.settings.value("output") or snapshot.default_speaker_id
         self.play_panel.set_speakers(snapshot.speakers, preferred_output)
+        self.generator_panel.set_speakers(snapshot.speakers, preferred_output)
 
     def _on_device_activated(self, device: object) -> None:
         if isinstance(device, sc.Microphone):
@@ -381,6 +402,7 @@ class MainWindow(QMainWindow):
         self.play_panel.open_button.click()
 
     def _play(self, path: str, speaker: sc.Speaker, channels: list[int] | None) -> None:
+        self._playing_signal = False
         try:
             source = FileSource(path)
         except OSError as exc:
@@ -388,6 +410,22 @@ class MainWindow(QMainWindow):
             return
         self.settings.setValue("output", speaker.id)
         self.controller.worker.play(source, speaker, channels, name=Path(path).name)
+
+    def _play_signal(self, source: ArraySource, speaker: sc.Speaker, channels: list[int]) -> None:
+        self._playing_signal = True
+        self.controller.worker.play(source, speaker, channels, name="Test signal")
+
+    def _stop_signal_if_still_playing(self) -> None:
+        if self._playing_signal:
+            self.controller.worker.stop_playback()
+
+    def _on_playback_started(self, _status: object) -> None:
+        (self.generator_panel if self._playing_signal else self.play_panel).set_playing(True)
+
+    def _on_playback_finished(self) -> None:
+        self._playing_signal = False
+        self.generator_panel.set_playing(False)
+        self.play_panel.set_playing(False)
 
     def _stop_all(self) -> None:
         self.controller.worker.stop_recording()
