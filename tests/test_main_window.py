@@ -276,3 +276,27 @@ def test_test_signal_plays_on_the_chosen_channel_and_stops_gently(window, qtbot)
     assert loud[3] == pytest.approx(10 ** (-6 / 20), abs=0.01)
     assert np.all(np.delete(loud, 3) == 0)
     assert panel.play_button.isEnabled()
+
+
+def test_routing_check_in_the_window(window, qtbot, tmp_path) -> None:
+    panel = window.routing_panel
+    window.tools.setCurrentWidget(panel)
+    panel.select("multi8", "multi8_reversed")
+    panel.expect_box.setCurrentIndex(0)  # identity: the reversed wiring must fail
+    panel.run_check()
+    qtbot.waitUntil(lambda: not panel.is_running(), timeout=30000)
+    report = panel.report
+    assert report is not None and not report.all_passed
+    assert [r.arrives_on for r in report.results] == [(7 - k,) for k in range(8)]
+    assert panel.table.rowCount() == 8 and panel.table.item(0, 1).text() == "wrong"
+    assert not panel.heatmap.pixmap().isNull()
+    assert "FAIL" in panel.summary.text()
+    panel.expect_box.setCurrentIndex(1)  # reverse
+    panel.run_check()
+    qtbot.waitUntil(lambda: not panel.is_running(), timeout=30000)
+    assert panel.report.all_passed and "PASS" in panel.summary.text()
+    for name in ("r.json", "r.csv", "r.png"):
+        assert panel.export(str(tmp_path / name)).stat().st_size > 100
+    panel.run_latency()
+    qtbot.waitUntil(lambda: not panel.is_running(), timeout=30000)
+    assert "Round-trip latency" in panel.latency_label.text()

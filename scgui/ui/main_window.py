@@ -37,6 +37,7 @@ from .meters import MeterBank
 from .monitor_bar import MonitorBar
 from .play_panel import PlayPanel
 from .record_panel import RecordPanel
+from .routing_panel import RoutingPanel
 from .spectrum_view import SpectrumView
 from .waveforms import WaveformView
 
@@ -153,16 +154,32 @@ class MainWindow(QMainWindow):
         self.tools.setAccessibleName("Tools")
         self.tools.addTab(record_and_play, "Record and play")
         self.tools.addTab(generator_page, "Test signal")
+        self.routing_panel = RoutingPanel()
+        self.tools.addTab(self.routing_panel, "Routing check and latency")
+        self.tools.currentChanged.connect(self._on_tool_tab)
         bottom = QHBoxLayout()
         bottom.addWidget(self.tools, 1)
 
+        signal_area = QWidget()
+        signal_column = QVBoxLayout(signal_area)
+        signal_column.setContentsMargins(0, 0, 0, 0)
+        signal_column.addWidget(self.placeholder, 1)
+        signal_column.addWidget(splitter, 1)
+        tools_area = QWidget()
+        tools_area.setLayout(bottom)
+        bottom.setContentsMargins(0, 0, 0, 0)
+        self.vertical_splitter = QSplitter(Qt.Orientation.Vertical)
+        self.vertical_splitter.setObjectName("verticalSplitter")
+        self.vertical_splitter.addWidget(signal_area)
+        self.vertical_splitter.addWidget(tools_area)
+        self.vertical_splitter.setStretchFactor(0, 3)
+        self.vertical_splitter.setStretchFactor(1, 1)
+        self.vertical_splitter.setChildrenCollapsible(False)
         central = QWidget()
         column = QVBoxLayout(central)
         column.addWidget(self.banner)
         column.addWidget(self.monitor_bar)
-        column.addWidget(self.placeholder, 1)
-        column.addWidget(splitter, 1)
-        column.addLayout(bottom)
+        column.addWidget(self.vertical_splitter, 1)
         self.setCentralWidget(central)
         splitter.hide()
 
@@ -280,6 +297,7 @@ class MainWindow(QMainWindow):
         preferred_output = self.settings.value("output") or snapshot.default_speaker_id
         self.play_panel.set_speakers(snapshot.speakers, preferred_output)
         self.generator_panel.set_speakers(snapshot.speakers, preferred_output)
+        self.routing_panel.set_devices(snapshot.speakers, snapshot.microphones)
 
     def _on_device_activated(self, device: object) -> None:
         if isinstance(device, sc.Microphone):
@@ -335,6 +353,12 @@ class MainWindow(QMainWindow):
         self.meters.set_levels(frame.peak_db, frame.rms_db, frame.hold_db, frame.clipped)
         if self.views.currentWidget() is self.wave_tab:
             self.waveforms.show_frames(frame.waveform, frame.samplerate)
+
+    def _on_tool_tab(self, index: int) -> None:
+        """Give the routing check the room its matrix needs; the others need little."""
+        total = sum(self.vertical_splitter.sizes())
+        share = 0.62 if self.tools.widget(index) is self.routing_panel else 0.3
+        self.vertical_splitter.setSizes([int(total * (1 - share)), int(total * share)])
 
     def _set_wave_pages(self, channels: int) -> None:
         """Offer pages of 8 channels when there are more than the view shows at once."""
@@ -473,6 +497,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("windowState", self.saveState())
+        self.routing_panel.wait()
         self.controller.shutdown()
         if self._rig is not None:
             self._rig.restore_env(self._env_before_rig)

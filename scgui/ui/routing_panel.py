@@ -1,0 +1,387 @@
+"""The routing check and latency panel: choose devices, run, see the matrix, export.
+
+The measurement itself runs on a :class:`~scgui.engine.measurement.MeasurementThread` (the
+same code as ``scgui check-routing`` and ``scgui latency``); this panel only asks and shows.
+The heatmap is the same picture as the exported PNG.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QColor, QImage, QPixmap, QResizeEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+import scgui.audio as sc
+from scgui.engine.measurement import MeasurementThread, latency_measurement, routing_check
+from scgui.measure.routing import RoutingReport, Status
+
+from .channel_matrix import load_map
+from .channels_edit import parse_channel_text
+from .routing_image import render_routing_image, render_routing_png
+
+STATUS_COLORS = {
+    Status.PASS: "#3fbf7f",
+    Status.WRONG: "#ff6b6b",
+    Status.MISSING: "#f0b45a",
+    Status.CROSSTALK: "#e08a3c",
+}
+EXPECTATIONS = ("Identity (output n → input n)", "Reverse", "Saved channel map", "From file…")
+
+
+class FittedImage(QLabel):
+    """Shows an image scaled to fit, keeping its proportions, sharp at any size."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._image: QImage | None = None
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setMinimumSize(200, 150)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+
+    def set_image(self, image: QImage) -> None:
+        self._image = image
+        self._fit()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        if self._image is None or self._image.isNull():
+            return
+        ratio = self.devicePixelRatioF()
+        scaled = self._image.scaled(
+            int(self.width() * ratio),
+            int(self.height() * ratio),
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
+        pixmap = QPixmap.fromImage(scaled)
+        pixmap.setDevicePixelRatio(ratio)
+        self.setPixmap(pixmap)
+
+
+class RoutingPanel(QWidget):
+    """Runs the automatic routing check and the latency measurement."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.settings = QSettings("scgui", "scgui")
+        self.report: RoutingReport | None = None
+        self._thread: MeasurementThread | None = None
+        self._expect_file: str | None = None
+
+        self.output_box = QComboBox()
+        self.output_box.setAccessibleName("Output device to test")
+        self.input_box = QComboBox()
+        self.input_box.setAccessibleName("Input device that listens")
+        self.channels_edit = QLineEdit()
+        self.channels_edit.setPlaceholderText("all output channels")
+        self.channels_edit.setAccessibleName("Output channels to test")
+        self.expect_box = QComboBox()
+        self.expect_box.addItems(EXPECTATIONS)
+        self.expect_box.setAccessibleName("Expected routing")
+        self.expect_box.setToolTip(
+            "What the wiring should be. 'Saved channel map' uses the map saved for the input "
+            "in the channel-map editor: position = input channel, value = output channel."
+        )
+        self.expect_box.activated.connect(self._on_expectation)
+        self.level_spin = QDoubleSpinBox()
+        self.level_spin.setRange(-60.0, -3.0)
+        self.level_spin.setValue(-20.0)
+        self.level_spin.setSuffix(" dBFS")
+        self.level_spin.setAccessibleName("Test signal level")
+        self.run_button = QPushButton("Check routing")
+        self.run_button.setAccessibleName("Run the routing check")
+        self.latency_button = QPushButton("Measure latency")
+        self.latency_button.setAccessibleName("Measure the round-trip latency")
+        self.repeats_spin = QSpinBox()
+        self.repeats_spin.setRange(1, 50)
+        self.repeats_spin.setValue(5)
+        self.repeats_spin.setPrefix("× ")
+        self.repeats_spin.setAccessibleName("Latency repeats")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.export_button = QPushButton("Export report…")
+        self.export_button.setEnabled(False)
+        self.progress = QProgressBar()
+        self.progress.setAccessibleName("Measurement progress")
+        self.summary = QLabel("Choose an output and an input, then Check routing.")
+        self.summary.setWordWrap(True)
+        self.summary.setObjectName("routingSummary")
+        self.latency_label = QLabel("")
+        self.heatmap = FittedImage()
+        self.heatmap.setAccessibleName("Detected routing matrix")
+        self.table = QTableWidget(0, 6)
+        self.table.setHorizontalHeaderLabels(
+            ["Output", "Status", "Arrives on", "Level", "Delay", "Details"]
+        )
+        self.table.horizontalHeader().setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().hide()
+        self.table.setAccessibleName("Routing check results per output channel")
+
+        self.run_button.clicked.connect(self.run_check)
+        self.latency_button.clicked.connect(self.run_latency)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.export_button.clicked.connect(self._export)
+
+        grid = QGridLayout()
+        grid.addWidget(QLabel("Output"), 0, 0)
+        grid.addWidget(self.output_box, 0, 1)
+        grid.addWidget(QLabel("Channels"), 0, 2)
+        grid.addWidget(self.channels_edit, 0, 3)
+        grid.addWidget(QLabel("Input"), 1, 0)
+        grid.addWidget(self.input_box, 1, 1)
+        grid.addWidget(QLabel("Expect"), 1, 2)
+        grid.addWidget(self.expect_box, 1, 3)
+        grid.setColumnStretch(1, 2)
+        grid.setColumnStretch(3, 1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(QLabel("Level"))
+        buttons.addWidget(self.level_spin)
+        buttons.addWidget(self.run_button)
+        buttons.addWidget(self.latency_button)
+        buttons.addWidget(self.repeats_spin)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.progress, 1)
+        buttons.addWidget(self.export_button)
+        results = QSplitter(Qt.Orientation.Horizontal)
+        results.addWidget(self.heatmap)
+        results.addWidget(self.table)
+        results.setSizes([500, 500])
+        column = QVBoxLayout(self)
+        column.addLayout(grid)
+        column.addLayout(buttons)
+        column.addWidget(self.summary)
+        column.addWidget(self.latency_label)
+        column.addWidget(results, 1)
+
+    # -- devices ---------------------------------------------------------------------------
+
+    def set_devices(self, speakers: list[sc.Speaker], microphones: list[sc.Microphone]) -> None:
+        for box, devices in ((self.output_box, speakers), (self.input_box, microphones)):
+            current = box.currentData()
+            box.blockSignals(True)
+            box.clear()
+            for device in devices:
+                prefix = "Loopback: " if getattr(device, "isloopback", False) else ""
+                box.addItem(f"{prefix}{device.name} ({device.channels} ch)", device)
+                if current is not None and device.id == current.id:
+                    box.setCurrentIndex(box.count() - 1)
+            box.blockSignals(False)
+
+    def select(self, output_id: str, input_id: str) -> None:
+        for box, wanted in ((self.output_box, output_id), (self.input_box, input_id)):
+            for index in range(box.count()):
+                if box.itemData(index).id == wanted:
+                    box.setCurrentIndex(index)
+
+    # -- running ---------------------------------------------------------------------------
+
+    def _choices(self) -> tuple[sc.Speaker, sc.Microphone, list[int] | None] | None:
+        speaker, microphone = self.output_box.currentData(), self.input_box.currentData()
+        if speaker is None or microphone is None:
+            self.summary.setText("Choose an output device and an input device first.")
+            return None
+        try:
+            channels = parse_channel_text(self.channels_edit.text())
+        except ValueError as exc:
+            self.summary.setText(str(exc))
+            return None
+        return speaker, microphone, channels
+
+    def expectation(self, outputs: int, inputs: int) -> object:
+        """What the chosen expectation means for ``check_routing``'s ``expected``."""
+        index = self.expect_box.currentIndex()
+        if index == 1:
+            return "reverse"
+        if index == 2:
+            microphone = self.input_box.currentData()
+            saved = load_map(self.settings, microphone.id) if microphone is not None else None
+            if not saved:
+                raise ValueError(
+                    "No channel map is saved for this input: make one with Map… next to the "
+                    "input selector, or choose another expectation."
+                )
+            # The input's map says which device input channel each logical channel is; read
+            # as a routing, logical channel k is output k arriving on input saved[k].
+            return {k: (c if c >= 0 else None) for k, c in enumerate(saved) if k < outputs}
+        if index == 3 and self._expect_file:
+            return self._expect_file
+        return "identity"
+
+    def _on_expectation(self, index: int) -> None:
+        if index != 3:
+            return
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Expected routing", "", "Routing (*.json *.csv);;All files (*)"
+        )
+        if path:
+            self._expect_file = path
+            self.expect_box.setItemText(3, f"From file: {Path(path).name}")
+        else:
+            self.expect_box.setCurrentIndex(0)
+
+    def run_check(self) -> None:
+        choices = self._choices()
+        if choices is None:
+            return
+        speaker, microphone, channels = choices
+        try:
+            expected = self.expectation(speaker.channels, microphone.channels)
+        except ValueError as exc:
+            self.summary.setText(str(exc))
+            return
+        thread = routing_check(
+            self,
+            speaker=speaker,
+            microphone=microphone,
+            output_channels=channels,
+            expected=expected,
+            samplerate=speaker.info.samplerate,
+            level_db=self.level_spin.value(),
+        )
+        thread.succeeded.connect(self._show_report)
+        self._start(thread, f"Checking {speaker.name} → {microphone.name}…")
+
+    def run_latency(self) -> None:
+        choices = self._choices()
+        if choices is None:
+            return
+        speaker, microphone, channels = choices
+        thread = latency_measurement(
+            self,
+            speaker=speaker,
+            microphone=microphone,
+            repeats=self.repeats_spin.value(),
+            samplerate=speaker.info.samplerate,
+            output_channel=channels[0] if channels else 0,
+        )
+        thread.succeeded.connect(self._show_latency)
+        self._start(thread, f"Measuring the latency {speaker.name} → {microphone.name}…")
+
+    def _start(self, thread: MeasurementThread, text: str) -> None:
+        self.summary.setText(text)
+        self.summary.setStyleSheet("")
+        self.progress.setValue(0)
+        thread.progressed.connect(self._on_progress)
+        thread.failed.connect(self._on_failed)
+        thread.cancelled.connect(self._on_cancelled)
+        thread.finished.connect(self._on_finished)
+        self._thread = thread
+        self._set_running(True)
+        thread.start()
+
+    def cancel(self) -> None:
+        if self._thread is not None:
+            self._thread.cancel()
+
+    def is_running(self) -> bool:
+        return self._thread is not None
+
+    def wait(self, milliseconds: int = 10000) -> None:
+        """Cancel and wait for a running measurement (when the window closes)."""
+        if self._thread is not None:
+            self._thread.cancel()
+            self._thread.wait(milliseconds)
+
+    def _set_running(self, running: bool) -> None:
+        for widget in (self.run_button, self.latency_button, self.output_box, self.input_box):
+            widget.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+
+    def _on_progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, max(1, total))
+        self.progress.setValue(done)
+
+    def _on_failed(self, message: str) -> None:
+        self.summary.setText(message)
+        self.summary.setStyleSheet(f"color: {STATUS_COLORS[Status.WRONG]};")
+
+    def _on_cancelled(self, partial: object) -> None:
+        if isinstance(partial, RoutingReport):
+            self._show_report(partial)
+        self.summary.setText("Cancelled. " + self.summary.text())
+
+    def _on_finished(self) -> None:
+        self._thread = None
+        self._set_running(False)
+
+    # -- results ---------------------------------------------------------------------------
+
+    def _show_report(self, report: RoutingReport) -> None:
+        self.report = report
+        color = STATUS_COLORS[Status.PASS if report.all_passed else Status.WRONG]
+        self.summary.setText(report.summary())
+        self.summary.setStyleSheet(f"color: {color}; font-weight: bold;")
+        self.heatmap.set_image(render_routing_image(report, scale=2.0))
+        self.table.setRowCount(len(report.results))
+        for row, result in enumerate(report.results):
+            level = f"{result.level_db:.1f} dB" if result.arrives_on else "–"
+            delay = f"{result.delay_ms:.2f} ms" if result.delay_ms is not None else "–"
+            arrives = ", ".join(str(c) for c in result.arrives_on) or "nowhere"
+            details = "; ".join((result.message, *result.warnings)).strip("; ")
+            cells = [
+                f"{result.output} {result.output_name}",
+                result.status.value,
+                arrives,
+                level,
+                delay,
+                details,
+            ]
+            for column, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if column == 1:
+                    item.setForeground(QColor(STATUS_COLORS[result.status]))
+                self.table.setItem(row, column, item)
+        self.table.resizeColumnsToContents()
+        self.export_button.setEnabled(True)
+
+    def _show_latency(self, result: object) -> None:
+        values = getattr(result, "values_ms", [])
+        median = getattr(result, "median_ms", float("nan"))
+        spread = f"{min(values):.2f} – {max(values):.2f} ms" if values else ""
+        self.latency_label.setText(
+            f"Round-trip latency: <b>{median:.2f} ms</b> (median of {len(values)}; {spread})"
+        )
+        self.summary.setText("Latency measured.")
+
+    def _export(self) -> None:
+        if self.report is None:
+            return
+        path, _filter = QFileDialog.getSaveFileName(
+            self,
+            "Export routing report",
+            str(Path.home() / "routing-report.json"),
+            "JSON (*.json);;CSV (*.csv);;PNG picture (*.png)",
+        )
+        if path:
+            self.export(path)
+
+    def export(self, path: str) -> Path:
+        """Save the report as JSON, CSV or PNG (by the extension)."""
+        assert self.report is not None
+        target = Path(path)
+        if target.suffix.lower() == ".png":
+            return render_routing_png(self.report, target)
+        return self.report.save(target)
