@@ -241,6 +241,22 @@ def _pa_script(devices: RigDevices, socket_path: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: ask Linux to end it when the process that started it dies.
+
+    Without this a test run killed by a time-out (SIGKILL skips atexit) would leave a server
+    and its keep-alives running. Linux only; elsewhere nothing happens.
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
 def _kill_group(proc: subprocess.Popen[bytes], grace: float) -> None:
     """Stop ``proc`` and its process group: SIGTERM, then SIGKILL after ``grace`` seconds."""
     if proc.poll() is None:
@@ -449,6 +465,7 @@ class VirtualRig:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,  # own process group: stop() kills the whole group
+            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
         )
         deadline = time.monotonic() + timeout
         last_error = "the socket did not appear"
@@ -515,6 +532,7 @@ class VirtualRig:
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
                     start_new_session=True,
+                    preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
                 )
             self._keepalives.append(proc)
         # Fail early (not in the first test) if a keep-alive could not connect.

@@ -208,7 +208,7 @@ class Recorder(_StreamHandle):
         """
         stream = self._open_stream()
         if numframes is None:
-            self._take(stream.read(block=False))
+            self._take(stream.read(0))
             return self.flush()
         if (
             isinstance(numframes, bool)
@@ -221,8 +221,8 @@ class Recorder(_StreamHandle):
                 f"not {numframes!r}."
             )
         wanted = int(numframes)
-        while self._pending_frames < wanted:
-            self._take(stream.read(block=True))
+        if self._pending_frames < wanted:
+            self._take(stream.read(wanted - self._pending_frames))
         return self._split(wanted)
 
     def flush(self) -> np.ndarray:
@@ -234,10 +234,10 @@ class Recorder(_StreamHandle):
         """How often the server dropped input because it was not read in time."""
         return self._open_stream().overflows
 
-    def _take(self, chunks: list[np.ndarray]) -> None:
-        for chunk in chunks:
-            self._pending.append(chunk)
-            self._pending_frames += chunk.shape[0]
+    def _take(self, frames: np.ndarray) -> None:
+        if frames.shape[0]:
+            self._pending.append(frames)
+            self._pending_frames += frames.shape[0]
 
     def _split(self, count: int) -> np.ndarray:
         pending = self._pending

@@ -101,10 +101,10 @@ class CaptureStream(Protocol):
     channels: int
     samplerate: int
 
-    def read(self, block: bool) -> list[np.ndarray]:
-        """Return the chunks available now (each ``frames x channels`` float32).
+    def read(self, min_frames: int) -> np.ndarray:
+        """Wait until at least ``min_frames`` frames are available; return all there are.
 
-        With ``block`` true, wait until at least one chunk is available.
+        The result is ``frames x channels`` float32; ``min_frames=0`` never waits.
         """
 
     @property
