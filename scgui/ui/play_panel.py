@@ -39,6 +39,7 @@ class PlayPanel(QGroupBox):
         super().__init__("Play", parent)
         self.path: Path | None = None
         self.file_channels = 0
+        self.file_rate = 0
         self.open_button = QPushButton("Open file…")
         self.open_button.setAccessibleName("Open a sound file to play")
         self.file_label = QLabel("No file")
@@ -126,6 +127,7 @@ class PlayPanel(QGroupBox):
             return False
         self.path = Path(path)
         self.file_channels = int(info.channels)
+        self.file_rate = int(info.samplerate)
         self.file_label.setText(self.path.name)
         self.file_label.setToolTip(str(self.path))
         self.info_label.setText(
@@ -195,7 +197,14 @@ class PlayPanel(QGroupBox):
                         f"The file has {self.file_channels} channels: name "
                         f"{self.file_channels} speaker channels, not {len(channels)}."
                     )
-        self.message.setText(problem if self.path is not None else "")
+        note = ""
+        if not problem and speaker is not None and self.file_rate:
+            if self.file_rate != speaker.info.samplerate:
+                note = (
+                    f"The file is {self.file_rate} Hz and {speaker.name} runs at "
+                    f"{speaker.info.samplerate} Hz: the sound server converts the rate."
+                )
+        self.message.setText(problem or note if self.path is not None else "")
         self.play_button.setEnabled(not problem)
 
     def _on_play(self) -> None:
