@@ -198,12 +198,16 @@ class PlayPanel(QGroupBox):
                         f"{self.file_channels} speaker channels, not {len(channels)}."
                     )
         note = ""
-        if not problem and speaker is not None and self.file_rate:
-            if self.file_rate != speaker.info.samplerate:
-                note = (
-                    f"The file is {self.file_rate} Hz and {speaker.name} runs at "
-                    f"{speaker.info.samplerate} Hz: the sound server converts the rate."
-                )
+        if (
+            not problem
+            and speaker is not None
+            and self.file_rate
+            and self.file_rate != speaker.info.samplerate
+        ):
+            note = (
+                f"The file is {self.file_rate} Hz and {speaker.name} runs at "
+                f"{speaker.info.samplerate} Hz: the sound server converts the rate."
+            )
         self.message.setText(problem or note if self.path is not None else "")
         self.play_button.setEnabled(not problem)
 
