@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 
 import scgui.audio as sc
@@ -57,3 +61,22 @@ def find_exact(recording: np.ndarray, expected: np.ndarray) -> None:
     )
     after = recording[start + len(expected) :]
     assert not np.any(after), "extra audio after the pattern: frames were duplicated"
+
+
+@contextmanager
+def tone_on(speaker_id: str, data: np.ndarray) -> Iterator[None]:
+    """Play ``data`` over and over on a speaker from a background thread."""
+    stop = threading.Event()
+
+    def run() -> None:
+        with sc.get_speaker(speaker_id).player(RATE, blocksize=1024) as player:
+            while not stop.is_set():
+                player.play(data)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(5)

@@ -2,39 +2,18 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import numpy as np
 import pytest
 import soundfile
 
 import scgui.audio as sc
-from audio_helpers import RATE, find_exact, pattern
+from audio_helpers import RATE, find_exact, pattern, tone_on
 from scgui.engine.controller import AppController, DisplayFrame
 from scgui.engine.sources import ArraySource, FileSource
 from scgui.engine.worker import AudioWorker, RecordingStatus, WorkerStats
 from scgui.virtual_rig import MULTI8, SCARLETT
-
-
-@contextmanager
-def tone(speaker_id: str, data: np.ndarray) -> Iterator[None]:
-    """Play ``data`` over and over on a speaker from a background thread."""
-    stop = threading.Event()
-
-    def run() -> None:
-        with sc.get_speaker(speaker_id).player(RATE) as player:
-            while not stop.is_set():
-                player.play(data)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join(5)
 
 
 def sine(channels: int, channel: int, amplitude: float, seconds: float = 0.1) -> np.ndarray:
@@ -88,7 +67,7 @@ def test_meters_show_the_right_level_on_the_right_channel(controller, qtbot) -> 
     monitor = sc.get_microphone(MULTI8.monitor, include_loopback=True)
     frames: list[DisplayFrame] = []
     controller.displayUpdated.connect(frames.append)
-    with tone(MULTI8.name, sine(8, 3, 0.5)):
+    with tone_on(MULTI8.name, sine(8, 3, 0.5)):
         controller.start_monitoring(monitor, RATE)
         controller.set_display_active(True)
         qtbot.waitUntil(lambda: len(frames) > 30, timeout=5000)
@@ -124,7 +103,7 @@ def test_flac_loopback_recording_of_selected_channels(worker, qtbot, tmp_path) -
     path = tmp_path / "loop.flac"
     with qtbot.waitSignal(worker.monitoringStarted):
         worker.start_monitoring(loopback, RATE, channels=[1])
-    with tone(SCARLETT.name, sine(2, 1, 0.25)):
+    with tone_on(SCARLETT.name, sine(2, 1, 0.25)):
         with qtbot.waitSignal(worker.recordingStarted):
             worker.start_recording(path)
         qtbot.wait(500)

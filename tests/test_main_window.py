@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +12,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
 import scgui.audio as sc
-from audio_helpers import RATE, find_exact, pattern
+from audio_helpers import RATE, find_exact, pattern, tone_on
 from scgui.audio.backends import set_backend
 from scgui.audio.backends.pulseaudio import PulseAudioBackend
 from scgui.engine.controller import DisplayFrame
@@ -38,24 +36,6 @@ def window(qtbot) -> Iterator[MainWindow]:
     yield main
     main.close()
     assert not main.controller.worker.isRunning()
-
-
-@contextmanager
-def tone_on(speaker_id: str, data: np.ndarray) -> Iterator[None]:
-    stop = threading.Event()
-
-    def run() -> None:
-        with sc.get_speaker(speaker_id).player(RATE) as player:
-            while not stop.is_set():
-                player.play(data)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join(5)
 
 
 def start_monitoring(window: MainWindow, qtbot, device_id: str) -> None:
@@ -300,3 +280,12 @@ def test_routing_check_in_the_window(window, qtbot, tmp_path) -> None:
     panel.run_latency()
     qtbot.waitUntil(lambda: not panel.is_running(), timeout=30000)
     assert "Round-trip latency" in panel.latency_label.text()
+
+
+def test_sample_rate_mismatch_is_explained(window, tmp_path) -> None:
+    path = tmp_path / "cd.wav"
+    soundfile.write(str(path), np.zeros((100, 2), dtype=np.float32), 44100)
+    window.play_panel.load(path)
+    assert "44100 Hz" in window.play_panel.message.text()
+    assert "converts the rate" in window.play_panel.message.text()
+    assert window.play_panel.play_button.isEnabled()

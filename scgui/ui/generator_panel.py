@@ -20,6 +20,7 @@ from scgui.engine.generator import KINDS, SignalSpec, make_source
 from scgui.engine.sources import ArraySource
 
 from .channels_edit import parse_channel_text
+from .device_box import fill_device_box
 
 
 class GeneratorPanel(QGroupBox):
@@ -97,15 +98,7 @@ class GeneratorPanel(QGroupBox):
         self._form.setRowVisible(self.sweep_row, kind == "Log sweep")
 
     def set_speakers(self, speakers: list[sc.Speaker], preferred_id: str | None) -> None:
-        current = self.speaker_box.currentData()
-        keep = current.id if current is not None else preferred_id
-        self.speaker_box.blockSignals(True)
-        self.speaker_box.clear()
-        for speaker in speakers:
-            self.speaker_box.addItem(f"{speaker.name} ({speaker.channels} ch)", speaker)
-            if speaker.id == keep:
-                self.speaker_box.setCurrentIndex(self.speaker_box.count() - 1)
-        self.speaker_box.blockSignals(False)
+        fill_device_box(self.speaker_box, speakers, preferred_id)
 
     def spec(self) -> SignalSpec:
         return SignalSpec(

@@ -18,6 +18,7 @@ import scgui.audio as sc
 
 from .channel_matrix import ChannelMatrixDialog, load_map
 from .channels_edit import parse_channel_text
+from .device_box import fill_device_box
 
 SAMPLE_RATES = (8000, 16000, 22050, 32000, 44100, 48000, 88200, 96000, 176400, 192000)
 
@@ -75,20 +76,10 @@ class MonitorBar(QWidget):
     def set_inputs(self, microphones: list[sc.Microphone], preferred_id: str | None) -> None:
         """Fill the selector, keeping the current choice when it still exists."""
         current = self.selected_input()
-        keep = current.id if current is not None else preferred_id
-        self.input_box.blockSignals(True)
-        self.input_box.clear()
         ordered = [m for m in microphones if not m.isloopback] + [
             m for m in microphones if m.isloopback
         ]
-        for microphone in ordered:
-            prefix = "Loopback: " if microphone.isloopback else ""
-            self.input_box.addItem(
-                f"{prefix}{microphone.name} ({microphone.channels} ch)", microphone
-            )
-            if microphone.id == keep:
-                self.input_box.setCurrentIndex(self.input_box.count() - 1)
-        self.input_box.blockSignals(False)
+        fill_device_box(self.input_box, ordered, preferred_id)
         selected = self.selected_input()
         if selected is not None and (current is None or selected.id != current.id):
             self._load_saved_map()

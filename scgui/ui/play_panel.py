@@ -25,6 +25,7 @@ from scgui.engine.worker import PlaybackStatus
 
 from .channel_matrix import ChannelMatrixDialog
 from .channels_edit import parse_channel_text
+from .device_box import fill_device_box
 
 SOUND_FILES = "Sound files (*.wav *.flac *.ogg *.w64 *.rf64 *.aiff *.aif);;All files (*)"
 
@@ -102,15 +103,7 @@ class PlayPanel(QGroupBox):
         self._check_fit()
 
     def set_speakers(self, speakers: list[sc.Speaker], preferred_id: str | None) -> None:
-        current = self.selected_speaker()
-        keep = current.id if current is not None else preferred_id
-        self.speaker_box.blockSignals(True)
-        self.speaker_box.clear()
-        for speaker in speakers:
-            self.speaker_box.addItem(f"{speaker.name} ({speaker.channels} ch)", speaker)
-            if speaker.id == keep:
-                self.speaker_box.setCurrentIndex(self.speaker_box.count() - 1)
-        self.speaker_box.blockSignals(False)
+        fill_device_box(self.speaker_box, speakers, preferred_id)
         self._check_fit()
 
     def selected_speaker(self) -> sc.Speaker | None:

@@ -37,6 +37,7 @@ from scgui.measure.routing import RoutingReport, Status
 
 from .channel_matrix import load_map
 from .channels_edit import parse_channel_text
+from .device_box import fill_device_box
 from .routing_image import render_routing_image, render_routing_png
 
 STATUS_COLORS = {
@@ -179,16 +180,8 @@ class RoutingPanel(QWidget):
     # -- devices ---------------------------------------------------------------------------
 
     def set_devices(self, speakers: list[sc.Speaker], microphones: list[sc.Microphone]) -> None:
-        for box, devices in ((self.output_box, speakers), (self.input_box, microphones)):
-            current = box.currentData()
-            box.blockSignals(True)
-            box.clear()
-            for device in devices:
-                prefix = "Loopback: " if getattr(device, "isloopback", False) else ""
-                box.addItem(f"{prefix}{device.name} ({device.channels} ch)", device)
-                if current is not None and device.id == current.id:
-                    box.setCurrentIndex(box.count() - 1)
-            box.blockSignals(False)
+        fill_device_box(self.output_box, speakers)
+        fill_device_box(self.input_box, microphones)
 
     def select(self, output_id: str, input_id: str) -> None:
         for box, wanted in ((self.output_box, output_id), (self.input_box, input_id)):
