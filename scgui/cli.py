@@ -2,7 +2,9 @@
 
 ``scgui devices``, ``scgui record`` and ``scgui play`` do what the window does, without one,
 with the same library and the same recording writer, so lab scripts and tests can rely on
-them. Errors are one plain line on stderr and a non-zero exit status, never a traceback.
+them. ``scgui check-routing`` and ``scgui latency`` run the measurements of
+:mod:`scgui.measure.runs`, the same code as the window's routing panel. Errors are one plain
+line on stderr and a non-zero exit status, never a traceback.
 """
 
 from __future__ import annotations
@@ -43,6 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Sound-card manager and recorder. Without a command, opens the window.",
     )
     parser.add_argument("--version", action="version", version=f"scgui {__version__}")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="open the window offscreen, list the sound server's devices, print them, exit",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     devices = commands.add_parser("devices", help="list speakers, microphones and loopbacks")
@@ -61,11 +68,81 @@ def build_parser() -> argparse.ArgumentParser:
     play.add_argument("file", help="the file to play")
     play.add_argument("--output", "-o", help="speaker (id or part of the name); default speaker")
     play.add_argument("--channels", "-c", type=parse_channels, help="device channels, like 2,3")
+
+    routing = commands.add_parser(
+        "check-routing",
+        help="play on each output channel, find the input channels it arrives on",
+        description=(
+            "Plays a short identification signal on each output channel in turn, records every "
+            "channel of the input, and reports where each output arrives (level, delay, "
+            "polarity) against the expected routing. Exit status 0 only when every channel "
+            "passes, 1 otherwise, 2 for invalid arguments."
+        ),
+    )
+    routing.add_argument("--output", "-o", required=True, help="speaker (id or part of the name)")
+    routing.add_argument(
+        "--input", "-i", required=True, help="microphone or loopback (id or part of the name)"
+    )
+    routing.add_argument(
+        "--channels",
+        "-c",
+        type=parse_channels,
+        help="output channels to test: a count such as 4 (the first four) or a list such as "
+        "0,3 (one channel: 3,); default all",
+    )
+    routing.add_argument(
+        "--expect",
+        "-e",
+        default="identity",
+        help="expected routing: identity (default), reverse, a list such as 7,6,5,4,3,2,1,0 "
+        "(position = output, value = input, -1 = nowhere), or a .json/.csv file",
+    )
+    routing.add_argument(
+        "--report",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="also write the report to FILE: .json, .csv or .png (may be repeated)",
+    )
+    routing.add_argument("--samplerate", "-r", type=int, help="default: the speaker's rate")
+    routing.add_argument(
+        "--level-db", type=float, default=-20.0, help="signal level in dBFS RMS (default -20)"
+    )
+
+    latency = commands.add_parser(
+        "latency",
+        help="measure the round-trip latency from an output to an input",
+        description=(
+            "Plays a short sweep several times and finds it in the recording by "
+            "cross-correlation; prints each take and the median."
+        ),
+    )
+    latency.add_argument("--output", "-o", required=True, help="speaker (id or part of the name)")
+    latency.add_argument(
+        "--input", "-i", required=True, help="microphone or loopback (id or part of the name)"
+    )
+    latency.add_argument("--repeats", "-n", type=int, default=5, help="number of takes (5)")
+    latency.add_argument(
+        "--output-channel", type=int, default=0, help="output channel to play on (0)"
+    )
+    latency.add_argument(
+        "--input-channel",
+        type=int,
+        help="input channel to measure (default: where the signal arrives strongest)",
+    )
+    latency.add_argument("--samplerate", "-r", type=int, help="default: the speaker's rate")
+    latency.add_argument(
+        "--level-db", type=float, default=-20.0, help="sweep peak level in dBFS (default -20)"
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.self_test:
+        from .selftest import run_self_test
+
+        return run_self_test()
     if args.command is None:
         from .ui.app import run_app
 
@@ -77,6 +154,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return record(args)
         if args.command == "play":
             return play(args)
+        if args.command == "check-routing":
+            return check_routing(args)
+        if args.command == "latency":
+            return latency(args)
     except (sc.AudioError, OSError) as exc:
         print(f"scgui: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
@@ -214,5 +295,132 @@ def play(args: argparse.Namespace) -> int:
     print(
         f"Played {args.file} on {speaker.name} ({time.monotonic() - started:.2f} s)",
         file=sys.stderr,
+    )
+    return 0
+
+
+def _usage_error(message: str) -> int:
+    """Report an invalid argument the way the other errors are reported; exit status 2."""
+    print(f"scgui: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+_REPORT_SUFFIXES = (".json", ".csv", ".png")
+
+
+def check_routing(args: argparse.Namespace) -> int:
+    """``scgui check-routing``: the table on stdout; 0 only when every channel passes."""
+    import threading
+
+    from .measure.routing import expectation_from_spec
+    from .measure.runs import Cancelled, MeasurementError
+    from .measure.runs import check_routing as run_check
+
+    for name in args.report:
+        if Path(name).suffix.lower() not in _REPORT_SUFFIXES:
+            return _usage_error(f"--report {name}: the file must end in .json, .csv or .png")
+    if args.level_db > 0:
+        return _usage_error(f"--level-db {args.level_db:g} would clip: use 0 or less")
+    speaker = sc.get_speaker(args.output)
+    microphone = sc.get_microphone(args.input, include_loopback=True)
+    channels = args.channels
+    if isinstance(channels, int):
+        if not 1 <= channels <= speaker.channels:
+            return _usage_error(
+                f"--channels {channels}: {speaker.name} has {speaker.channels} output channels"
+            )
+        outputs = list(range(channels))
+    elif channels is None:
+        outputs = list(range(speaker.channels))
+    else:
+        outputs = list(channels)
+    try:
+        expected = expectation_from_spec(args.expect, outputs, microphone.channels)
+    except (ValueError, OSError) as exc:
+        return _usage_error(f"--expect: {exc}")
+
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda _signum, _frame: stop.set())
+    show_progress = sys.stderr.isatty()
+
+    def progress(done: int, total: int) -> None:
+        if show_progress:
+            end = "\n" if done == total else ""
+            print(f"\rchecking output {done} of {total}", end=end, file=sys.stderr, flush=True)
+
+    try:
+        report = run_check(
+            speaker,
+            microphone,
+            outputs,
+            expected,
+            samplerate=args.samplerate or speaker.info.samplerate,
+            level_db=args.level_db,
+            progress=progress,
+            cancel=stop,
+        )
+    except Cancelled as exc:
+        if exc.partial is not None:
+            print(exc.partial.text_table())
+        print("scgui: error: the check was cancelled", file=sys.stderr)
+        return EXIT_ERROR
+    except MeasurementError as exc:
+        print(f"scgui: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except ValueError as exc:
+        if isinstance(exc, sc.AudioError):
+            raise
+        return _usage_error(str(exc))
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    print(report.text_table())
+    for name in args.report:
+        path = Path(name)
+        if path.suffix.lower() == ".png":
+            from .ui.routing_image import render_routing_png
+
+            render_routing_png(report, path)
+        else:
+            report.save(path)
+        print(f"Wrote {path}", file=sys.stderr)
+    return 0 if report.all_passed else EXIT_ERROR
+
+
+def latency(args: argparse.Namespace) -> int:
+    """``scgui latency``: one line per take, then the median (and the range)."""
+    from .measure.runs import Cancelled, MeasurementError, measure_latency
+
+    if args.repeats < 1:
+        return _usage_error(f"--repeats {args.repeats}: at least one take is needed")
+    if args.level_db > 0:
+        return _usage_error(f"--level-db {args.level_db:g} would clip: use 0 or less")
+    speaker = sc.get_speaker(args.output)
+    microphone = sc.get_microphone(args.input, include_loopback=True)
+    try:
+        result = measure_latency(
+            speaker,
+            microphone,
+            repeats=args.repeats,
+            samplerate=args.samplerate or speaker.info.samplerate,
+            output_channel=args.output_channel,
+            input_channel=args.input_channel,
+            level_db=args.level_db,
+        )
+    except (MeasurementError, Cancelled) as exc:
+        print(f"scgui: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except ValueError as exc:
+        if isinstance(exc, sc.AudioError):
+            raise
+        return _usage_error(str(exc))
+    print(
+        f"Latency {speaker.name} -> {microphone.name}, output {result.output_channel} -> "
+        f"input {result.input_channel}, {result.samplerate} Hz:"
+    )
+    for number, value in enumerate(result.values_ms, start=1):
+        print(f"  take {number}: {value:.2f} ms")
+    print(
+        f"median {result.median_ms:.2f} ms (min {result.min_ms:.2f}, max {result.max_ms:.2f}, "
+        f"{len(result.values_ms)} takes)"
     )
     return 0

@@ -1,0 +1,425 @@
+"""The routing check, the latency measurement and their CLI commands against the virtual rig."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import scgui.audio as sc
+from audio_helpers import RATE
+from scgui import cli
+from scgui.measure.levels import FLOOR_DB
+from scgui.measure.routing import RoutingReport, Status, classify, expectation_from_map
+from scgui.measure.runs import Cancelled, check_routing, measure_latency
+from scgui.virtual_rig import MULTI8, MULTI8_REVERSED, SCARLETT, SCARLETT_IN, SCARLETT_SWAPPED
+
+
+@contextmanager
+def loaded_module(rig, *args: str) -> Iterator[str]:
+    """Load a PulseAudio module on the rig for the duration of the block."""
+    index = rig.pactl("load-module", *args).strip()
+    try:
+        yield index
+    finally:
+        rig.pactl("unload-module", index)
+
+
+@pytest.fixture(scope="module")
+def multi8_report(rig) -> RoutingReport:
+    """One check of every output of multi8 into the reversed source, against identity."""
+    return check_routing(MULTI8.name, MULTI8_REVERSED.name, expected="identity")
+
+
+@pytest.fixture(scope="module")
+def stereo_report(rig) -> RoutingReport:
+    """scarlett into the L/R-swapped source, against identity."""
+    return check_routing(SCARLETT.name, SCARLETT_SWAPPED.name)
+
+
+# -- detection --------------------------------------------------------------------------------
+
+
+def test_reversed_8_channels_are_detected_exactly(multi8_report) -> None:
+    m = multi8_report.matrix
+    assert m.outputs == tuple(range(8)) and m.inputs == tuple(range(8))
+    assert MULTI8_REVERSED.routing == tuple(range(7, -1, -1))
+    for out in range(8):
+        result = multi8_report.result(out)
+        assert result.arrives_on == (7 - out,), f"output {out}: {result.message}"
+        # The rig is bit-exact: the path reads exactly 0 dB, in phase, and nothing else
+        # arrives anywhere.
+        assert m.gain_db[out, 7 - out] == pytest.approx(0.0, abs=1e-3)
+        assert m.polarity[out, 7 - out] == 1
+        others = np.delete(m.gain_db[out], 7 - out)
+        assert np.all(others == FLOOR_DB)
+        assert 0.0 <= m.delay_ms[out, 7 - out] < 200.0
+        assert result.warnings == ()
+    assert m.output_names[0] == "Front Left" and m.input_names[7] == "Side Right"
+
+
+def test_reversed_fails_against_identity_naming_the_channels(multi8_report) -> None:
+    report = multi8_report
+    assert not report.all_passed
+    for out in range(8):
+        result = report.result(out)
+        assert result.status is Status.WRONG
+        assert result.expected == out
+        assert result.message.startswith(f"expected on input {out} (")
+        assert f"arrives on {7 - out} (" in result.message
+    table = report.text_table()
+    assert "expected on input 0 (Front Left), arrives on 7 (Side Right)" in table
+    assert "expected on input 5 (Subwoofer), arrives on 2 (Rear Left)" in table
+    assert table.splitlines()[-1] == "FAIL: 8 of 8 outputs (wrong: 0, 1, 2, 3, 4, 5, 6, 7)"
+
+
+def test_reversed_passes_against_the_reverse_expectation(multi8_report) -> None:
+    for expected in ("reverse", [7, 6, 5, 4, 3, 2, 1, 0], {k: 7 - k for k in range(8)}):
+        report = classify(multi8_report.matrix, expected)
+        assert report.all_passed, report.text_table()
+        assert report.summary() == "PASS: all 8 outputs routed as expected"
+
+
+def test_swapped_stereo_fails_identity_and_passes_reverse(stereo_report) -> None:
+    assert [r.status for r in stereo_report.results] == [Status.WRONG, Status.WRONG]
+    assert stereo_report.result(0).arrives_on == (1,)
+    assert stereo_report.result(1).arrives_on == (0,)
+    assert "expected on input 1 (Front Right), arrives on 0 (Front Left)" in (
+        stereo_report.result(1).message
+    )
+    assert classify(stereo_report.matrix, "reverse").all_passed
+
+
+def test_identity_source_passes_with_an_expectation_given_to_the_run(rig) -> None:
+    report = check_routing(SCARLETT.name, SCARLETT_IN.name, expected=[0, 1])
+    assert report.all_passed, report.text_table()
+    assert report.info["output_device"] == SCARLETT.description
+    assert report.info["input_device"] == SCARLETT_IN.description
+
+
+def test_silent_input_reports_every_channel_missing(rig) -> None:
+    # A source that only ever delivers silence: an input with nothing plugged in.
+    with loaded_module(
+        rig,
+        "module-null-source",
+        "source_name=scgui_test_silent",
+        "channels=2",
+        "rate=48000",
+        "format=float32le",
+    ):
+        report = check_routing(SCARLETT.name, "scgui_test_silent")
+    assert [r.status for r in report.results] == [Status.MISSING, Status.MISSING]
+    assert np.all(report.matrix.gain_db == FLOOR_DB)
+    assert all(r.arrives_on == () and r.delay_ms is None for r in report.results)
+    assert "expected on input 0 (Front Left), arrives nowhere" in report.text_table()
+
+
+def test_partial_map_is_reported_correctly(rig) -> None:
+    # A 4-input source carrying only outputs 1, 0, 4 and 6 of multi8 (in that order).
+    with loaded_module(
+        rig,
+        "module-remap-source",
+        "source_name=scgui_test_partial",
+        f"master={MULTI8.monitor}",
+        "channels=4",
+        "master_channel_map=front-right,front-left,front-center,side-left",
+        "channel_map=front-left,front-right,rear-left,rear-right",
+        "remix=no",
+    ):
+        report = check_routing(MULTI8.name, "scgui_test_partial", expected="identity")
+    arrivals = {r.output: r.arrives_on for r in report.results}
+    assert arrivals == {0: (1,), 1: (0,), 2: (), 3: (), 4: (2,), 5: (), 6: (3,), 7: ()}
+    # Against identity (inputs 0-3 for outputs 0-3, nowhere for 4-7 on a 4-input source):
+    statuses = {r.output: r.status.value for r in report.results}
+    assert statuses == {
+        0: "wrong",
+        1: "wrong",
+        2: "missing",
+        3: "missing",
+        4: "wrong",  # expected nowhere, arrives on input 2
+        5: "pass",  # expected nowhere, arrives nowhere
+        6: "wrong",
+        7: "pass",
+    }
+    # Against the wiring it really has, everything passes.
+    wiring = {1: 0, 0: 1, 4: 2, 6: 3, 2: None, 3: None, 5: None, 7: None}
+    assert classify(report.matrix, wiring).all_passed
+
+
+def test_a_duplicated_route_is_crosstalk(rig) -> None:
+    # Input 2 carries output 0 as well as input 0: output 0 leaks into input 2 at 0 dB.
+    with loaded_module(
+        rig,
+        "module-remap-source",
+        "source_name=scgui_test_dup",
+        f"master={MULTI8.monitor}",
+        "channels=3",
+        "master_channel_map=front-left,front-right,front-left",
+        "channel_map=front-left,front-right,rear-left",
+        "remix=no",
+    ):
+        report = check_routing(MULTI8.name, "scgui_test_dup", output_channels=[0, 1])
+    assert report.result(0).status is Status.CROSSTALK
+    assert report.result(0).crosstalk == (2,)
+    assert report.result(1).status is Status.PASS
+
+
+def test_subset_of_outputs_and_progress(rig) -> None:
+    calls: list[tuple[int, int]] = []
+    report = check_routing(
+        MULTI8.name,
+        MULTI8_REVERSED.name,
+        output_channels=[5, 2],
+        expected="reverse",
+        progress=lambda done, total: calls.append((done, total)),
+    )
+    assert report.matrix.outputs == (5, 2)
+    assert report.result(5).arrives_on == (2,) and report.result(2).arrives_on == (5,)
+    assert report.all_passed
+    assert calls == [(0, 2), (1, 2), (2, 2)]
+
+
+def test_cancel_raises_with_the_channels_already_measured(rig) -> None:
+    done: list[int] = []
+    with pytest.raises(Cancelled) as info:
+        check_routing(
+            SCARLETT.name,
+            SCARLETT_SWAPPED.name,
+            progress=lambda count, total: done.append(count),
+            cancel=lambda: bool(done) and done[-1] >= 1,
+        )
+    partial = info.value.partial
+    assert partial is not None and partial.info["cancelled"] is True
+    assert partial.matrix.outputs == (0,)
+    assert partial.result(0).arrives_on == (1,)
+    event = threading.Event()
+    event.set()
+    with pytest.raises(Cancelled) as info:
+        check_routing(SCARLETT.name, SCARLETT_SWAPPED.name, cancel=event)
+    assert info.value.partial is None
+
+
+def test_check_is_right_while_another_thread_keeps_python_busy(rig) -> None:
+    """As in the GUI: the run is on a worker thread, and the GIL is often elsewhere.
+
+    The other thread holds the interpreter for 40 ms at a time, like a window repainting.
+    Fed in 10 ms pieces, every signal would get gaps (and every take be retried in vain).
+    """
+    stop = threading.Event()
+
+    def spin() -> None:
+        while not stop.is_set():
+            busy_until = time.monotonic() + 0.04
+            while time.monotonic() < busy_until:
+                sum(i * i for i in range(2000))
+            stop.wait(0.02)
+
+    spinner = threading.Thread(target=spin, daemon=True)
+    spinner.start()
+    try:
+        report = check_routing(MULTI8.name, MULTI8_REVERSED.name, expected="reverse")
+    finally:
+        stop.set()
+        spinner.join()
+    assert report.all_passed, report.text_table()
+    assert np.allclose(np.diag(report.matrix.gain_db[:, ::-1]), 0.0, atol=1e-3)
+
+
+def test_invalid_arguments_are_refused_before_playing(rig) -> None:
+    with pytest.raises(ValueError, match="no channel 9"):
+        check_routing(SCARLETT.name, SCARLETT_IN.name, output_channels=[0, 9])
+    with pytest.raises(ValueError, match="input channel"):
+        check_routing(SCARLETT.name, SCARLETT_IN.name, expected={0: 5})
+    with pytest.raises(ValueError, match="twice"):
+        check_routing(SCARLETT.name, SCARLETT_IN.name, output_channels=[1, 1])
+    with pytest.raises(sc.DeviceNotFoundError):
+        check_routing("no such speaker", SCARLETT_IN.name)
+
+
+# -- latency ----------------------------------------------------------------------------------
+
+
+def click_latencies_ms(speaker: sc.Speaker, microphone: sc.Microphone, count: int) -> list[float]:
+    """The reference: play a one-sample click on output 0 and find it on input 7 directly."""
+    values = []
+    click = np.zeros((1, speaker.channels), dtype=np.float32)
+    click[0, 0] = 0.5
+    with microphone.recorder(RATE) as recorder:
+        with speaker.player(RATE) as player:
+            for _ in range(count):
+                recorder.record(None)  # drain: frame 0 is now
+                player.play(click)
+                player.wait()
+                recording = recorder.record(RATE // 5)
+                hits = np.flatnonzero(recording[:, 7])
+                assert hits.size == 1, "the click did not come back as one sample"
+                values.append(hits[0] * 1000.0 / RATE)
+    return values
+
+
+def test_latency_matches_a_directly_recorded_click(rig) -> None:
+    speaker = sc.get_speaker(MULTI8.name)
+    microphone = sc.get_microphone(MULTI8_REVERSED.name)
+    reference = float(np.median(click_latencies_ms(speaker, microphone, 5)))
+    result = measure_latency(speaker, microphone, repeats=5, output_channel=0)
+    assert result.input_channel == 7  # found automatically: where output 0 arrives
+    assert len(result.values_ms) == 5
+    assert all(v >= 0 for v in result.values_ms)
+    assert result.min_ms <= result.median_ms <= result.max_ms
+    assert result.level_db == pytest.approx(0.0, abs=1e-3)
+    # Both are counted from the moment the signal was queued; the server's block (about
+    # 5 ms on the rig) makes each take vary, so the medians agree within a few ms.
+    assert abs(result.median_ms - reference) <= 6.0, (result.values_ms, reference)
+
+
+def test_latency_on_a_given_input_and_when_nothing_arrives(rig) -> None:
+    result = measure_latency(SCARLETT.name, SCARLETT_SWAPPED.name, repeats=2, input_channel=1)
+    assert result.input_channel == 1 and len(result.values_ms) == 2
+    from scgui.measure.runs import MeasurementError
+
+    with pytest.raises(MeasurementError, match="did not arrive on input 0"):
+        measure_latency(
+            SCARLETT.name, SCARLETT_SWAPPED.name, repeats=1, input_channel=0, max_wait_seconds=0.1
+        )
+
+
+# -- command line -----------------------------------------------------------------------------
+
+
+def run_cli(capsys, *args: str) -> tuple[int, str, str]:
+    code = cli.main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_check_routing_exit_status_and_table(capsys) -> None:
+    code, out, _ = run_cli(
+        capsys, "check-routing", "--output", SCARLETT.name, "--input", SCARLETT_SWAPPED.name
+    )
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0].startswith("Routing check: Focusrite Scarlett 2i2 -> Scarlett Swapped")
+    assert lines[1].split()[:3] == ["OUT", "EXPECTED", "STATUS"]
+    assert "WRONG" in lines[2] and "arrives on 1 (Front Right)" in lines[2]
+    assert lines[-1] == "FAIL: 2 of 2 outputs (wrong: 0, 1)"
+
+    code, out, _ = run_cli(
+        capsys, "check-routing", "-o", SCARLETT.name, "-i", SCARLETT_SWAPPED.name, "-e", "reverse"
+    )
+    assert code == 0
+    assert out.splitlines()[-1] == "PASS: all 2 outputs routed as expected"
+    assert [" pass " in line for line in out.splitlines()[2:4]] == [True, True]
+
+
+def test_cli_check_routing_channels_and_expect_list(capsys) -> None:
+    code, out, _ = run_cli(
+        capsys,
+        "check-routing",
+        "-o",
+        MULTI8.name,
+        "-i",
+        MULTI8_REVERSED.name,
+        "--channels",
+        "0,7",
+        "--expect",
+        "7,-1,-1,-1,-1,-1,-1,0",
+    )
+    assert code == 0, out
+    assert "(2 outputs x 8 inputs" in out
+
+
+def test_cli_check_routing_reports(capsys, tmp_path: Path, qapp) -> None:
+    # qapp: a QApplication exists, as in the window; the picture must use it, not make another.
+    expect = tmp_path / "wiring.csv"
+    expect.write_text("output,input\n0,1\n1,0\n")
+    paths = [tmp_path / "r.json", tmp_path / "r.csv", tmp_path / "r.png"]
+    args = ["check-routing", "-o", SCARLETT.name, "-i", SCARLETT_SWAPPED.name, "-e", str(expect)]
+    for path in paths:
+        args += ["--report", str(path)]
+    code, out, err = run_cli(capsys, *args)
+    assert code == 0, out + err
+    data = json.loads(paths[0].read_text())
+    assert data["all_passed"] is True
+    assert [row["arrives_on"] for row in data["outputs"]] == [[1], [0]]
+    rows = list(csv.DictReader(paths[1].open()))
+    assert [row["status"] for row in rows] == ["pass", "pass"]
+    from PySide6.QtGui import QImage
+
+    image = QImage(str(paths[2]))
+    assert not image.isNull() and image.width() > 300 and image.height() > 200
+    for path in paths:
+        assert f"Wrote {path}" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--expect", "sideways"], "--expect: unknown expectation"),
+        (["--expect", "missing.json"], "--expect:"),
+        (["--report", "r.txt"], "must end in .json, .csv or .png"),
+        (["--channels", "0,9"], "no channel 9"),
+        (["--channels", "5"], "--channels 5"),
+        (["--level-db", "3"], "would clip"),
+    ],
+)
+def test_cli_check_routing_usage_errors(capsys, args: list[str], message: str) -> None:
+    code, out, err = run_cli(
+        capsys, "check-routing", "-o", SCARLETT.name, "-i", SCARLETT_IN.name, *args
+    )
+    assert code == 2
+    assert err.startswith("scgui: error: ") and message in err
+    assert err.count("\n") == 1 and out == ""
+
+
+def test_cli_check_routing_unknown_device(capsys) -> None:
+    code, _, err = run_cli(capsys, "check-routing", "-o", "no such card", "-i", SCARLETT_IN.name)
+    assert code == 1 and err.startswith("scgui: error: ")
+
+
+def test_cli_latency(capsys) -> None:
+    code, out, err = run_cli(
+        capsys, "latency", "--output", MULTI8.name, "--input", MULTI8_REVERSED.name, "-n", "3"
+    )
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "Latency Multi8 -> Multi8 Reversed, output 0 -> input 7, 48000 Hz:"
+    assert [line.split(":")[0].strip() for line in lines[1:4]] == ["take 1", "take 2", "take 3"]
+    assert lines[4].startswith("median ") and lines[4].endswith("3 takes)")
+    code, _, err = run_cli(capsys, "latency", "-o", MULTI8.name, "-i", MULTI8.monitor, "-n", "0")
+    assert code == 2 and "--repeats 0" in err
+
+
+def test_cli_check_routing_as_a_process_writes_a_png_without_a_display(tmp_path: Path) -> None:
+    """The real command, in a fresh process with no display: exit status and an offscreen PNG."""
+    env = dict(os.environ)
+    for name in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"):
+        env.pop(name, None)
+    png = tmp_path / "matrix.png"
+    command = [sys.executable, "-m", "scgui", "check-routing", "-o", SCARLETT.name]
+    command += ["-i", SCARLETT_SWAPPED.name, "--report", str(png)]
+    failed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert failed.returncode == 1, failed.stderr
+    assert "FAIL: 2 of 2 outputs" in failed.stdout
+    assert png.stat().st_size > 1000
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    passed = subprocess.run(
+        [*command[:-2], "--expect", "reverse"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+
+
+def test_expectation_from_map_matches_the_rig_wiring() -> None:
+    """The rig's own description of its wiring, as an expectation, is the reverse one."""
+    routing = MULTI8_REVERSED.routing  # routing[j] = output arriving on input j
+    expected = {out: routing.index(out) for out in range(8)}
+    assert expected == expectation_from_map([7, 6, 5, 4, 3, 2, 1, 0])
