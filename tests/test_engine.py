@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 
 import numpy as np
@@ -77,6 +78,28 @@ def test_meters_show_the_right_level_on_the_right_channel(controller, qtbot) -> 
     others = np.delete(last.peak_db, 3)
     assert np.all(others < -100), f"signal leaked to other meters: {others}"
     assert last.waveform.shape[1] == 8
+
+
+def test_display_frames_carry_the_new_frames_once_and_the_history_behind_them(
+    controller, qtbot
+) -> None:
+    controller.connect_server()
+    monitor = sc.get_microphone(MULTI8.monitor, include_loopback=True)
+    frames: list[DisplayFrame] = []
+    controller.displayUpdated.connect(frames.append)
+    with tone_on(MULTI8.name, sine(8, 5, 0.25)):
+        controller.start_monitoring(monitor, RATE)
+        controller.set_display_active(True)
+        qtbot.waitUntil(lambda: len(frames) > 20, timeout=5000)
+    for before, frame in itertools.pairwise(frames):
+        assert len(frame.fresh) > 0
+        assert frame.position - len(frame.fresh) == before.position  # no gap, no overlap
+    last = frames[-1]
+    np.testing.assert_array_equal(
+        last.history.read(last.position - len(last.fresh), last.position), last.fresh
+    )
+    assert last.waveform.shape == (min(last.position, 2 * RATE), 8)
+    np.testing.assert_array_equal(last.waveform[-len(last.fresh) :], last.fresh)
 
 
 def test_recording_contains_the_played_signal(worker, qtbot, tmp_path) -> None:

@@ -157,6 +157,24 @@ def test_meter_rms_with_a_block_longer_than_the_window() -> None:
     assert meter.rms[0] == pytest.approx(math.sqrt(48 / 480))
 
 
+def test_meter_rms_follows_a_long_stream_in_uneven_blocks() -> None:
+    """The window's sum is kept per chunk of rows: it must match a direct sum at every read,
+    whatever the block sizes, and be exactly zero once the window is silent again."""
+    rng = np.random.default_rng(4)
+    meter = LevelMeter(3, RATE, window_seconds=0.01)  # 480 frames, chunks do not divide it
+    stream = (rng.standard_normal((20_000, 3)) * rng.uniform(0.01, 0.5, 3)).astype(np.float32)
+    stream[15_000:] = 0.0
+    cuts = np.sort(rng.choice(np.arange(1, len(stream)), size=150, replace=False))
+    end = 0
+    for index, block in enumerate(np.split(stream, cuts)):
+        meter.update(block, now=0.001 * index)
+        end += len(block)
+        window = stream[max(0, end - 480) : end].astype(np.float64)
+        expected = np.sqrt((window**2).sum(axis=0) / len(window))
+        np.testing.assert_allclose(meter.rms, expected, rtol=1e-9, atol=1e-15)
+    assert meter.rms.tolist() == [0.0, 0.0, 0.0]
+
+
 def test_meter_peak_is_of_the_latest_block() -> None:
     meter = LevelMeter(1, RATE)
     meter.update(np.full((10, 1), 0.5, dtype=np.float32), now=0.0)
@@ -301,6 +319,23 @@ def test_clip_latch_stays_until_reset_clip() -> None:
     assert not meter.clipped.any()
     with pytest.raises(IndexError, match="3 channels"):
         meter.reset_clip(3)
+
+
+def test_a_latched_channel_latches_again_only_after_a_new_run() -> None:
+    """Runs are not tracked while a channel is latched; a reset starts counting afresh."""
+    meter = LevelMeter(2, RATE)
+    block = np.zeros((20, 2), dtype=np.float32)
+    block[:5, 0] = 1.0
+    meter.update(block, now=0.0)
+    assert meter.clipped.tolist() == [True, False]
+    tail = np.zeros((20, 2), dtype=np.float32)
+    tail[-2:, 0] = 1.0  # two full-scale samples at the end while latched
+    meter.update(tail, now=0.1)
+    meter.reset_clip(0)
+    meter.update(np.ones((1, 2), dtype=np.float32) * [1.0, 0.0], now=0.2)  # one more
+    assert not meter.clipped[0]  # the run before the reset does not count
+    meter.update(np.ones((2, 2), dtype=np.float32) * [1.0, 0.0], now=0.3)
+    assert meter.clipped[0]
 
 
 def test_reset_clip_forgets_the_open_run() -> None:

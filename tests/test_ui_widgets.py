@@ -10,10 +10,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage
 from pytestqt.qtbot import QtBot
 
+from scgui.engine.ringbuffer import RingBuffer
 from scgui.ui import meters
 from scgui.ui.meters import FLOOR_DB, MeterBank, bar_height, bar_heights, format_db
-from scgui.ui.spectrum_view import SpectrumView, find_peak, format_frequency
-from scgui.ui.waveforms import WaveformView, peak_envelope
+from scgui.ui.spectrum_view import SpectrumView, column_envelope, find_peak, format_frequency
+from scgui.ui.waveforms import RollingEnvelope, WaveformView, peak_envelope
 
 RATE = 48000
 
@@ -100,6 +101,30 @@ def test_louder_channel_draws_taller_bar(qtbot: QtBot) -> None:
     # Both are lit near the bottom of the scale.
     y_low = quiet.bottom() - bar_height(-55.0, bank.min_db(), quiet.height())
     assert brightness(image, quiet.center().x(), y_low) > dark + 60
+
+
+def test_meter_paints_clip_box_hold_tick_and_numbers(qtbot: QtBot) -> None:
+    bank = shown_meter(qtbot, ["1", "2"])
+    bank.set_levels(
+        np.array([-20.0, -20.0]),
+        np.array([-26.0, -26.0]),
+        np.array([-10.0, -10.0]),
+        np.array([False, True]),
+    )
+    image = bank.grab().toImage()
+    first, second = bank.clip_box_rect(0).center(), bank.clip_box_rect(1).center()
+    lit, unlit = QColor(image.pixel(second)), QColor(image.pixel(first))
+    assert lit.red() > 180 and lit.green() < 120  # red while latched
+    assert unlit.red() < 80
+    bar = bank.bar_rect(0)
+    tick_y = bar.bottom() - bar_height(-10.0, bank.min_db(), bar.height()) + 1
+    assert brightness(image, bar.center().x(), tick_y) > 200  # the bright hold tick
+    readout = [  # the row of numbers above the clip box
+        brightness(image, x, y)
+        for x in range(bar.left() - 4, bar.right() + 4)
+        for y in range(2, bank.clip_box_rect(0).top() - 1)
+    ]
+    assert max(readout) > 150 > min(readout)  # light text on the dark background
 
 
 def test_set_levels_only_schedules_a_repaint(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -225,6 +250,102 @@ def test_waveform_view_32_channels_8_visible(qtbot: QtBot) -> None:
     assert not view.grab().isNull()
 
 
+def _bucket_reference(
+    data: np.ndarray, end: int, size: int, window: int, joined: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Min/max of the buckets (aligned on positions) that start inside the newest window."""
+    first = max(0, -(-(end - window) // size))
+    starts = np.arange(first * size, end, size)
+    low = np.array([data[a : min(a + size, end)].min(axis=0) for a in starts])
+    high = np.array([data[a : min(a + size, end)].max(axis=0) for a in starts])
+    if joined and len(starts) > 1:
+        before = data[starts[1:] - 1]
+        low[1:], high[1:] = np.minimum(low[1:], before), np.maximum(high[1:], before)
+    y = np.empty((data.shape[1], 2 * len(starts)), dtype=np.float32)
+    y[:, 0::2], y[:, 1::2] = low.T, high.T
+    return np.repeat(starts.astype(np.float64), 2), y
+
+
+def test_rolling_envelope_does_not_depend_on_how_the_stream_is_cut() -> None:
+    rng = np.random.default_rng(7)
+    data = rng.uniform(-1, 1, (20_000, 3)).astype(np.float32)
+    size, window = 37, 5_000
+    envelope = RollingEnvelope(3, size, window)
+    cuts = np.sort(rng.choice(np.arange(1, 14_000), size=400, replace=False))
+    end = 0
+    for index, piece in enumerate(np.split(data, [*cuts, 14_000])):  # the last one > window
+        envelope.push(piece, end)
+        end += len(piece)
+        if index % 25 == 0 or len(piece) > window:
+            for joined in (False, True):
+                positions, y = envelope.envelope(joined=joined)
+                expected_x, expected_y = _bucket_reference(data, end, size, window, joined)
+                np.testing.assert_array_equal(positions, expected_x)
+                np.testing.assert_array_equal(y, expected_y)
+    assert envelope.end == len(data)
+
+
+def test_rolling_envelope_restarts_after_a_gap() -> None:
+    envelope = RollingEnvelope(1, 10, 100)
+    envelope.push(np.ones((50, 1), np.float32), 0)
+    envelope.push(np.full((25, 1), -1.0, np.float32), 80)  # frames 50..79 never came
+    positions, y = envelope.envelope()
+    assert positions[0] == 80 and positions[-1] == 100
+    assert np.all(y == -1.0)
+
+
+def test_pushed_frames_draw_what_a_whole_block_draws(qtbot: QtBot) -> None:
+    """The per-frame path (new frames plus a history) matches a full rebuild, gaps included."""
+    views = []
+    for _ in range(2):
+        view = WaveformView()
+        qtbot.addWidget(view)
+        view.resize(800, 400)
+        view.set_channels([f"ch{i}" for i in range(4)], visible=[3, 1])
+        view.show()
+        qtbot.waitExposed(view)
+        views.append(view)
+    live, whole = views
+    rng = np.random.default_rng(3)
+    data = (rng.standard_normal((3 * RATE, 4)) * 0.3).astype(np.float32)
+    ring = RingBuffer(3 * RATE, 4)
+    end = 0
+    for index, piece in enumerate(np.split(data, range(700, len(data), 768))):
+        ring.write(piece)
+        end += len(piece)
+        if index % 7 == 3:
+            continue  # a frame the view never saw: the next push reads the window back
+        live.push_frames(piece, end, RATE, ring)
+        if index % 20 == 0:
+            whole.show_frames(data[:end], RATE)
+            for row in range(2):
+                np.testing.assert_array_equal(live.trace(row)[0], whole.trace(row)[0])
+                np.testing.assert_array_equal(live.trace(row)[1], whole.trace(row)[1])
+    x, y = live.trace(0)
+    assert x[0] >= -live.window_seconds and x[-1] <= 0.0
+    assert y.max() == pytest.approx(data[-2 * RATE :, 3].max(), rel=1e-6)
+    live.push_frames(data[:0], end, RATE, ring)  # nothing new: nothing changes
+    np.testing.assert_array_equal(live.trace(0)[1], y)
+
+
+def test_waveform_rows_keep_their_width_when_rebuilt_while_shown(qtbot: QtBot) -> None:
+    """Another page of channels must not come out squeezed to a few pixels."""
+    view = WaveformView()
+    qtbot.addWidget(view)
+    view.resize(800, 400)
+    view.set_channels([f"ch{i}" for i in range(16)])
+    view.show()
+    qtbot.waitExposed(view)
+    frames = np.ones((2 * RATE, 16), dtype=np.float32)
+    view.show_frames(frames, RATE)
+    points = len(view.trace(0)[0])
+    assert points > 1000  # about two per pixel of a row
+    view.set_visible_channels(range(8, 16))
+    qtbot.wait(20)
+    view.show_frames(frames, RATE)
+    assert len(view.trace(0)[0]) > 0.9 * points  # the names column may differ a little
+
+
 def test_hidden_waveform_view_does_no_work(qtbot: QtBot) -> None:
     view = WaveformView()
     qtbot.addWidget(view)
@@ -295,6 +416,17 @@ def test_spectrum_channel_chooser_emits(qtbot: QtBot) -> None:
     assert view.current_channel() == 2
     view.set_samplerate(96000)
     assert view.samplerate() == 96000
+
+
+def test_column_envelope_keeps_each_columns_extremes() -> None:
+    x = np.array([0.0, 0.5, 2.1, 2.2, 2.9, 3.5, 9.99])
+    y = np.array([1.0, 2.0, 5.0, -4.0, 3.0, 7.0, 0.5])
+    xs, ys = column_envelope(x, y, 0.0, 10.0, 10)  # one column per unit of x
+    np.testing.assert_array_equal(xs, [0.0, 0.0, 2.1, 2.1, 3.5, 9.99])
+    np.testing.assert_array_equal(ys, [1.0, 2.0, -4.0, 5.0, 7.0, 0.5])
+    same_x, same_y = column_envelope(x, y, 0.0, 10.0, 1000)  # a column each: unchanged
+    np.testing.assert_array_equal(same_x, x)
+    np.testing.assert_array_equal(same_y, y)
 
 
 def test_find_peak_and_frequency_format() -> None:

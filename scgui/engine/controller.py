@@ -3,8 +3,11 @@
 It owns the :class:`~scgui.engine.worker.AudioWorker`, the device watch, and the single
 display frame clock. On each tick it takes the audio that arrived since the last tick from
 the worker's ring buffer, updates the level meters and the spectrum (``scgui.measure``), and
-emits one :class:`DisplayFrame` for the widgets to draw. When the window is hidden the clock
-stops, so nothing is computed for nobody.
+emits one :class:`DisplayFrame` for the widgets to draw. The frame carries only the *new*
+frames and where they end; a widget that needs older audio (the waveform view, when it has
+to rebuild its envelope) reads it back from the frame's :attr:`DisplayFrame.history`, so
+nothing copies the whole waveform window per frame. A tick on which no audio arrived emits
+nothing. When the window is hidden the clock stops, so nothing is computed for nobody.
 """
 
 from __future__ import annotations
@@ -44,11 +47,23 @@ class DisplayFrame:
     """What the widgets draw on one tick of the frame clock."""
 
     samplerate: int
-    waveform: np.ndarray  # newest frames, n x channels
+    fresh: np.ndarray  # the frames that arrived since the previous frame, n x channels
+    position: int  # the ring position just after ``fresh`` (frames captured so far)
+    history: RingBuffer  # older frames by position, for a widget that must rebuild
     peak_db: np.ndarray
     rms_db: np.ndarray
     hold_db: np.ndarray
     clipped: np.ndarray
+
+    @property
+    def waveform(self) -> np.ndarray:
+        """The newest ``WAVEFORM_SECONDS`` up to :attr:`position`, ``n x channels``.
+
+        Read from the history when asked for (a copy of the whole window: tests and one-off
+        pictures, not the per-frame path).
+        """
+        window = int(WAVEFORM_SECONDS * self.samplerate)
+        return self.history.read(self.position - window, self.position)
 
 
 class AppController(QObject):
@@ -219,7 +234,9 @@ class AppController(QObject):
         self.displayUpdated.emit(
             DisplayFrame(
                 monitor.samplerate,
-                ring.latest(int(WAVEFORM_SECONDS * monitor.samplerate)),
+                fresh,
+                self._ring_position,
+                ring,
                 meter.peak_db,
                 meter.rms_db,
                 meter.hold_db_at(now),

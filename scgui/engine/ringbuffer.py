@@ -3,11 +3,16 @@
 The display pulls from it on its own frame clock, so a stalled GUI never makes anything
 queue up: old frames are simply overwritten. Recording does not go through here (it has a
 lossless queue of its own).
+
+Frames have absolute positions (:attr:`RingBuffer.total` counts every frame ever written), so
+a reader can take just the frames that arrived since its last look (:meth:`RingBuffer.since`)
+and read older ones back by position when it has to (:meth:`RingBuffer.read`).
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -63,8 +68,35 @@ class RingBuffer:
                 return self._data[end - count : end].copy()
             return np.concatenate((self._data[end - count :], self._data[:end]))
 
+    def read(self, start: int, stop: int, columns: Sequence[int] | None = None) -> np.ndarray:
+        """A copy of the frames at positions ``start .. stop-1`` that are still held.
+
+        Positions count from the first frame ever written (see :attr:`total`). Frames that
+        were overwritten already, or not written yet, are left out, so the result may be
+        shorter (its last row is always the frame at ``stop - 1`` when that one is held).
+        With ``columns``, only those channels, in that order (``frames x len(columns)``).
+        """
+        with self._lock:
+            capacity, total = self.capacity, self._total
+            start = max(int(start), total - capacity, 0)
+            stop = min(int(stop), total)
+            if stop <= start:
+                return np.empty(
+                    (0, self.channels if columns is None else len(columns)), dtype=self._data.dtype
+                )
+            first, last = start % capacity, (stop - 1) % capacity + 1
+            if columns is None:
+                if first < last:
+                    return self._data[first:last].copy()
+                return np.concatenate((self._data[first:], self._data[:last]))
+            index = list(columns)
+            if first < last:
+                return self._data[first:last, index]
+            return np.concatenate((self._data[first:, index], self._data[:last, index]))
+
     def since(self, position: int) -> tuple[np.ndarray, int]:
         """Frames written after ``position`` (only the newest ``capacity`` if more), and
-        the position to pass next time."""
-        total = self._total
-        return self.latest(total - position), total
+        the position to pass next time (the position just after the last frame returned)."""
+        with self._lock:
+            total = self._total
+        return self.read(position, total), total

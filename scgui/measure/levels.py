@@ -25,6 +25,8 @@ __all__ = ["FLOOR_DB", "LevelMeter", "block_levels", "dbfs"]
 FLOOR_DB = -120.0
 """The level reported for silence (and anything quieter), in dBFS."""
 
+_RMS_CHUNK = 256  # rows of the RMS window summed together (see LevelMeter.__init__)
+
 
 @overload
 def dbfs(x: float, floor_db: float = FLOOR_DB) -> float: ...
@@ -144,12 +146,19 @@ class LevelMeter:
         self._window_frames = max(1, round(window_seconds * samplerate))
         self._hold_seconds = float(hold_seconds)
         self._decay = float(decay_db_per_s)
-        self._clip_threshold = float(clip_threshold)
+        # A NumPy float64, so comparing float32 samples with it is done in float64 (a Python
+        # float would be rounded to float32 first and could move the threshold).
+        self._clip_threshold = np.float64(clip_threshold)
         self._clip_samples = int(clip_samples)
         self._floor_db = float(floor_db)
-        # Squared samples of the newest frames, a ring of window_frames rows; the RMS is summed
-        # lazily when read, so update() stays cheap however often it is called.
+        # Squared samples of the newest frames, a ring of window_frames rows, and the sum of
+        # every _RMS_CHUNK rows of it. An update squares only the new frames and sums again
+        # only the chunks they fall in; a reading adds up the chunk sums. So the cost follows
+        # the audio that arrived, not the window, and a window that is silent again sums to
+        # exactly zero (a running total with subtraction would leave rounding residue).
         self._squares = np.zeros((self._window_frames, self._channels), dtype=np.float64)
+        chunks = -(-self._window_frames // _RMS_CHUNK)
+        self._chunk_sums = np.zeros((chunks, self._channels), dtype=np.float64)
         self.reset()
 
     # -- configuration -------------------------------------------------------------------
@@ -174,6 +183,7 @@ class LevelMeter:
     def reset(self) -> None:
         """Forget everything: levels to the floor, hold released, RMS window and clip cleared."""
         self._squares.fill(0.0)
+        self._chunk_sums.fill(0.0)
         self._write_pos = 0
         self._filled = 0
         self._rms_cache: NDArray[np.float64] | None = None
@@ -219,29 +229,41 @@ class LevelMeter:
         frames = array.shape[0]
         if frames == 0:
             return
-        wide = array.astype(np.float64, copy=False)
-        magnitude = np.abs(wide)
-        peak = magnitude.max(axis=0)
+        # Peak without an |x| temporary; float32 values are exact in float64.
+        peak = np.maximum(array.max(axis=0), -array.min(axis=0)).astype(np.float64)
         self._peak_db = dbfs(peak, self._floor_db)
-        self._push_squares(wide * wide)
+        self._push_squares(array)
         self._update_hold(self._peak_db, now)
-        self._update_clip(magnitude >= self._clip_threshold)
+        self._update_clip(array, peak)
 
-    def _push_squares(self, squares: NDArray[np.float64]) -> None:
-        """Append squared samples to the RMS ring, keeping only the newest window."""
+    def _push_squares(self, block: NDArray[np.floating]) -> None:
+        """Square the new frames into the RMS ring (keeping only the newest window) and sum
+        again the chunks they landed in."""
         size = self._window_frames
-        if squares.shape[0] >= size:
-            self._squares[:] = squares[-size:]
+        count = block.shape[0]
+        if count >= size:
+            np.square(block[-size:], out=self._squares, dtype=np.float64)
             self._write_pos = 0
             self._filled = size
+            self._sum_chunks(0, size)
         else:
-            count = squares.shape[0]
-            first = min(count, size - self._write_pos)
-            self._squares[self._write_pos : self._write_pos + first] = squares[:first]
-            self._squares[: count - first] = squares[first:]
-            self._write_pos = (self._write_pos + count) % size
+            start = self._write_pos
+            first = min(count, size - start)
+            np.square(block[:first], out=self._squares[start : start + first], dtype=np.float64)
+            self._sum_chunks(start, start + first)
+            if count > first:
+                np.square(block[first:], out=self._squares[: count - first], dtype=np.float64)
+                self._sum_chunks(0, count - first)
+            self._write_pos = (start + count) % size
             self._filled = min(size, self._filled + count)
         self._rms_cache = None
+
+    def _sum_chunks(self, first_row: int, end_row: int) -> None:
+        """Recompute the sums of the chunks that hold rows ``first_row .. end_row-1``."""
+        first, end = first_row // _RMS_CHUNK, -(-end_row // _RMS_CHUNK)
+        rows = self._squares[first * _RMS_CHUNK : end * _RMS_CHUNK]
+        starts = np.arange(0, rows.shape[0], _RMS_CHUNK)
+        self._chunk_sums[first:end] = np.add.reduceat(rows, starts, axis=0)
 
     def _decayed_hold(self, now: float) -> NDArray[np.float64]:
         """The hold value of every channel at ``now``: flat for hold_seconds, then falling."""
@@ -255,34 +277,41 @@ class LevelMeter:
         self._hold_value = np.where(fresh, peak_db, self._hold_value)
         self._hold_since = np.where(fresh, now, self._hold_since)
 
-    def _update_clip(self, over: NDArray[np.bool_]) -> None:
-        """Latch channels with a run of ``clip_samples`` over-threshold samples.
+    def _update_clip(self, block: NDArray[np.floating], peak: NDArray[np.float64]) -> None:
+        """Latch channels with a run of ``clip_samples`` samples at or over the threshold.
 
-        ``over`` is the ``frames x channels`` mask of samples at or above the threshold. The
-        run still open at the end of the previous block is carried in, so a run split across
-        blocks counts as one.
+        ``peak`` is the block's peak per channel. Only channels that are not latched yet and
+        reach the threshold somewhere in this block are examined sample by sample; a channel
+        whose peak stays below has no run open at the end of the block. A latched channel's
+        run does not matter until its latch is reset, and resetting forgets the run anyway.
+        The run still open at the end of the previous block is carried in, so a run split
+        across blocks counts as one.
         """
-        need = self._clip_samples
-        if not over.any():
-            self._clip_run[:] = 0
+        reached = peak >= self._clip_threshold
+        self._clip_run[~reached] = 0
+        candidates = np.flatnonzero(reached & ~self._clipped)
+        if candidates.size == 0:
             return
+        need = self._clip_samples
+        over = np.abs(block[:, candidates]) >= self._clip_threshold
+        run_in = self._clip_run[candidates]
         frames = over.shape[0]
         # Prefix need-1 virtual rows holding the carried-in run, then look for any window of
         # `need` consecutive True values with a cumulative sum (vectorised over channels).
-        carried = np.minimum(self._clip_run, need - 1)
+        carried = np.minimum(run_in, need - 1)
         prefix = np.arange(need - 1)[:, None] >= (need - 1 - carried)[None, :]
         extended = np.concatenate([prefix, over], axis=0)
         counts = np.concatenate(
-            [np.zeros((1, self._channels), dtype=np.int64), np.cumsum(extended, axis=0)]
+            [np.zeros((1, candidates.size), dtype=np.int64), np.cumsum(extended, axis=0)]
         )
         windows = counts[need:] - counts[:-need]
-        self._clipped |= (windows >= need).any(axis=0)
+        self._clipped[candidates] |= (windows >= need).any(axis=0)
         # Length of the run still open at the end of this block, per channel.
         below = ~over
         trailing = np.argmax(below[::-1], axis=0)
         whole = ~below.any(axis=0)
-        run = np.where(whole, self._clip_run + frames, trailing)
-        self._clip_run = np.minimum(run, need)
+        run = np.where(whole, run_in + frames, trailing)
+        self._clip_run[candidates] = np.minimum(run, need)
 
     # -- readings ------------------------------------------------------------------------
 
@@ -303,7 +332,7 @@ class LevelMeter:
             if self._filled == 0:
                 self._rms_cache = np.zeros(self._channels)
             else:
-                total = self._squares.sum(axis=0)  # unfilled rows are zero
+                total = self._chunk_sums.sum(axis=0)  # unfilled rows are zero
                 self._rms_cache = np.sqrt(total / self._filled)
         return self._rms_cache.copy()
 

@@ -352,7 +352,7 @@ class MainWindow(QMainWindow):
         self._last_frame = frame
         self.meters.set_levels(frame.peak_db, frame.rms_db, frame.hold_db, frame.clipped)
         if self.views.currentWidget() is self.wave_tab:
-            self.waveforms.show_frames(frame.waveform, frame.samplerate)
+            self.waveforms.push_frames(frame.fresh, frame.position, frame.samplerate, frame.history)
 
     def _on_tool_tab(self, index: int) -> None:
         """Give the routing check the room its matrix needs; the others need little."""

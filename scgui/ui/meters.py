@@ -3,10 +3,12 @@
 :class:`MeterBank` only draws. A single frame timer owned by the main window pushes the
 levels in (``set_levels``, about 60 times a second), so everything here is built to be cheap:
 the geometry and every static part (background, dBFS scale, unlit troughs, channel labels) are
-cached in a pixmap rebuilt only when the size, the channels or the range change; a frame then
-paints that pixmap plus a few rectangles per channel. The numeric peak-hold readout changes at
-most about four times a second so a person can actually read it, while the bars move every
-frame.
+cached in a pixmap rebuilt only when the size, the channels or the range change. The numeric
+peak-hold readout changes at most about four times a second so a person can actually read
+it; its text is rendered into a second pixmap only when it changes. A frame then paints the
+two pixmaps and the bars, whose rectangles are computed for all channels at once with NumPy
+and drawn with one ``drawRects`` call per kind (peak, RMS, hold tick, clip box), so the
+Python work per frame does not grow with one painter call per channel.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 from time import monotonic
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QLine, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -82,8 +84,9 @@ def bar_heights(db: np.ndarray, min_db: float, height: int) -> np.ndarray:
     equal steps on screen. Levels are clamped to the scale, NaN counts as silence, so the
     result is always in ``0 .. height``.
     """
-    values = np.nan_to_num(np.asarray(db, dtype=np.float64), nan=FLOOR_DB)
-    fraction = (np.clip(values, min_db, 0.0) - min_db) / (0.0 - min_db)
+    # fmax ignores NaN, so NaN (and -inf) land on the bottom of the scale.
+    values = np.minimum(np.fmax(np.asarray(db, dtype=np.float64), min_db), 0.0)
+    fraction = (values - min_db) / (0.0 - min_db)
     return np.rint(fraction * height).astype(np.int32)
 
 
@@ -160,6 +163,10 @@ class MeterBank(QWidget):
         self._last_numbers_at: float | None = None
         self._geometry: _Geometry | None = None
         self._static: QPixmap | None = None
+        self._readout: QPixmap | None = None
+        self._readout_clipped = b""
+        self._bar_lefts = np.empty(0, dtype=np.int64)
+        self._tick_lines: list[QLine] = []
         self._small_font = QFont()
         self._lit_brush = QBrush()
         self._peak_brush = QBrush()
@@ -239,6 +246,7 @@ class MeterBank(QWidget):
             self._last_numbers_at = now
             self._shown_hold[:] = self._hold
             self._shown_text = []  # formatted lazily at paint time, with the layout's decimals
+            self._readout = None
         self.update()
 
     def readout_values(self) -> np.ndarray:
@@ -322,7 +330,8 @@ class MeterBank(QWidget):
         return super().event(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        """Static pixmap, then per channel: peak bar, RMS bar, hold tick, clip box, number."""
+        """Static pixmap, the bars of every channel (peak, RMS, hold tick, clip box), the
+        tick lines across them and the readout pixmap."""
         g = self._layout()
         painter = QPainter(self)
         painter.drawPixmap(0, 0, self._static_pixmap(g))
@@ -330,38 +339,43 @@ class MeterBank(QWidget):
         if n == 0 or g.bar_span <= 0:
             painter.end()
             return
-        span = g.bar_span
-        peak_h = bar_heights(self._peak, self._min_db, span)
-        rms_h = bar_heights(self._rms, self._min_db, span)
-        hold_h = bar_heights(self._hold, self._min_db, span)
-        bottom = g.bar_bottom
-        w = g.bar_w
-        for i in range(n):
-            x = g.bar_left(i)
-            if peak_h[i] > 0:
-                painter.fillRect(x, bottom - peak_h[i], w, peak_h[i], self._peak_brush)
-            if rms_h[i] > 0:
-                painter.fillRect(x, bottom - rms_h[i], w, rms_h[i], self._lit_brush)
-            if hold_h[i] > 0:
-                painter.fillRect(x, bottom - hold_h[i], w, 2, _HOLD_TICK)
-            if self._clipped[i]:
-                painter.fillRect(x + 1, g.clip_top + 1, w - 2, _CLIP_BOX_H - 2, _CLIP_ON)
+        span, bottom, w = g.bar_span, g.bar_bottom, g.bar_w
+        lefts = self._bar_lefts
+        painter.setPen(Qt.PenStyle.NoPen)
+        for levels, brush in ((self._peak, self._peak_brush), (self._rms, self._lit_brush)):
+            heights = bar_heights(levels, self._min_db, span)
+            lit = np.flatnonzero(heights > 0)
+            if lit.size:
+                painter.setBrush(brush)
+                painter.drawRects(
+                    [
+                        QRect(x, bottom - h, w, h)
+                        for x, h in zip(lefts[lit].tolist(), heights[lit].tolist(), strict=True)
+                    ]
+                )
+        hold = bar_heights(self._hold, self._min_db, span)
+        held = np.flatnonzero(hold > 0)
+        if held.size:
+            painter.setBrush(_HOLD_TICK)
+            painter.drawRects(
+                [
+                    QRect(x, bottom - h, w, 2)
+                    for x, h in zip(lefts[held].tolist(), hold[held].tolist(), strict=True)
+                ]
+            )
+        clipped = np.flatnonzero(self._clipped)
+        if clipped.size:
+            painter.setBrush(_CLIP_ON)
+            top = g.clip_top + 1
+            painter.drawRects(
+                [QRect(x + 1, top, w - 2, _CLIP_BOX_H - 2) for x in lefts[clipped].tolist()]
+            )
         # Thin dark lines across the bars at the scale ticks: the bar reads as segments and the
         # eye can follow a tick from the scale to any channel. One line spans every bar; in the
         # gaps it is background on background.
         painter.setPen(QPen(_BACKGROUND, 1))
-        right = g.bar_left(n - 1) + w
-        for tick in self._ticks():
-            y = bottom - bar_height(tick, self._min_db, span)
-            if g.bar_top < y < bottom:
-                painter.drawLine(g.slots_left, y, right, y)
-        painter.setFont(self._small_font)
-        texts = self._texts(g)
-        for i in range(n):
-            painter.setPen(_NUMBER_CLIPPED if self._clipped[i] else _NUMBER_TEXT)
-            left = int(g.slots_left + i * g.slot_w)
-            rect = QRect(left, g.readout_top, int(g.slot_w), g.readout_h)
-            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, texts[i])
+        painter.drawLines(self._tick_lines)
+        painter.drawPixmap(g.slots_left, g.readout_top, self._readout_pixmap(g))
         painter.end()
 
     # ---------------------------------------------------------------- internals
@@ -404,12 +418,23 @@ class MeterBank(QWidget):
     def _invalidate_layout(self) -> None:
         self._geometry = None
         self._static = None
+        self._readout = None
         self._shown_text = []
 
     def _layout(self) -> _Geometry:
-        """The cached geometry for the current size, computing it if needed."""
+        """The cached geometry for the current size, computing it if needed (with the bars'
+        left edges and the tick lines across them, which depend only on it)."""
         if self._geometry is None:
-            self._geometry = self._compute_layout()
+            g = self._geometry = self._compute_layout()
+            n = len(self._names)
+            self._bar_lefts = np.array([g.bar_left(i) for i in range(n)], dtype=np.int64)
+            self._tick_lines = []
+            if n:
+                right = g.bar_left(n - 1) + g.bar_w
+                for tick in self._ticks():
+                    y = g.bar_bottom - bar_height(tick, self._min_db, g.bar_span)
+                    if g.bar_top < y < g.bar_bottom:
+                        self._tick_lines.append(QLine(g.slots_left, y, right, y))
         return self._geometry
 
     def _compute_layout(self) -> _Geometry:
@@ -507,6 +532,27 @@ class MeterBank(QWidget):
         self._paint_labels(painter, g, fm)
         painter.end()
         self._static = pixmap
+        return pixmap
+
+    def _readout_pixmap(self, g: _Geometry) -> QPixmap:
+        """The numbers above the bars, rendered again only when they (or a latch) change."""
+        clipped = self._clipped.tobytes()
+        if self._readout is not None and clipped == self._readout_clipped:
+            return self._readout
+        ratio = self.devicePixelRatioF()
+        width = max(1, math.ceil(len(self._names) * g.slot_w) + 1)
+        pixmap = QPixmap(math.ceil(width * ratio), max(1, math.ceil(g.readout_h * ratio)))
+        pixmap.setDevicePixelRatio(ratio)
+        pixmap.fill(_BACKGROUND)
+        painter = QPainter(pixmap)
+        painter.setFont(self._small_font)
+        for i, text in enumerate(self._texts(g)):
+            painter.setPen(_NUMBER_CLIPPED if self._clipped[i] else _NUMBER_TEXT)
+            left = int(g.slots_left + i * g.slot_w) - g.slots_left
+            rect = QRect(left, 0, int(g.slot_w), g.readout_h)
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+        painter.end()
+        self._readout, self._readout_clipped = pixmap, clipped
         return pixmap
 
     def _paint_scale(self, painter: QPainter, g: _Geometry, fm: QFontMetrics) -> None:

@@ -4,6 +4,12 @@
 ``(freqs, db)`` and the frame timer pushes it in with :meth:`SpectrumView.show_spectrum`. The
 curve follows every frame; the peak readout (frequency and level of the strongest bin) changes
 at most about four times a second so it stays readable. Hidden views do no work.
+
+Drawing is kept lean: above a few hundred hertz many FFT bins share one pixel column of the
+log axis, so the curve is reduced to each column's lowest and highest bin (what a line
+through every bin would cover there) before it is drawn, as one filled polygon and one
+outline; the grid and the plot background are one cached item
+(:class:`~scgui.ui.waveforms.StaticGridItem`). The readout still uses every bin.
 """
 
 from __future__ import annotations
@@ -14,11 +20,18 @@ from time import monotonic
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics
+from PySide6.QtCore import QLineF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from .waveforms import AXIS_COLOR, PLOT_BACKGROUND, VIEW_BACKGROUND, channel_color
+from .waveforms import (
+    AXIS_COLOR,
+    PLOT_BACKGROUND,
+    VIEW_BACKGROUND,
+    StaticGridItem,
+    blend_colour,
+    channel_color,
+)
 
 MIN_FREQ_HZ = 20.0
 FLOOR_DB = -120.0
@@ -83,6 +96,87 @@ def find_peak(
     return freq, level
 
 
+def column_envelope(
+    x: np.ndarray, y: np.ndarray, x0: float, x1: float, columns: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Reduce points ``(x, y)`` (``x`` increasing) to what ``columns`` pixel columns across
+    ``x0 .. x1`` can show: a column with one point keeps it; a column with several gets two
+    points at its first ``x``, their lowest then their highest ``y``."""
+    if len(x) == 0 or columns < 1 or not x1 > x0:
+        return x, y
+    column = np.floor((x - x0) * (columns / (x1 - x0))).astype(np.int64)
+    starts = np.flatnonzero(np.diff(column, prepend=column[0] - 1))
+    if len(starts) == len(x):
+        return x, y
+    low, high = np.minimum.reduceat(y, starts), np.maximum.reduceat(y, starts)
+    single = np.diff(starts, append=len(x)) == 1
+    # Two points per column, then drop the second of the columns with one point.
+    xs = np.repeat(x[starts], 2)
+    ys = np.column_stack((low, high)).reshape(-1)
+    keep = np.ones(len(xs), dtype=bool)
+    keep[1::2] = ~single
+    return xs[keep], ys[keep]
+
+
+class _SpectrumCurve(pg.PlotCurveItem):
+    """The spectrum: a filled polygon down to the floor and its outline, in one item.
+
+    Its bounds are the fixed view rectangle (nothing is computed from the data per frame),
+    and painting is two Qt calls (``drawPolygon`` and ``drawPolyline``): none of pyqtgraph's
+    chunked fill paths, clip-to-view or bounds scans.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(antialias=False, skipFiniteCheck=True)
+        self._bounds = QRectF()
+        self._outline: object = None
+        self._fill: object = None
+
+    def set_bounds(self, bounds: QRectF) -> None:
+        self.prepareGeometryChange()
+        self._bounds = QRectF(bounds)
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def dataBounds(
+        self, ax: int, frac: float = 1.0, orthoRange: object = None
+    ) -> tuple[float, float]:
+        if ax == 0:
+            return self._bounds.left(), self._bounds.right()
+        return self._bounds.top(), self._bounds.bottom()
+
+    def set_spectrum(self, x: np.ndarray, y: np.ndarray) -> None:
+        """Show the points ``(x, y)`` (finite, ``y`` at or above the floor)."""
+        self.xData, self.yData = x, y
+        self._outline = self._fill = None
+        self.update()
+
+    def paint(self, painter: QPainter, *_args: object) -> None:
+        x, y = self.xData, self.yData
+        if x is None or y is None or len(x) < 2:
+            return
+        if self._outline is None:
+            self._outline = pg.functions.arrayToQPolygonF(x, y)
+            # The fill's top edge: the highest point at each x (a column's pair of points
+            # would make the polygon fold back on itself, which Qt fills far more slowly).
+            top_x, first = np.unique(x, return_index=True)
+            top_y = np.maximum.reduceat(y, first)
+            self._fill = pg.functions.arrayToQPolygonF(
+                np.concatenate((top_x, [top_x[-1], top_x[0]])),
+                np.concatenate((top_y, [FLOOR_DB, FLOOR_DB])),
+            )
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        brush = self.opts["brush"]
+        if brush is not None:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(brush)
+            painter.drawPolygon(self._fill)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setPen(self.opts["pen"])
+        painter.drawPolyline(self._outline)
+
+
 class SpectrumView(QWidget):
     """A channel chooser above a log-frequency (20 Hz .. Nyquist), dBFS (-120..0) plot.
 
@@ -97,7 +191,7 @@ class SpectrumView(QWidget):
         self._samplerate = int(samplerate)
         self._last_readout_at: float | None = None
         self._peak: tuple[float, float] | None = None
-        self._frequency_grid: list[pg.InfiniteLine] = []
+        self._grid = StaticGridItem(QRectF(), QColor(VIEW_BACKGROUND), [])
 
         self._chooser = QComboBox()
         self._chooser.setAccessibleName("Spectrum channel")
@@ -154,7 +248,7 @@ class SpectrumView(QWidget):
         finally:
             self._chooser.blockSignals(False)
         self._apply_channel_colour(index)
-        self._curve.setData([], [])
+        self._curve.set_spectrum(np.empty(0), np.empty(0))
         self._peak = None
         self._last_readout_at = None
         self._show_readout()
@@ -184,7 +278,7 @@ class SpectrumView(QWidget):
         major = [(math.log10(f), _tick_label(f)) for f in _FREQ_TICKS_MAJOR if f <= nyquist]
         minor = [(math.log10(f), "") for f in _FREQ_TICKS_MINOR if MIN_FREQ_HZ < f <= nyquist]
         self._plot.getAxis("bottom").setTicks([major, minor])
-        self._set_frequency_grid([f for f, _ in major], [f for f, _ in minor])
+        self._set_grid([f for f, _ in major], [f for f, _ in minor])
 
     def show_spectrum(self, freqs: np.ndarray, db: np.ndarray) -> None:
         """Draw one spectrum (``freqs`` in Hz, ``db`` in dBFS, same length).
@@ -201,7 +295,9 @@ class SpectrumView(QWidget):
         f = freqs[:count][mask]
         level = np.nan_to_num(levels[:count][mask], nan=FLOOR_DB, neginf=FLOOR_DB, posinf=0.0)
         np.clip(level, FLOOR_DB, 0.0, out=level)
-        self._curve.setData(np.log10(f), level, skipFiniteCheck=True)
+        x0, x1 = self._plot.getViewBox().viewRange()[0]
+        columns = int(self._plot.getViewBox().width())
+        self._curve.set_spectrum(*column_envelope(np.log10(f), level, x0, x1, columns))
         now = monotonic()
         if self._last_readout_at is None or now - self._last_readout_at >= READOUT_INTERVAL_S:
             self._last_readout_at = now
@@ -218,27 +314,26 @@ class SpectrumView(QWidget):
 
     def clear(self) -> None:
         """Remove the curve and the readout (for example when the input stops)."""
-        self._curve.setData([], [])
+        self._curve.set_spectrum(np.empty(0), np.empty(0))
         self._peak = None
         self._show_readout()
 
     # ---------------------------------------------------------------- internals
 
-    def _setup_plot(self) -> pg.PlotDataItem:
+    def _setup_plot(self) -> _SpectrumCurve:
         """Fixed ranges, no mouse interaction, compact axes with readable labels."""
         plot = self._plot
         plot.setMenuEnabled(False)
         plot.setMouseEnabled(x=False, y=False)
         plot.hideButtons()
-        plot.setClipToView(True)
         plot.disableAutoRange()
-        plot.getViewBox().setBackgroundColor(VIEW_BACKGROUND)
         # A hair wider than -120..0 so pyqtgraph does not drop the ticks on the exact edges.
         plot.setYRange(FLOOR_DB - _EDGE, _EDGE, padding=0.0)
         # pyqtgraph's axis grid paints over the data and makes the axes drop their edge labels
-        # (0 dBFS, 20 Hz); static lines behind the curve have neither problem.
-        for level in range(-10, -120, -10):
-            self._add_grid_line(float(level), 0, 0.22 if level % 20 == 0 else 0.10)
+        # (0 dBFS, 20 Hz); a static grid behind the curve has neither problem. It also paints
+        # the plot's background (see _set_grid).
+        self._grid.setZValue(-10)
+        plot.getViewBox().addItem(self._grid, ignoreBounds=True)
         font = QFont(self.font())
         if font.pointSizeF() > 0:
             font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
@@ -262,26 +357,26 @@ class SpectrumView(QWidget):
             plot.getAxis(name).label.setFont(font)
             # Units like "dBFS" must not get SI prefixes ("kdBFS") from pyqtgraph.
             plot.getAxis(name).enableAutoSIPrefix(False)
-        curve = plot.plot(antialias=False, skipFiniteCheck=True)
-        curve.setClipToView(True)
-        curve.setFillLevel(FLOOR_DB)
+        curve = _SpectrumCurve()
+        plot.getViewBox().addItem(curve, ignoreBounds=True)
         return curve
 
-    def _add_grid_line(self, position: float, angle: int, alpha: float) -> pg.InfiniteLine:
-        """One faint static grid line behind the curve."""
-        colour = QColor(AXIS_COLOR)
-        colour.setAlphaF(alpha)
-        line = pg.InfiniteLine(pos=position, angle=angle, pen=pg.mkPen(colour, width=1))
-        line.setZValue(-10)
-        self._plot.addItem(line, ignoreBounds=True)
-        return line
-
-    def _set_frequency_grid(self, major: list[float], minor: list[float]) -> None:
-        """Vertical grid lines at the frequency ticks (log10 positions), replacing old ones."""
-        for line in self._frequency_grid:
-            self._plot.removeItem(line)
-        self._frequency_grid = [self._add_grid_line(x, 90, 0.22) for x in major[1:]]
-        self._frequency_grid += [self._add_grid_line(x, 90, 0.10) for x in minor]
+    def _set_grid(self, major: list[float], minor: list[float]) -> None:
+        """Grid lines at the level ticks and at the frequency ticks (log10 positions)."""
+        left, right = self._plot.getViewBox().viewRange()[0]
+        bottom, top = FLOOR_DB - _EDGE, _EDGE
+        strong: list[QLineF] = [QLineF(x, bottom, x, top) for x in major[1:]]
+        faint: list[QLineF] = [QLineF(x, bottom, x, top) for x in minor]
+        for level in range(-10, -120, -10):
+            line = QLineF(left, float(level), right, float(level))
+            (strong if level % 20 == 0 else faint).append(line)
+        groups = [
+            (pg.mkPen(blend_colour(AXIS_COLOR, VIEW_BACKGROUND, alpha), width=1), lines)
+            for alpha, lines in ((0.10, faint), (0.22, strong))
+        ]
+        bounds = QRectF(left, bottom, right - left, top - bottom)
+        self._grid.set_lines(bounds, groups)
+        self._curve.set_bounds(bounds)
 
     def _apply_channel_colour(self, index: int) -> None:
         """The curve takes the channel's palette colour, the same as in the waveform view."""
@@ -295,7 +390,7 @@ class SpectrumView(QWidget):
         if index < 0:
             return
         self._apply_channel_colour(index)
-        self._curve.setData([], [])
+        self._curve.set_spectrum(np.empty(0), np.empty(0))
         self._peak = None
         self._last_readout_at = None
         self._show_readout()

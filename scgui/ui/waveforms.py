@@ -1,10 +1,26 @@
 """Scrolling multichannel oscilloscope: one pyqtgraph row per visible channel.
 
-:class:`WaveformView` only draws what the frame timer pushes in (``show_frames``). Each frame
-it reduces the newest ``window_seconds`` of every visible channel to a min/max envelope of
-about two points per horizontal pixel (:func:`peak_envelope`, vectorised NumPy), so a 2 s
-window at 48 kHz costs a few thousand points per row instead of 96 000, and a single-sample
-spike still shows. Ranges are fixed and nothing auto-ranges per frame. Hidden views do no work.
+:class:`WaveformView` only draws what the frame clock pushes in. Every trace is a min/max
+envelope of about two points per horizontal pixel, so a 2 s window at 48 kHz costs a few
+hundred to a couple of thousand points per row instead of 96 000, and a single-sample spike
+still shows (:func:`peak_envelope`).
+
+The envelope is kept up to date incrementally (:class:`RollingEnvelope`): each display frame
+reduces only the frames that arrived since the previous one (:meth:`WaveformView.push_frames`)
+and only for the visible channels, into per-bucket minima and maxima kept in a small ring.
+Buckets are aligned on absolute sample positions, so a bucket never changes once it is
+complete and the trace scrolls without shimmering. The whole window is read back from the
+history (the engine's ring buffer) only when the envelope has to be rebuilt: the visible
+channels, the window, the sample rate or the plot width changed, or frames were missed while
+the view was hidden or the GUI stalled.
+
+Drawing is kept lean, since it runs about 60 times a second. Each row is a bare ``ViewBox``
+(no ``PlotItem``: rows have no axes of their own) holding one ``PlotCurveItem`` (no
+``PlotDataItem`` layer, no clip-to-view, no bounds computed from the data: the data always
+spans exactly the fixed view) that draws one vertical stroke per bucket, from its minimum to
+its maximum, in a single ``drawLines`` call; buckets are a little narrower than a pixel, so
+the strokes leave no column empty. Each row's background and grid are one item cached as a
+pixmap. Ranges are fixed and nothing auto-ranges per frame. Hidden views do no work.
 
 The channel palette lives here too (:func:`channel_color`), so every view colours a channel
 the same way.
@@ -13,12 +29,18 @@ the same way.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, Protocol
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics
-from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtCore import QLineF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
+from PySide6.QtWidgets import QGraphicsItem, QSizePolicy, QVBoxLayout, QWidget
+
+try:  # a C array of QLineF for one drawLines call (pyqtgraph >= 0.13.2)
+    from pyqtgraph.Qt.internals import PrimitiveArray as _PrimitiveArray
+except ImportError:  # pragma: no cover - older pyqtgraph: plain PlotCurveItem painting
+    _PrimitiveArray = None
 
 PLOT_BACKGROUND = "#1b1c1f"
 """Background around the plots (the same neutral dark grey as the meters)."""
@@ -81,12 +103,280 @@ def peak_envelope_rows(rows: np.ndarray, n_points: int) -> tuple[np.ndarray, np.
     return np.repeat(starts, 2), y
 
 
-class _Row:
-    """One channel's plot, its curve and its name label."""
+Y_LIMIT = 1.08
+"""The fixed vertical range of every row: full scale and a little room above and below."""
 
-    def __init__(self, channel: int, plot: pg.PlotItem, curve: pg.PlotDataItem) -> None:
+
+class FrameHistory(Protocol):
+    """Where :class:`WaveformView` reads the window back from when it must rebuild.
+
+    :class:`~scgui.engine.ringbuffer.RingBuffer` is one: ``read(start, stop, columns)``
+    returns the frames at absolute positions ``start .. stop-1`` that it still holds (the
+    newest of them if it no longer holds them all), as ``frames x len(columns)``.
+    """
+
+    def read(self, start: int, stop: int, columns: Sequence[int] | None = None) -> np.ndarray: ...
+
+
+class _ArrayHistory:
+    """A whole array as a :class:`FrameHistory` whose frame 0 is at position 0."""
+
+    def __init__(self, frames: np.ndarray) -> None:
+        self._frames = frames
+
+    def read(self, start: int, stop: int, columns: Sequence[int] | None = None) -> np.ndarray:
+        block = self._frames[max(0, start) : max(0, stop)]
+        return block if columns is None else block[:, list(columns)]
+
+
+class RollingEnvelope:
+    """Per-bucket min/max of the newest ``window`` frames of some channels, kept incrementally.
+
+    Bucket ``b`` holds the frames at absolute positions ``b*bucket .. (b+1)*bucket - 1``; the
+    newest bucket is usually still filling. :meth:`push` reduces only the frames it is given
+    and writes the results into a ring of buckets, so each display frame costs in proportion
+    to the audio that arrived, not to the window. :meth:`envelope` returns what
+    :func:`peak_envelope_rows` would for the buckets of the window: each bucket's minimum
+    then its maximum, both at the bucket's first position; a bucket that starts before the
+    window is left out, as are the oldest frames there. With ``bucket == 1`` the samples
+    themselves come back, one point each.
+    """
+
+    def __init__(self, channels: int, bucket: int, window: int) -> None:
+        if channels < 1 or bucket < 1 or window < 1:
+            raise ValueError("An envelope needs a channel, a bucket and a window of frames.")
+        self.channels = int(channels)
+        self.bucket = int(bucket)
+        self.window = int(window)
+        self._slots = -(-self.window // self.bucket) + 2
+        self._min = np.zeros((self._slots, self.channels), dtype=np.float32)
+        self._max = np.zeros((self._slots, self.channels), dtype=np.float32)
+        self._last = np.zeros((self._slots, self.channels), dtype=np.float32)
+        self._origin = 0  # first position pushed since the last reset
+        self._end: int | None = None  # the position after the last frame pushed
+
+    @property
+    def end(self) -> int | None:
+        """The position just after the newest frame pushed (None before the first push)."""
+        return self._end
+
+    def reset(self, origin: int) -> None:
+        """Forget everything; the next frame pushed will be at position ``origin``."""
+        self._origin = int(origin)
+        self._end = int(origin)
+
+    def push(self, block: np.ndarray, start: int | None = None) -> None:
+        """Add ``block`` (``frames x channels``), whose first frame is at position ``start``.
+
+        ``start`` defaults to :attr:`end` (the frames that follow the previous push). A block
+        that does not follow on (frames skipped or repeated) restarts the envelope there.
+        """
+        data = np.asarray(block)
+        if data.ndim != 2 or data.shape[1] != self.channels:
+            raise ValueError(f"Expected frames x {self.channels} channels, got {data.shape}.")
+        if start is None:
+            start = self._end if self._end is not None else 0
+        start = int(start)
+        if start != self._end:
+            self.reset(start)
+        count = data.shape[0]
+        if count == 0:
+            return
+        size, slots = self.bucket, self._slots
+        keep = (slots - 1) * size  # older frames could never be shown again
+        if count > keep:
+            skip = count - keep
+            skip += (-(start + skip)) % size  # start on a bucket boundary
+            data, start = data[skip:], start + skip
+            self._origin = max(self._origin, start)
+            count = data.shape[0]
+        # Channels x frames, contiguous: NumPy reduces along the last axis several times
+        # faster than along a middle one.
+        rows = np.ascontiguousarray(data.T)
+        position, done = start, 0
+        into = position % size
+        if into:  # the rest of a bucket begun by the previous push (or, after a reset, by
+            take = min(count, size - into)  # frames before the origin, which do not count)
+            slot = (position // size) % slots
+            low, high = rows[:, :take].min(axis=1), rows[:, :take].max(axis=1)
+            if position > self._origin:
+                np.minimum(self._min[slot], low, out=self._min[slot])
+                np.maximum(self._max[slot], high, out=self._max[slot])
+            else:
+                self._min[slot], self._max[slot] = low, high
+            self._last[slot] = rows[:, take - 1]
+            position, done = position + take, take
+        whole = (count - done) // size
+        if whole:
+            chunk = rows[:, done : done + whole * size].reshape(self.channels, whole, size)
+            first = (position // size) % slots
+            self._store(self._min, first, chunk.min(axis=2).T)
+            self._store(self._max, first, chunk.max(axis=2).T)
+            self._store(self._last, first, chunk[:, :, -1].T)
+            position, done = position + whole * size, done + whole * size
+        if done < count:  # start the next bucket
+            slot = (position // size) % slots
+            self._min[slot] = rows[:, done:].min(axis=1)
+            self._max[slot] = rows[:, done:].max(axis=1)
+            self._last[slot] = rows[:, -1]
+        self._end = start + count
+
+    def _store(self, ring: np.ndarray, first: int, values: np.ndarray) -> None:
+        """Write ``values`` (one row per bucket) into ``ring`` from slot ``first`` on."""
+        head = min(len(values), self._slots - first)
+        ring[first : first + head] = values[:head]
+        ring[: len(values) - head] = values[head:]
+
+    def envelope(self, joined: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """``(positions, y)``: the absolute position of every point (float64, non-decreasing)
+        and the values, ``channels x points`` (float32; a view, each row strided). Empty
+        before the first frame.
+
+        With ``joined``, each bucket's range also takes in the last frame of the bucket before
+        it (except for the first bucket shown), so the ranges hold every value a line through
+        all the samples passes over in that bucket: drawn as one vertical stroke per bucket,
+        they join up into the trace however steep the signal.
+        """
+        end = self._end
+        if end is None or end <= self._origin:
+            return np.empty(0), np.empty((self.channels, 0), dtype=np.float32)
+        size = self.bucket
+        first_bucket = max(-(-(end - self.window) // size), self._origin // size)
+        last_bucket = (end - 1) // size
+        count = last_bucket - first_bucket + 1
+        starts = np.arange(first_bucket, last_bucket + 1, dtype=np.float64) * size
+        if first_bucket * size < self._origin:
+            starts[0] = self._origin
+        low = self._ordered(self._min, first_bucket, count)
+        if size == 1:
+            return starts, low.T
+        high = self._ordered(self._max, first_bucket, count)
+        if joined and count > 1:
+            before = self._ordered(self._last, first_bucket, count - 1)
+            np.minimum(low[1:], before, out=low[1:])
+            np.maximum(high[1:], before, out=high[1:])
+        # Points in bucket order, minimum then maximum: channels x 2*count (a transposed view).
+        y = np.stack((low, high), axis=1).reshape(2 * count, self.channels).T
+        return np.repeat(starts, 2), y
+
+    def _ordered(self, ring: np.ndarray, first_bucket: int, count: int) -> np.ndarray:
+        """A copy of ``count`` rows of ``ring`` in bucket order from ``first_bucket``."""
+        first = first_bucket % self._slots
+        if first + count <= self._slots:
+            return ring[first : first + count].copy()
+        return np.concatenate((ring[first:], ring[: first + count - self._slots]))
+
+
+class _TraceCurve(pg.PlotCurveItem):
+    """A row's trace: a ``PlotCurveItem`` whose data always lies in a fixed rectangle.
+
+    The bounds are that rectangle, so nothing is computed from the data (pyqtgraph would
+    scan it and ask for the pixel size on every paint), and new data only drops the cached
+    segments and schedules a repaint of the row. Painting is one ``drawLines`` call with the
+    cosmetic pen, with none of the fill, shadow, OpenGL and profiling paths this trace does
+    not use. Points in pairs (``connect="pairs"``: a bucket's minimum and maximum at its
+    start) are one vertical stroke per bucket; otherwise (``connect="all"``, raw samples) the
+    points make one polyline. The segments go to Qt as one native array (pyqtgraph's
+    ``PrimitiveArray``); without it (older pyqtgraph) the plain ``PlotCurveItem`` painting is
+    used.
+    """
+
+    def __init__(self, bounds: QRectF, pen: QPen) -> None:
+        super().__init__(pen=pen, antialias=False, skipFiniteCheck=True)
+        self._bounds = QRectF(bounds)
+        self._segments: Any = None  # a PrimitiveArray of QLineF, reused from frame to frame
+        self._segments_valid = False
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def dataBounds(
+        self, ax: int, frac: float = 1.0, orthoRange: object = None
+    ) -> tuple[float, float]:
+        if ax == 0:
+            return self._bounds.left(), self._bounds.right()
+        return self._bounds.top(), self._bounds.bottom()
+
+    def set_trace(self, x: np.ndarray, y: np.ndarray, connect: str = "all") -> None:
+        """Show ``y`` over ``x`` (1-D, same length, finite): what ``setData`` does, minus the
+        checks and bookkeeping this curve does not need."""
+        self.xData, self.yData = x, y
+        self.opts["connect"] = connect
+        self.path = None
+        self.fillPath = None
+        self._fillPathList = None
+        self._mouseShape = None
+        self._lineSegmentsRendered = False
+        self._segments_valid = False
+        self.update()
+
+    def paint(self, painter: QPainter, *args: object) -> None:
+        x, y = self.xData, self.yData
+        if x is None or y is None or len(x) < 2:
+            return
+        if _PrimitiveArray is None:
+            super().paint(painter, *args)
+            return
+        if not self._segments_valid:
+            if self._segments is None:
+                self._segments = _PrimitiveArray(QLineF, 4)
+            lines = self._segments
+            if self.opts["connect"] == "pairs":
+                lines.resize(len(x) // 2)
+                points = lines.ndarray().reshape(-1, 2)  # x1, y1 / x2, y2 of each segment
+                points[:, 0], points[:, 1] = x[: len(points)], y[: len(points)]
+            else:
+                lines.resize(len(x) - 1)
+                out = lines.ndarray()
+                out[:, 0], out[:, 1], out[:, 2], out[:, 3] = x[:-1], y[:-1], x[1:], y[1:]
+            self._segments_valid = True
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        painter.setPen(self.opts["pen"])
+        painter.drawLines(*self._segments.drawargs())
+
+
+class StaticGridItem(pg.GraphicsObject):
+    """A plot's static background: the data area's fill and its grid lines, behind the data.
+
+    ``groups`` are ``(pen, lines)`` in data coordinates; give opaque pens (see
+    :func:`blend_colour`). It is painted once into a pixmap in device pixels (Qt's
+    ``DeviceCoordinateCache``, made again when the plot's size changes or after
+    :meth:`set_lines`), so a frame blits it instead of filling the area and drawing every
+    line again. The spectrum view uses it too.
+    """
+
+    def __init__(
+        self, bounds: QRectF, fill: QColor, groups: list[tuple[QPen, list[QLineF]]]
+    ) -> None:
+        super().__init__()
+        self._bounds = QRectF(bounds)
+        self._fill = QColor(fill)
+        self._groups = groups
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def set_lines(self, bounds: QRectF, groups: list[tuple[QPen, list[QLineF]]]) -> None:
+        """Replace the area and the lines (a rare event: the axis changed)."""
+        self.prepareGeometryChange()
+        self._bounds = QRectF(bounds)
+        self._groups = groups
+        self.update()
+
+    def paint(self, painter: QPainter, *_args: object) -> None:
+        painter.fillRect(self._bounds, self._fill)
+        for pen, lines in self._groups:
+            painter.setPen(pen)
+            painter.drawLines(lines)
+
+
+class _Row:
+    """One channel's view box (the plot area) and its curve."""
+
+    def __init__(self, channel: int, view: pg.ViewBox, curve: _TraceCurve) -> None:
         self.channel = channel
-        self.plot = plot
+        self.view = view
         self.curve = curve
 
 
@@ -95,7 +385,9 @@ class WaveformView(QWidget):
 
     The X axis is time in seconds relative to now (``-window_seconds`` .. 0), Y is fixed at
     -1..1 full scale. At most ``max_visible`` channels have a row; which ones is chosen with
-    :meth:`set_channels` or :meth:`set_visible_channels`.
+    :meth:`set_channels` or :meth:`set_visible_channels`. Audio comes in through
+    :meth:`push_frames` (the frames that arrived since the previous frame, cheap) or
+    :meth:`show_frames` (a whole block, which rebuilds the envelope).
     """
 
     def __init__(
@@ -115,7 +407,8 @@ class WaveformView(QWidget):
         self._names: list[str] = []
         self._visible: list[int] = []
         self._rows: list[_Row] = []
-        self._x_cache: dict[tuple[int, int, int], np.ndarray] = {}
+        self._envelope: RollingEnvelope | None = None
+        self._envelope_key: tuple[object, ...] | None = None
 
         self._graphics = pg.GraphicsLayoutWidget()
         self._graphics.setBackground(PLOT_BACKGROUND)
@@ -158,7 +451,8 @@ class WaveformView(QWidget):
     def set_visible_channels(self, indices: Sequence[int]) -> None:
         """Show rows for these channel indices, in this order; invalid and extra ones are dropped.
 
-        Rows are rebuilt here (a rare event), never per frame.
+        Rows are rebuilt here (a rare event), never per frame. The next pushed frame reads the
+        new rows' window back from the history.
         """
         chosen: list[int] = []
         for index in indices:
@@ -176,34 +470,66 @@ class WaveformView(QWidget):
         """All channel names, in order."""
         return list(self._names)
 
+    def push_frames(
+        self,
+        fresh: np.ndarray,
+        end: int,
+        samplerate: int,
+        history: FrameHistory | None = None,
+    ) -> None:
+        """Draw after the frames ``fresh`` (``n x channels``) that end at position ``end``.
+
+        This is the per-frame call: only ``fresh`` is reduced, for the visible channels. The
+        window is read back from ``history`` (frames at absolute positions, like the
+        engine's ring buffer) when the envelope must be rebuilt: first use, other rows,
+        window, width or rate, or ``fresh`` does not follow on from the previous push (frames
+        were missed while the view was hidden). Without a history a rebuild starts from
+        ``fresh`` alone. Does nothing while the view is hidden.
+        """
+        if not self._rows or not self.isVisible() or samplerate <= 0:
+            return
+        data = np.asarray(fresh)
+        if data.ndim == 1:
+            data = data.reshape(-1, 1)
+        end = int(end)
+        columns = [row.channel for row in self._rows if row.channel < data.shape[1]]
+        if not columns:
+            self.clear()
+            return
+        window = max(1, round(self._window_seconds * samplerate))
+        # A bucket a little narrower than a pixel: one vertical stroke per bucket then leaves
+        # no pixel column empty (a bucket wider than a pixel would skip a column now and then).
+        bucket = max(1, window // (self._plot_width_px() + 1))
+        key = (samplerate, window, bucket, tuple(columns), data.shape[1])
+        envelope = self._envelope
+        start = end - data.shape[0]
+        if envelope is None or key != self._envelope_key or envelope.end != start:
+            envelope = RollingEnvelope(len(columns), bucket, window)
+            if history is not None:
+                block = history.read(end - window, end, columns)
+            else:
+                block = data[-window:, columns]
+            envelope.push(block, end - block.shape[0])
+            self._envelope, self._envelope_key = envelope, key
+        elif data.shape[0]:
+            envelope.push(_gather(data, columns), start)
+        else:
+            return  # nothing new to draw
+        self._draw(envelope, columns, end, samplerate)
+
     def show_frames(self, frames: np.ndarray, samplerate: int) -> None:
         """Draw the newest ``window_seconds`` of ``frames`` (``n x channels`` float).
 
         Older samples beyond the window are ignored; with fewer, the trace starts part-way
-        across and still ends at the right edge. Does nothing while the view is hidden.
+        across and still ends at the right edge. Rebuilds the envelope from ``frames`` (for a
+        one-off picture; a live display calls :meth:`push_frames`). Does nothing while the
+        view is hidden.
         """
-        if not self._rows or not self.isVisible() or samplerate <= 0:
-            return
         data = np.asarray(frames)
         if data.ndim == 1:
             data = data.reshape(-1, 1)
-        window = max(1, round(self._window_seconds * samplerate))
-        data = data[-window:]
-        count = data.shape[0]
-        n_points = 2 * self._plot_width_px()
-        drawn = [row for row in self._rows if row.channel < data.shape[1] and count > 0]
-        for row in self._rows:
-            if row not in drawn:
-                row.curve.setData([], [])
-        if not drawn:
-            return
-        # One gather of the visible columns into a contiguous channels x samples block (the
-        # only copy), then one vectorised min/max over all of them.
-        block = data.T[[row.channel for row in drawn]]
-        x_index, y = peak_envelope_rows(block, n_points)
-        x = self._seconds(x_index, count, n_points, samplerate)
-        for row, values in zip(drawn, y, strict=True):
-            row.curve.setData(x, values, skipFiniteCheck=True)
+        self._envelope = None
+        self.push_frames(data, data.shape[0], samplerate, _ArrayHistory(data))
 
     def trace(self, row: int) -> tuple[np.ndarray, np.ndarray]:
         """The ``(seconds, values)`` currently drawn in ``row`` (top row is 0); empty if none."""
@@ -214,10 +540,25 @@ class WaveformView(QWidget):
 
     def clear(self) -> None:
         """Empty every row (for example when the input stops)."""
+        self._envelope = self._envelope_key = None
         for row in self._rows:
-            row.curve.setData([], [])
+            row.curve.set_trace(np.empty(0), np.empty(0))
 
     # ---------------------------------------------------------------- internals
+
+    def _draw(self, envelope: RollingEnvelope, columns: list[int], end: int, rate: int) -> None:
+        """Hand each row its part of the envelope, in seconds before ``end``."""
+        positions, y = envelope.envelope(joined=True)
+        x = (positions - end) / float(rate)
+        connect = "all" if envelope.bucket == 1 else "pairs"
+        values = dict(zip(columns, y, strict=True))
+        empty = np.empty(0)
+        for row in self._rows:
+            trace = values.get(row.channel)
+            if trace is None:
+                row.curve.set_trace(empty, empty)
+            else:
+                row.curve.set_trace(x, trace, connect)
 
     def _describe(self) -> None:
         """Keep the accessible description in step with the window length."""
@@ -228,21 +569,8 @@ class WaveformView(QWidget):
 
     def _plot_width_px(self) -> int:
         """The data area's width in pixels (scene units are pixels in this view)."""
-        width = self._rows[0].plot.getViewBox().width() if self._rows else 0.0
+        width = self._rows[0].view.width() if self._rows else 0.0
         return max(64, int(width))
-
-    def _seconds(
-        self, x_index: np.ndarray, count: int, n_points: int, samplerate: int
-    ) -> np.ndarray:
-        """Sample indices to seconds before now; cached, since they only change on resize."""
-        key = (count, n_points, samplerate)
-        x = self._x_cache.get(key)
-        if x is None or len(x) != len(x_index):
-            if len(self._x_cache) > 8:
-                self._x_cache.clear()
-            x = (x_index - count) / float(samplerate)
-            self._x_cache[key] = x
-        return x
 
     def _label_width(self, font: QFont) -> int:
         """Width of the name column: the longest name, capped so the plots keep their room."""
@@ -250,16 +578,22 @@ class WaveformView(QWidget):
         widest = max((fm.horizontalAdvance(self._names[i]) for i in self._visible), default=0)
         return min(max(widest + 12, 36), 110)
 
-    def _rebuild(self) -> None:
-        """Recreate the rows: a name label and a plot per visible channel, X axes linked.
+    def _view_rect(self) -> QRectF:
+        """The data rectangle every row shows: the window in X, a little over full scale in Y."""
+        return QRectF(-self._window_seconds, -Y_LIMIT, self._window_seconds, 2 * Y_LIMIT)
 
-        The time axis is a separate item under the last row, so every row has the same
-        height and each name sits centred on its trace.
+    def _rebuild(self) -> None:
+        """Recreate the rows: a name label and a plot area per visible channel, X linked.
+
+        A row's plot area is a bare ``ViewBox`` (no ``PlotItem`` around it: the rows have no
+        axes, title or buttons, and every item in the scene costs on each repaint). The time
+        axis is a separate item under the last row, so every row has the same height and each
+        name sits centred on its trace.
         """
         layout = self._graphics.ci
         layout.clear()
         self._rows = []
-        self._x_cache.clear()
+        self._envelope = self._envelope_key = None
         if not self._visible:
             return
         font = QFont(self.font())
@@ -267,7 +601,8 @@ class WaveformView(QWidget):
             font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
         label_width = self._label_width(font)
         fm = QFontMetrics(font)
-        first: pg.PlotItem | None = None
+        grid = self._grid_lines()
+        first: pg.ViewBox | None = None
         for position, channel in enumerate(self._visible):
             color = channel_color(channel)
             name = fm.elidedText(self._names[channel], Qt.TextElideMode.ElideRight, 100)
@@ -276,18 +611,18 @@ class WaveformView(QWidget):
             )
             label.setFixedWidth(label_width)
             layout.addItem(label, row=position, col=0)
-            plot = self._make_plot()
-            layout.addItem(plot, row=position, col=1)
+            view = self._make_view(grid)
+            layout.addItem(view, row=position, col=1)
             if first is None:
-                first = plot
+                first = view
             else:
-                plot.setXLink(first)
-            curve = plot.plot(pen=pg.mkPen(color, width=1), antialias=False, skipFiniteCheck=True)
-            curve.setClipToView(True)
-            self._rows.append(_Row(channel, plot, curve))
+                view.setXLink(first)
+            curve = _TraceCurve(self._view_rect(), pg.mkPen(color, width=1))
+            view.addItem(curve, ignoreBounds=True)
+            self._rows.append(_Row(channel, view, curve))
         assert first is not None
         time_axis = pg.AxisItem("bottom")
-        time_axis.linkToView(first.getViewBox())
+        time_axis.linkToView(first)
         time_axis.setPen(pg.mkPen(AXIS_COLOR, width=1))
         time_axis.setTextPen(pg.mkPen(AXIS_COLOR))
         # Labels on the grid lines; the edge labels ("-2", "0") may overhang a little.
@@ -298,6 +633,10 @@ class WaveformView(QWidget):
         time_axis.setLabel("time before now", units="s", color=AXIS_COLOR)
         time_axis.label.setFont(font)
         layout.addItem(time_axis, row=len(self._visible), col=1)
+        # Clearing the layout shrinks it (the view's central item) to its preferred size, and
+        # only a resize of the view would stretch it again: the rows of a view rebuilt while
+        # shown (another page of channels) came out a few pixels wide. Stretch it now.
+        layout.setGeometry(self._graphics.range)
 
     def _time_steps(self) -> tuple[float, float]:
         """(label step, grid step) in seconds: round numbers, about four labelled divisions."""
@@ -305,46 +644,61 @@ class WaveformView(QWidget):
         label = next((s for s in steps if self._window_seconds / s <= 5.5), 20.0)
         return label, label / 2
 
-    def _add_grid(self, plot: pg.PlotItem) -> None:
+    def _grid_lines(self) -> list[tuple[QPen, list[QLineF]]]:
         """Faint lines behind the trace: zero, half and full scale, and every time step.
 
-        Axis-drawn grids in pyqtgraph paint over the data; these lines sit under the curve
-        so a loud channel shows as a clean solid band.
+        Grouped by pen, so a row's whole grid is a few ``drawLines`` calls in one item.
+        Axis-drawn grids in pyqtgraph paint over the data; these sit under the curve, so a
+        loud channel shows as a clean solid band.
         """
-        lines: list[tuple[float, int, float]] = [
-            (0.0, 0, 0.34),
-            (0.5, 0, 0.12),
-            (-0.5, 0, 0.12),
-            (1.0, 0, 0.22),
-            (-1.0, 0, 0.22),
-        ]
+        left, right = -self._window_seconds, 0.0
         step = self._time_steps()[1]
         count = int(self._window_seconds / step + 1e-9)
-        lines += [(-k * step, 90, 0.12) for k in range(1, count + 1)]
-        for position, angle, alpha in lines:
-            colour = QColor(AXIS_COLOR)
-            colour.setAlphaF(alpha)
-            line = pg.InfiniteLine(pos=position, angle=angle, pen=pg.mkPen(colour, width=1))
-            line.setZValue(-10)
-            plot.addItem(line, ignoreBounds=True)
+        faint = [QLineF(left, 0.5, right, 0.5), QLineF(left, -0.5, right, -0.5)]
+        faint += [QLineF(-k * step, -Y_LIMIT, -k * step, Y_LIMIT) for k in range(1, count + 1)]
+        groups = []
+        for alpha, lines in (
+            (0.12, faint),
+            (0.22, [QLineF(left, 1.0, right, 1.0), QLineF(left, -1.0, right, -1.0)]),
+            (0.34, [QLineF(left, 0.0, right, 0.0)]),
+        ):
+            # The grid only ever lies on the plot background: blend the faint colour with it
+            # once, here, so the lines are drawn opaque (no blending per pixel per frame).
+            groups.append(
+                (pg.mkPen(blend_colour(AXIS_COLOR, VIEW_BACKGROUND, alpha), width=1), lines)
+            )
+        return groups
 
-    def _make_plot(self) -> pg.PlotItem:
-        """One row's plot: fixed ranges, no mouse interaction, faint grid, no visible axes.
+    def _make_view(self, grid: list[tuple[QPen, list[QLineF]]]) -> pg.ViewBox:
+        """One row's plot area: fixed ranges, no mouse interaction, faint grid, no axes.
 
         Rows are too short for readable amplitude labels, so the rows have no axes of their
-        own; the grid is static lines behind the trace (see :meth:`_add_grid`).
+        own; the grid is static lines behind the trace (:meth:`_grid_lines`).
         """
-        plot = pg.PlotItem()
-        plot.setMenuEnabled(False)
-        plot.setMouseEnabled(x=False, y=False)
-        plot.hideButtons()
-        plot.setClipToView(True)
-        plot.getViewBox().setBackgroundColor(VIEW_BACKGROUND)
-        plot.getViewBox().setDefaultPadding(0.0)
-        plot.disableAutoRange()
-        plot.setXRange(-self._window_seconds, 0.0, padding=0.0)
-        plot.setYRange(-1.08, 1.08, padding=0.0)
-        plot.hideAxis("left")
-        plot.hideAxis("bottom")
-        self._add_grid(plot)
-        return plot
+        view = pg.ViewBox(enableMouse=False, enableMenu=False, defaultPadding=0.0)
+        view.disableAutoRange()
+        view.setRange(xRange=(-self._window_seconds, 0.0), yRange=(-Y_LIMIT, Y_LIMIT), padding=0.0)
+        # The background is the grid item's (cached with its lines), not the view box's.
+        lines = StaticGridItem(self._view_rect(), QColor(VIEW_BACKGROUND), grid)
+        lines.setZValue(-10)
+        view.addItem(lines, ignoreBounds=True)
+        return view
+
+
+def blend_colour(colour: str, background: str, alpha: float) -> QColor:
+    """``colour`` at opacity ``alpha`` over ``background``, as one opaque colour (for lines
+    that only ever lie on that background: no blending per pixel when they are drawn)."""
+    top, bottom = QColor(colour), QColor(background)
+    return QColor.fromRgbF(
+        alpha * top.redF() + (1 - alpha) * bottom.redF(),
+        alpha * top.greenF() + (1 - alpha) * bottom.greenF(),
+        alpha * top.blueF() + (1 - alpha) * bottom.blueF(),
+    )
+
+
+def _gather(frames: np.ndarray, columns: list[int]) -> np.ndarray:
+    """``frames[:, columns]``, as a slice when the columns are consecutive (no index array)."""
+    first = columns[0]
+    if columns == list(range(first, first + len(columns))):
+        return frames[:, first : first + len(columns)]
+    return frames[:, columns]
