@@ -92,6 +92,7 @@ class MainWindow(QMainWindow):
         self._recording = False
         self._last_frame: DisplayFrame | None = None
         self._playing_signal = False
+        self._splitter_sized = False
 
         self.banner = ServerBanner()
         self.banner.hide()
@@ -356,7 +357,7 @@ class MainWindow(QMainWindow):
 
     def _on_tool_tab(self, index: int) -> None:
         """Give the routing check the room its matrix needs; the others need little."""
-        total = sum(self.vertical_splitter.sizes())
+        total = sum(self.vertical_splitter.sizes()) or self.height()
         share = 0.62 if self.tools.widget(index) is self.routing_panel else 0.3
         self.vertical_splitter.setSizes([int(total * (1 - share)), int(total * share)])
 
@@ -380,6 +381,9 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        if not self._splitter_sized:
+            self._splitter_sized = True
+            self._on_tool_tab(self.tools.currentIndex())
         self.controller.set_display_active(True)
 
     def hideEvent(self, event: QHideEvent) -> None:
