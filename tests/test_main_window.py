@@ -289,3 +289,19 @@ def test_sample_rate_mismatch_is_explained(window, tmp_path) -> None:
     assert "44100 Hz" in window.play_panel.message.text()
     assert "converts the rate" in window.play_panel.message.text()
     assert window.play_panel.play_button.isEnabled()
+
+
+def test_spectrum_is_computed_only_when_shown(window, qtbot) -> None:
+    spectra: list[object] = []
+    window.controller.spectrumUpdated.connect(lambda freqs, db: spectra.append(db))
+    t = np.arange(RATE // 10) / RATE
+    data = np.zeros((len(t), 8), dtype=np.float32)
+    data[:, 0] = 0.5 * np.sin(2 * np.pi * 1000 * t)
+    with tone_on(MULTI8.name, data):
+        start_monitoring(window, qtbot, "multi8.monitor")
+        qtbot.wait(300)
+        assert spectra == []  # the waveforms tab is shown
+        window.views.setCurrentWidget(window.spectrum)
+        qtbot.waitUntil(lambda: len(spectra) > 3, timeout=5000)
+        qtbot.waitUntil(lambda: "kHz" in window.spectrum.peak_text(), timeout=5000)
+    assert "1.00 kHz" in window.spectrum.peak_text()

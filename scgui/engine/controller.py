@@ -90,6 +90,7 @@ class AppController(QObject):
         self._meter: LevelMeter | None = None
         self._spectrum: Spectrum | None = None
         self._spectrum_channel = 0
+        self._spectrum_active = True
         self._frame_count = 0
         self._monitor: MonitorInfo | None = None
         self._frame_timer = QTimer(self)
@@ -195,6 +196,12 @@ class AppController(QObject):
         else:
             self._frame_timer.stop()
 
+    def set_spectrum_active(self, active: bool) -> None:
+        """Compute the spectrum only while it is on screen."""
+        self._spectrum_active = active
+        if active and self._spectrum is not None:
+            self._spectrum.reset()
+
     def set_spectrum_channel(self, channel: int) -> None:
         self._spectrum_channel = channel
         if self._spectrum is not None:
@@ -229,7 +236,8 @@ class AppController(QObject):
             return
         now = time.monotonic()
         self._meter.update(fresh, now)
-        self._spectrum.push(fresh[:, self._spectrum_channel])
+        if self._spectrum_active:
+            self._spectrum.push(fresh[:, self._spectrum_channel])
         meter = self._meter
         self.displayUpdated.emit(
             DisplayFrame(
@@ -244,7 +252,7 @@ class AppController(QObject):
             )
         )
         self._frame_count += 1
-        if self._frame_count % SPECTRUM_EVERY_N_FRAMES == 0:
+        if self._spectrum_active and self._frame_count % SPECTRUM_EVERY_N_FRAMES == 0:
             freqs, db = self._spectrum.compute()
             self.spectrumUpdated.emit(freqs, db)
 

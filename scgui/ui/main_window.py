@@ -125,6 +125,12 @@ class MainWindow(QMainWindow):
         self.views.addTab(wave_tab, "Waveforms")
         self.views.addTab(self.spectrum, "Spectrum")
         self.views.setAccessibleName("Signal views")
+        self.views.currentChanged.connect(
+            lambda _index: self.controller.set_spectrum_active(
+                self.views.currentWidget() is self.spectrum
+            )
+        )
+        self.controller.set_spectrum_active(False)  # the waveforms are shown first
         self.placeholder = QLabel(
             "Choose an input above and press Monitor (Ctrl+M) to see its levels and waveforms."
         )
