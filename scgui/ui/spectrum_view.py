@@ -24,6 +24,7 @@ from PySide6.QtCore import QLineF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from .plot_items import FixedBoundsCurve
 from .waveforms import (
     AXIS_COLOR,
     PLOT_BACKGROUND,
@@ -118,7 +119,7 @@ def column_envelope(
     return xs[keep], ys[keep]
 
 
-class _SpectrumCurve(pg.PlotCurveItem):
+class _SpectrumCurve(FixedBoundsCurve):
     """The spectrum: a filled polygon down to the floor and its outline, in one item.
 
     Its bounds are the fixed view rectangle (nothing is computed from the data per frame),
@@ -127,24 +128,9 @@ class _SpectrumCurve(pg.PlotCurveItem):
     """
 
     def __init__(self) -> None:
-        super().__init__(antialias=False, skipFiniteCheck=True)
-        self._bounds = QRectF()
+        super().__init__()
         self._outline: object = None
         self._fill: object = None
-
-    def set_bounds(self, bounds: QRectF) -> None:
-        self.prepareGeometryChange()
-        self._bounds = QRectF(bounds)
-
-    def boundingRect(self) -> QRectF:
-        return self._bounds
-
-    def dataBounds(
-        self, ax: int, frac: float = 1.0, orthoRange: object = None
-    ) -> tuple[float, float]:
-        if ax == 0:
-            return self._bounds.left(), self._bounds.right()
-        return self._bounds.top(), self._bounds.bottom()
 
     def set_spectrum(self, x: np.ndarray, y: np.ndarray) -> None:
         """Show the points ``(x, y)`` (finite, ``y`` at or above the floor)."""

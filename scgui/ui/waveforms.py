@@ -37,6 +37,8 @@ from PySide6.QtCore import QLineF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QSizePolicy, QVBoxLayout, QWidget
 
+from .plot_items import FixedBoundsCurve
+
 try:  # a C array of QLineF for one drawLines call (pyqtgraph >= 0.13.2)
     from pyqtgraph.Qt.internals import PrimitiveArray as _PrimitiveArray
 except ImportError:  # pragma: no cover - older pyqtgraph: plain PlotCurveItem painting
@@ -267,7 +269,7 @@ class RollingEnvelope:
         return np.concatenate((ring[first:], ring[: first + count - self._slots]))
 
 
-class _TraceCurve(pg.PlotCurveItem):
+class _TraceCurve(FixedBoundsCurve):
     """A row's trace: a ``PlotCurveItem`` whose data always lies in a fixed rectangle.
 
     The bounds are that rectangle, so nothing is computed from the data (pyqtgraph would
@@ -282,20 +284,9 @@ class _TraceCurve(pg.PlotCurveItem):
     """
 
     def __init__(self, bounds: QRectF, pen: QPen) -> None:
-        super().__init__(pen=pen, antialias=False, skipFiniteCheck=True)
-        self._bounds = QRectF(bounds)
+        super().__init__(bounds, pen=pen)
         self._segments: Any = None  # a PrimitiveArray of QLineF, reused from frame to frame
         self._segments_valid = False
-
-    def boundingRect(self) -> QRectF:
-        return self._bounds
-
-    def dataBounds(
-        self, ax: int, frac: float = 1.0, orthoRange: object = None
-    ) -> tuple[float, float]:
-        if ax == 0:
-            return self._bounds.left(), self._bounds.right()
-        return self._bounds.top(), self._bounds.bottom()
 
     def set_trace(self, x: np.ndarray, y: np.ndarray, connect: str = "all") -> None:
         """Show ``y`` over ``x`` (1-D, same length, finite): what ``setData`` does, minus the
