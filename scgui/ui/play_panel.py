@@ -100,6 +100,7 @@ class PlayPanel(QGroupBox):
         grid.addLayout(buttons, 4, 0, 1, 4)
         grid.addWidget(self.message, 5, 0, 1, 4)
         grid.setColumnStretch(1, 1)
+        grid.setRowStretch(6, 1)  # extra height goes below the controls, not between them
         self._check_fit()
 
     def set_speakers(self, speakers: list[sc.Speaker], preferred_id: str | None) -> None:

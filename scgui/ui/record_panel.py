@@ -113,6 +113,7 @@ class RecordPanel(QGroupBox):
         grid.addWidget(QLabel("Dropouts"), 3, 2)
         grid.addWidget(self.dropouts_label, 3, 3)
         grid.setColumnStretch(1, 1)
+        grid.setRowStretch(4, 1)  # extra height goes below the controls, not between them
         self._on_format(self.format_box.currentText())
 
     @property
