@@ -29,11 +29,15 @@ def capture_while_playing(
     play_channels: object = None,
     record_channels: object = None,
     blocksize: int | None = None,
+    play_blocksize: int | None = None,
     margin: float = 0.3,
 ) -> np.ndarray:
-    """Record ``microphone`` while ``data`` plays on ``speaker``; return the recording."""
+    """Record ``microphone`` while ``data`` plays on ``speaker``; return the recording.
+
+    ``blocksize`` is the recorder's; ``play_blocksize`` the player's (default: the library's).
+    """
     with microphone.recorder(RATE, channels=record_channels, blocksize=blocksize) as recorder:
-        with speaker.player(RATE, channels=play_channels, blocksize=blocksize) as player:
+        with speaker.player(RATE, channels=play_channels, blocksize=play_blocksize) as player:
             recorder.record(None)  # start from now: nothing left over from before
             player.play(data)
             player.wait()

@@ -37,8 +37,16 @@ def test_loopback_is_sample_exact_on_8_channels(multi8, multi8_monitor) -> None:
 
 @pytest.mark.parametrize("blocksize", [64, 256, 1024, 4096])
 def test_sample_exact_at_any_blocksize(multi8, multi8_monitor, blocksize) -> None:
+    """Framing at any capture block size loses and repeats nothing.
+
+    The player keeps at least 256-frame blocks: a 64-frame player buffer (5 ms) underruns
+    whenever the machine is busy, which is a gap in the sound, not a framing error.
+    """
     data = pattern(RATE // 4, 8, seed=blocksize)
-    find_exact(capture_while_playing(multi8, multi8_monitor, data, blocksize=blocksize), data)
+    recording = capture_while_playing(
+        multi8, multi8_monitor, data, blocksize=blocksize, play_blocksize=max(256, blocksize)
+    )
+    find_exact(recording, data)
 
 
 def test_reversed_source_routes_channel_i_to_7_minus_i(multi8, reversed8) -> None:
