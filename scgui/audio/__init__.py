@@ -9,7 +9,7 @@ touch the sound system; the first call that needs the server connects to it.
 >>> sc.get_microphone("Scarlett").record(48000, samplerate=48000)  # doctest: +SKIP
 """
 
-from .backends.base import DeviceEvent, DeviceInfo
+from .backends.base import Capabilities, DeviceEvent, DeviceInfo
 from .channelmap import MONO_MIX
 from .devices import (
     Microphone,
@@ -34,13 +34,16 @@ from .errors import (
     StreamError,
 )
 from .events import DeviceWatch, watch_devices
+from .settings import capabilities, check_settings
 from .streams import Player, Recorder
+from .timeouts import get_timeout, set_timeout
 
 __all__ = [
     "MONO_MIX",
     "AudioError",
     "BackendError",
     "BackendUnavailableError",
+    "Capabilities",
     "DeviceEvent",
     "DeviceInfo",
     "DeviceNotFoundError",
@@ -55,11 +58,15 @@ __all__ = [
     "StreamError",
     "all_microphones",
     "all_speakers",
+    "capabilities",
+    "check_settings",
     "default_microphone",
     "default_speaker",
     "get_microphone",
     "get_name",
     "get_speaker",
+    "get_timeout",
     "set_name",
+    "set_timeout",
     "watch_devices",
 ]

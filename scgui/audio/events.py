@@ -1,8 +1,10 @@
-"""Device-change events delivered on a thread of their own.
+"""Device-change and server events, delivered on a thread of their own.
 
-Backends report changes from their native event thread, where user code must not block or
-call back into the library. :func:`watch_devices` hands each event to a dedicated thread that
-runs the callback, or keeps them in a queue for :meth:`DeviceWatch.get`.
+Backends send raw notices from their native thread ("devices may have changed", "server
+lost"), where user code must not run. A :class:`DeviceWatch` thread turns them into
+:class:`DeviceEvent` objects by listing the devices again and diffing
+(:mod:`scgui.audio.devicediff`), reports the server going and coming back (it keeps trying to
+reconnect meanwhile), and runs the callback or queues the events for :meth:`DeviceWatch.get`.
 """
 
 from __future__ import annotations
@@ -14,29 +16,35 @@ from collections.abc import Callable
 from types import TracebackType
 
 from .backends import get_backend
-from .backends.base import DeviceEvent
+from .backends.base import Backend, DeviceEvent
+from .devicediff import DeviceSnapshot, diff, take_snapshot
+from .errors import AudioError, ServerUnavailableError
 
-_STOP = object()
+_STOP = "stop"
+#: Notices that arrive within this many seconds of each other are handled as one listing.
+COALESCE_SECONDS = 0.02
+#: First pause between reconnection attempts while the server is gone; doubles up to the max.
+RETRY_SECONDS, RETRY_MAX_SECONDS = 0.2, 2.0
 _log = logging.getLogger(__name__)
 
 
 class DeviceWatch:
-    """A subscription to device changes; close it (or leave its ``with`` block) to stop."""
+    """A subscription to device and server changes; close it (or leave ``with``) to stop."""
 
     def __init__(self, callback: Callable[[DeviceEvent], None] | None = None) -> None:
         self._callback = callback
-        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        if callback is not None:
-            self._thread = threading.Thread(
-                target=self._deliver, name="scgui-device-events", daemon=True
-            )
-            self._thread.start()
+        self._events: queue.SimpleQueue[DeviceEvent | None] = queue.SimpleQueue()
+        self._notices: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self._backend: Backend = get_backend()
+        self._subscription = self._backend.subscribe(self._notices.put)
         try:
-            self._subscription = get_backend().subscribe(self._queue.put)
+            self._snapshot: DeviceSnapshot = take_snapshot(self._backend)
         except BaseException:
-            self._queue.put(_STOP)
+            self._subscription.close()
             raise
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="scgui-device-events", daemon=True)
+        self._thread.start()
 
     def get(self, timeout: float | None = None) -> DeviceEvent | None:
         """The next event, waiting up to ``timeout`` seconds; ``None`` if none came.
@@ -46,17 +54,21 @@ class DeviceWatch:
         if self._callback is not None:
             raise RuntimeError("This watch delivers its events to its callback.")
         try:
-            event = self._queue.get(timeout=timeout)
+            return self._events.get(timeout=timeout)
         except queue.Empty:
             return None
-        return None if event is _STOP else event  # type: ignore[return-value]
 
     def close(self) -> None:
-        """Stop delivering events; waits for a running callback to return."""
+        """Stop delivering events; waits (briefly) for a running callback to return."""
+        if self._closed:
+            return
+        self._closed = True
         self._subscription.close()
-        self._queue.put(_STOP)
-        if self._thread is not None and self._thread is not threading.current_thread():
+        self._notices.put(_STOP)
+        if self._thread is not threading.current_thread():
             self._thread.join(timeout=5)
+        if self._callback is None:
+            self._events.put(None)
 
     def __enter__(self) -> DeviceWatch:
         return self
@@ -69,22 +81,82 @@ class DeviceWatch:
     ) -> None:
         self.close()
 
-    def _deliver(self) -> None:
-        assert self._callback is not None
+    # -- the watch thread --------------------------------------------------------------------
+
+    def _run(self) -> None:
         while True:
-            event = self._queue.get()
-            if event is _STOP:
+            notice = self._notices.get()
+            lost = notice == "server-lost"
+            while notice != _STOP:  # take every notice that is already on its way
+                try:
+                    notice = self._notices.get(timeout=COALESCE_SECONDS)
+                except queue.Empty:
+                    break
+                lost = lost or notice == "server-lost"
+            if notice == _STOP or self._closed:
                 return
+            healthy = not lost and self._refresh()
+            if not healthy and not self._wait_for_server():
+                return
+
+    def _refresh(self) -> bool:
+        """List again and emit the differences; False if the server is gone."""
+        try:
+            snapshot = take_snapshot(self._backend)
+        except ServerUnavailableError:
+            return False
+        except AudioError:
+            _log.exception("listing devices after a change notice failed")
+            return True
+        for event in diff(self._snapshot, snapshot):
+            self._emit(event)
+        self._snapshot = snapshot
+        return True
+
+    def _wait_for_server(self) -> bool:
+        """Say the server is lost, retry until it is back; False if the watch was closed."""
+        address = self._server_address()
+        self._emit(DeviceEvent("server-lost", "server", address))
+        pause = RETRY_SECONDS
+        while True:
             try:
-                self._callback(event)  # type: ignore[arg-type]
-            except Exception:
-                _log.exception("device-change callback failed")
+                notice = self._notices.get(timeout=pause)
+            except queue.Empty:
+                notice = ""
+            if notice == _STOP or self._closed:
+                return False
+            try:
+                snapshot = take_snapshot(self._backend)  # connects afresh when it can
+            except AudioError:
+                pause = min(pause * 2, RETRY_MAX_SECONDS)
+                continue
+            self._emit(DeviceEvent("server-back", "server", self._server_address()))
+            for event in diff(self._snapshot, snapshot):
+                self._emit(event)
+            self._snapshot = snapshot
+            return True
+
+    def _server_address(self) -> str:
+        address = getattr(self._backend, "server_address", None)
+        return address() if callable(address) else self._backend.name
+
+    def _emit(self, event: DeviceEvent) -> None:
+        if self._closed:
+            return
+        if self._callback is None:
+            self._events.put(event)
+            return
+        try:
+            self._callback(event)
+        except Exception:
+            _log.exception("device-change callback failed")
 
 
 def watch_devices(callback: Callable[[DeviceEvent], None] | None = None) -> DeviceWatch:
     """Start watching for devices being added, removed, changed, or made the default.
 
-    ``callback(event)`` runs on a thread of the watch's own; without a callback, fetch
-    events with :meth:`DeviceWatch.get`.
+    Also reports ``"server-lost"`` and ``"server-back"`` events; the library reconnects by
+    itself. ``callback(event)`` runs on a thread of the watch's own; without a callback,
+    fetch events with :meth:`DeviceWatch.get`.
     """
     return DeviceWatch(callback)

@@ -7,6 +7,7 @@ Here, once for all backends: argument checks, data conversion to C-contiguous fl
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from numbers import Real
 from types import TracebackType
@@ -31,7 +32,7 @@ def check_samplerate(samplerate: Any) -> int:
         raise InvalidConfigError(
             f"samplerate must be a number of frames per second such as 48000, not {samplerate!r}."
         )
-    if samplerate != samplerate or samplerate <= 0 or int(samplerate) != samplerate:
+    if not math.isfinite(samplerate) or samplerate <= 0 or int(samplerate) != samplerate:
         raise InvalidConfigError(
             f"samplerate must be a positive whole number such as 44100 or 48000, "
             f"not {samplerate!r}."
@@ -46,6 +47,7 @@ def check_blocksize(blocksize: Any) -> int | None:
     if (
         isinstance(blocksize, bool)
         or not isinstance(blocksize, Real)
+        or not math.isfinite(blocksize)
         or blocksize != int(blocksize)
     ):
         raise InvalidConfigError(f"blocksize must be a whole number of frames, not {blocksize!r}.")
@@ -57,19 +59,32 @@ def check_blocksize(blocksize: Any) -> int | None:
     return int(blocksize)
 
 
+#: Largest magnitude accepted in float data. Beyond +18 dBFS a signal is almost surely
+#: integer samples stored as floats (16384.0 for a half-scale int16), not audio to clip.
+MAX_FLOAT_SAMPLE = 8.0
+
+#: Integer sample types and the factor that maps them to -1..1, as soundfile reads them.
+_INTEGER_SCALE = {
+    np.dtype(np.int8): 2.0**7,
+    np.dtype(np.int16): 2.0**15,
+    np.dtype(np.int32): 2.0**31,
+    np.dtype(np.int64): 2.0**63,
+}
+
+
 def as_frames(data: Any, channels: int) -> np.ndarray:
     """Turn play() input into C-contiguous float32 ``frames x channels``.
 
-    1-D data and single-column data are sent to every channel.
+    1-D data and single-column data are sent to every channel. Integer samples are scaled
+    as soundfile reads them (int16 / 32768, int32 / 2**31); ``uint8`` is centred on 128 as
+    in 8-bit WAV files. Booleans, complex numbers, NaN, infinity and floats beyond
+    ±:data:`MAX_FLOAT_SAMPLE` are refused: they would reach the speaker at full scale.
     """
     try:
         array = np.asarray(data)
     except Exception as exc:
         raise InvalidDataError(f"Cannot turn {type(data).__name__} into audio: {exc}") from None
-    if array.dtype.kind not in "fiub":
-        raise InvalidDataError(
-            f"Audio data must be real numbers (float32 from -1 to 1), not {array.dtype}."
-        )
+    array = _as_float32(array)
     if array.ndim == 1:
         array = array[:, np.newaxis]
     if array.ndim != 2:
@@ -86,6 +101,59 @@ def as_frames(data: Any, channels: int) -> np.ndarray:
             f"channels={array.shape[1]}."
         )
     return np.ascontiguousarray(array, dtype=np.float32)
+
+
+def _as_float32(array: np.ndarray) -> np.ndarray:
+    """Samples as float32 in the -1..1 convention, or a clear InvalidDataError."""
+    kind = array.dtype.kind
+    if kind == "b":
+        raise InvalidDataError(
+            "Audio data cannot be booleans: pass float32 samples from -1 to 1 (or integer "
+            "PCM samples)."
+        )
+    if array.dtype in _INTEGER_SCALE:
+        return (array.astype(np.float64) / _INTEGER_SCALE[array.dtype]).astype(np.float32)
+    if array.dtype == np.uint8:
+        return ((array.astype(np.float32) - 128.0) / 128.0).astype(np.float32)
+    if kind == "f":
+        converted = array.astype(np.float32, copy=False)
+        with np.errstate(invalid="ignore", over="ignore"):
+            finite = np.isfinite(converted)
+            if not finite.all():
+                bad = int(np.flatnonzero(~finite.reshape(-1))[0])
+                raise InvalidDataError(
+                    f"Audio data holds NaN or infinite samples (the first at flat index {bad}, "
+                    f"of {converted.size}); they would play as full-scale noise. Replace them "
+                    "(numpy.nan_to_num) before playing."
+                )
+        if converted.size:
+            peak = float(np.max(np.abs(converted)))
+            if peak > MAX_FLOAT_SAMPLE:
+                raise InvalidDataError(
+                    f"Audio data reaches {peak:g}, far beyond full scale (1.0): float samples "
+                    "run from -1 to 1. Integer PCM stored as floats must be divided first "
+                    "(by 32768 for 16-bit)."
+                )
+        return converted
+    raise InvalidDataError(
+        f"Audio data must be real numbers (float32 from -1 to 1, or int16/int32 PCM), not "
+        f"{array.dtype}."
+    )
+
+
+def check_numframes(numframes: Any) -> int:
+    """Return ``numframes`` as an ``int`` of 0 or more, or raise :class:`InvalidConfigError`."""
+    if (
+        isinstance(numframes, bool)
+        or not isinstance(numframes, Real)
+        or not math.isfinite(numframes)
+        or numframes < 0
+        or int(numframes) != numframes
+    ):
+        raise InvalidConfigError(
+            f"numframes must be a whole number of frames (0 or more) or None, not {numframes!r}."
+        )
+    return int(numframes)
 
 
 class _StreamHandle:
@@ -203,27 +271,30 @@ class Recorder(_StreamHandle):
     def record(self, numframes: int | None = None) -> np.ndarray:
         """Return exactly ``numframes`` frames, waiting for them; keep the rest for later.
 
-        With ``numframes=None``, return at once whatever has arrived (possibly 0 frames).
-        If the stream fails, the frames already received stay available from :meth:`flush`.
+        With ``numframes=None``, return whatever has arrived; when nothing has, wait for the
+        next fragment (bounded), so a loop of ``record(None)`` never spins on empty arrays.
+        Any length works (it is read in pieces the stream's buffer can hold). If the stream
+        fails, the frames already received stay available from :meth:`flush`.
         """
         stream = self._open_stream()
         if numframes is None:
-            self._take(stream.read(0))
+            self._read(stream, 0)
+            if not self._pending_frames:
+                self._read(stream, 1)
             return self.flush()
-        if (
-            isinstance(numframes, bool)
-            or not isinstance(numframes, Real)
-            or numframes < 0
-            or (int(numframes) != numframes)
-        ):
-            raise InvalidConfigError(
-                f"numframes must be a whole number of frames (0 or more) or None, "
-                f"not {numframes!r}."
-            )
-        wanted = int(numframes)
-        if self._pending_frames < wanted:
-            self._take(stream.read(wanted - self._pending_frames))
+        wanted = check_numframes(numframes)
+        piece = max(1, getattr(stream, "capacity", wanted) // 2)
+        while self._pending_frames < wanted:
+            self._read(stream, min(wanted - self._pending_frames, piece))
         return self._split(wanted)
+
+    def _read(self, stream: CaptureStream, min_frames: int) -> None:
+        """Read into the pending frames; on failure keep what had arrived, then raise."""
+        try:
+            self._take(stream.read(min_frames))
+        except AudioError:
+            self._take(stream.read(0))
+            raise
 
     def flush(self) -> np.ndarray:
         """Return the frames received but not yet returned, and forget them."""
@@ -253,4 +324,12 @@ class Recorder(_StreamHandle):
         return np.ascontiguousarray(self.channelmap.capture(head), dtype=np.float32)
 
 
-__all__ = ["AudioError", "Player", "Recorder", "as_frames", "check_blocksize", "check_samplerate"]
+__all__ = [
+    "AudioError",
+    "Player",
+    "Recorder",
+    "as_frames",
+    "check_blocksize",
+    "check_numframes",
+    "check_samplerate",
+]

@@ -109,6 +109,7 @@ typedef void (*pa_stream_notify_cb_t)(pa_stream *s, void *userdata);
 typedef void (*pa_stream_request_cb_t)(pa_stream *s, size_t nbytes, void *userdata);
 typedef void (*pa_stream_success_cb_t)(pa_stream *s, int success, void *userdata);
 typedef void (*pa_free_cb_t)(void *p);
+typedef void (*pa_operation_notify_cb_t)(pa_operation *o, void *userdata);
 
 pa_threaded_mainloop *pa_threaded_mainloop_new(void);
 void pa_threaded_mainloop_free(pa_threaded_mainloop *m);
@@ -177,6 +178,8 @@ pa_operation *pa_context_subscribe(pa_context *c, int mask, pa_context_success_c
 int pa_operation_get_state(const pa_operation *o);
 void pa_operation_unref(pa_operation *o);
 void pa_operation_cancel(pa_operation *o);
+void pa_operation_set_state_callback(pa_operation *o, pa_operation_notify_cb_t cb,
+                                     void *userdata);
 
 pa_stream *pa_stream_new(pa_context *c, const char *name, const pa_sample_spec *ss,
                          const pa_channel_map *map);

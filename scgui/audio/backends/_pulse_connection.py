@@ -2,19 +2,22 @@
 
 libpulse is opened with ``cffi`` in ABI mode the first time a connection is made, never at
 import. Every libpulse call is made with the threaded mainloop's lock held, and every wait is
-a ``pa_threaded_mainloop_wait`` on the mainloop's condition, woken by the callbacks below: no
-sleep-polling. Callbacks run on the mainloop thread; they only copy data and signal.
+on a Python event with a deadline, set by the callbacks below: no sleep-polling, and a frozen
+server is an error after :func:`scgui.audio.get_timeout` seconds, never a hang. Callbacks run
+on the mainloop thread; they only copy data and signal.
 """
 
 from __future__ import annotations
 
 import atexit
+import itertools
+import logging
 import os
+import queue
 import threading
-import weakref
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import (
@@ -24,13 +27,17 @@ from ..errors import (
     DeviceNotFoundError,
     ServerUnavailableError,
 )
-from .base import DeviceEvent, DeviceInfo, DeviceKind
+from ..ring import StreamSignal
+from ..timeouts import get_timeout
+from .base import DeviceInfo, DeviceKind
+
+_log = logging.getLogger(__name__)
 
 # Enum values from <pulse/def.h>, <pulse/sample.h> and <pulse/volume.h>.
 CONTEXT_READY, CONTEXT_FAILED, CONTEXT_TERMINATED = 4, 5, 6
 CONTEXT_NOAUTOSPAWN = 1
 STREAM_READY, STREAM_FAILED, STREAM_TERMINATED = 2, 3, 4
-OPERATION_RUNNING = 0
+OPERATION_RUNNING, OPERATION_DONE = 0, 1
 SAMPLE_FLOAT32LE = 5
 SEEK_RELATIVE = 0
 STREAM_ADJUST_LATENCY = 0x2000
@@ -88,29 +95,56 @@ def describe_server_choice(server: str | None) -> str:
     return f"unix:{os.path.join(runtime, 'native')} and the system socket (the default)"
 
 
-@dataclass
 class _Reply:
-    """Collects what an operation's callbacks deliver."""
+    """Collects what an operation's callbacks deliver; ``done`` is set when it ends."""
 
-    owner: Connection
-    items: list[Any] = field(default_factory=list)
-    value: Any = None
-    success: bool = True
+    __slots__ = ("done", "failed", "items", "state", "success", "value")
+
+    def __init__(self) -> None:
+        self.items: list[Any] = []
+        self.value: Any = None
+        self.success = True
+        self.failed = False  # an info callback reported an error (eol < 0)
+        self.state = OPERATION_RUNNING
+        self.done = threading.Event()
 
 
 class Connection:
-    """The mainloop thread and context shared by every query and stream of a backend."""
+    """The mainloop thread and context shared by every query and stream of a backend.
 
-    def __init__(self, server: str | None, app_name: str) -> None:
+    Threads: the caller's threads take the mainloop lock only around native calls and wait
+    on Python events with deadlines; libpulse's mainloop thread runs the callbacks, which
+    only copy and signal. Streams are found by an integer key, not by a CFFI handle, so a
+    stream object dropped without ``close()`` (garbage collection may run on the mainloop
+    thread) leaves nothing dangling: its native half is released by the janitor thread.
+    """
+
+    def __init__(
+        self,
+        server: str | None,
+        app_name: str,
+        on_event: Callable[[str], None] | None = None,
+        timeout: float | None = None,
+    ) -> None:
         self.ffi, self.lib = load_libpulse()
         ffi, lib = self.ffi, self.lib
         self.server_choice = describe_server_choice(server)
-        self._streams: weakref.WeakSet[Any] = weakref.WeakSet()
-        self._listeners: list[Callable[[DeviceEvent], None]] = []
-        self._subscribed = False
-        self._known: dict[tuple[int, int], DeviceInfo] = {}
-        self._defaults: dict[DeviceKind, str | None] = {}
+        self.timeout = timeout if timeout is not None else get_timeout()
+        self._on_event = on_event
+        self._life = threading.Condition()
+        self._users = 0
         self._closed = False
+        self._lost = False
+        self._ready = False
+        self._state_changed = threading.Condition()
+        self._state_generation = 0
+        self.cores: dict[int, Any] = {}
+        self._keys = itertools.count(1)
+        self._graveyard: queue.SimpleQueue[int | None] = queue.SimpleQueue()
+        self._janitor: threading.Thread | None = None
+        self._subscribed = False
+        #: Bumped by every device or server change notice (after :meth:`subscribe`).
+        self.changes = StreamSignal()
         self._make_callbacks()
 
         self.mainloop = lib.pa_threaded_mainloop_new()
@@ -132,50 +166,83 @@ class Connection:
             lib.pa_context_unref(self.context)
             lib.pa_threaded_mainloop_free(self.mainloop)
             raise BackendError("libpulse could not start its mainloop thread")
+        _open_connections.add(self)
         try:
             self._connect(server)
         except BaseException:
             self.close()
             raise
-        _open_connections.add(self)
 
     # -- locking and waiting -------------------------------------------------------------
 
     @contextmanager
     def locked(self) -> Iterator[None]:
-        """Hold the mainloop lock; refuse (rather than deadlock) on the mainloop thread."""
-        if self._closed:
-            raise ServerUnavailableError("The connection to the sound server was closed.")
-        if self.lib.pa_threaded_mainloop_in_thread(self.mainloop):
-            raise AudioError(
-                "scgui.audio was called from the sound server's event thread (a device-event "
-                "callback registered with the backend directly); use scgui.audio.watch_devices."
-            )
-        self.lib.pa_threaded_mainloop_lock(self.mainloop)
+        """Hold the mainloop lock for native calls; refuse once closed or on its own thread.
+
+        While any thread is inside, :meth:`close` waits before it frees native objects.
+        """
+        with self._life:
+            if self._closed:
+                raise ServerUnavailableError(
+                    "The connection to the sound server was closed (the backend was reset "
+                    "or closed). Open the device again."
+                )
+            self._users += 1
         try:
-            yield
+            if self.lib.pa_threaded_mainloop_in_thread(self.mainloop):
+                raise AudioError(
+                    "scgui.audio was called from the sound server's event thread (a "
+                    "device-event callback registered with the backend directly); use "
+                    "scgui.audio.watch_devices."
+                )
+            self.lib.pa_threaded_mainloop_lock(self.mainloop)
+            try:
+                yield
+            finally:
+                self.lib.pa_threaded_mainloop_unlock(self.mainloop)
         finally:
-            self.lib.pa_threaded_mainloop_unlock(self.mainloop)
-
-    def wait(self) -> None:
-        """Wait (lock held) until a callback signals; raise if the server went away."""
-        self.check_alive()
-        self.lib.pa_threaded_mainloop_wait(self.mainloop)
-
-    def signal(self) -> None:
-        self.lib.pa_threaded_mainloop_signal(self.mainloop, 0)
+            with self._life:
+                self._users -= 1
+                if not self._users:
+                    self._life.notify_all()
 
     @property
     def alive(self) -> bool:
-        return not self._closed and self.lib.pa_context_get_state(self.context) == CONTEXT_READY
+        """Connected and not lost (a lost connection is replaced, never revived)."""
+        return self._ready and not self._closed and not self._lost
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def lost_error(self) -> ServerUnavailableError:
+        """The error for anything that needed the server after the connection was lost."""
+        if self._closed and not self._lost:
+            return ServerUnavailableError(
+                "The connection to the sound server was closed (the backend was reset or "
+                "closed). Open the device again."
+            )
+        return ServerUnavailableError(
+            f"Lost the connection to the sound server ({self.server_choice}). Check that "
+            "PulseAudio or pipewire-pulse is still running; scgui reconnects by itself "
+            "once it is back."
+        )
+
+    def frozen_error(self, what: str, waited: float | None = None) -> ServerUnavailableError:
+        """The error for a server that stopped answering."""
+        seconds = self.timeout if waited is None else waited
+        return ServerUnavailableError(
+            f"The sound server ({self.server_choice}) did not answer within {seconds:.1f} s "
+            f"while {what}: it is frozen, stopped or overloaded. Check that PulseAudio or "
+            "pipewire-pulse is running (not stopped), or allow more time with "
+            "scgui.audio.set_timeout()."
+        )
 
     def check_alive(self) -> None:
+        """Raise (lock held) if the connection has failed."""
         state = self.lib.pa_context_get_state(self.context)
-        if state in (CONTEXT_FAILED, CONTEXT_TERMINATED):
-            raise ServerUnavailableError(
-                f"Lost the connection to the sound server ({self.strerror()}). "
-                "Check that PulseAudio or pipewire-pulse is still running, then try again."
-            )
+        if self._lost or state in (CONTEXT_FAILED, CONTEXT_TERMINATED):
+            raise self.lost_error()
 
     def strerror(self, code: int | None = None) -> str:
         if code is None:
@@ -190,16 +257,35 @@ class Connection:
 
     def _connect(self, server: str | None) -> None:
         ffi, lib = self.ffi, self.lib
+        deadline = time.monotonic() + self.timeout
         with self.locked():
             address = server.encode() if server else ffi.NULL
             failed = lib.pa_context_connect(self.context, address, CONTEXT_NOAUTOSPAWN, ffi.NULL)
-            while not failed:
+        reason = ""
+        while not failed:
+            with self._state_changed:
+                generation = self._state_generation
+            with self.locked():
                 state = lib.pa_context_get_state(self.context)
                 if state == CONTEXT_READY:
+                    self._ready = True
                     return
                 if state in (CONTEXT_FAILED, CONTEXT_TERMINATED):
                     break
-                lib.pa_threaded_mainloop_wait(self.mainloop)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                with self.locked():
+                    lib.pa_context_disconnect(self.context)
+                raise ServerUnavailableError(
+                    f"The sound server ({self.server_choice}) accepted the connection but "
+                    f"did not answer within {self.timeout:.1f} s: it is frozen, stopped or "
+                    "overloaded. Check that PulseAudio or pipewire-pulse is running (not "
+                    "stopped), or allow more time with scgui.audio.set_timeout()."
+                )
+            with self._state_changed:
+                if self._state_generation == generation:
+                    self._state_changed.wait(min(remaining, 0.5))
+        with self.locked():
             reason = self.strerror()
         raise ServerUnavailableError(
             f"Cannot connect to the PulseAudio sound server (tried {self.server_choice}): "
@@ -211,48 +297,131 @@ class Connection:
         )
 
     def close(self) -> None:
-        """Close every stream, disconnect and stop the mainloop thread; idempotent."""
-        if self._closed:
+        """Close every stream, disconnect and stop the mainloop thread; idempotent.
+
+        Safe while other threads use the connection: they get an error, never a crash.
+        """
+        with self._life:
+            if self._closed:
+                return
+            self._closed = True
+            self._life.wait_for(lambda: self._users == 0, timeout=self.timeout)
+        lib, ffi = self.lib, self.ffi
+        if lib.pa_threaded_mainloop_in_thread(self.mainloop):  # never from a callback
             return
-        for stream in list(self._streams):
-            stream.close()
-        lib = self.lib
+        error = self.lost_error()
         lib.pa_threaded_mainloop_lock(self.mainloop)
-        lib.pa_context_set_state_callback(self.context, self.ffi.NULL, self.ffi.NULL)
-        lib.pa_context_set_subscribe_callback(self.context, self.ffi.NULL, self.ffi.NULL)
-        lib.pa_context_disconnect(self.context)
-        lib.pa_threaded_mainloop_unlock(self.mainloop)
-        self._closed = True
+        try:
+            for key in list(self.cores):
+                self.release_core_locked(key, error)
+            lib.pa_context_set_state_callback(self.context, ffi.NULL, ffi.NULL)
+            lib.pa_context_set_subscribe_callback(self.context, ffi.NULL, ffi.NULL)
+            lib.pa_context_disconnect(self.context)
+        finally:
+            lib.pa_threaded_mainloop_unlock(self.mainloop)
         lib.pa_threaded_mainloop_stop(self.mainloop)
         lib.pa_context_unref(self.context)
         lib.pa_threaded_mainloop_free(self.mainloop)
+        self._graveyard.put(None)
         _open_connections.discard(self)
 
-    def register_stream(self, stream: Any) -> None:
-        self._streams.add(stream)
+    # -- stream cores ----------------------------------------------------------------------
+
+    def add_core(self, core: Any) -> int:
+        """Register a stream's native half; the key is the callbacks' userdata."""
+        key = next(self._keys)
+        self.cores[key] = core
+        return key
+
+    def release_core_locked(self, key: int, error: BaseException | None = None) -> None:
+        """Disconnect and free a stream (lock held); its waiters wake with ``error``."""
+        core = self.cores.pop(key, None)
+        if core is not None:
+            core.release_locked(error)
+
+    def release_later(self, key: int) -> None:
+        """Release a stream from the janitor thread: safe from ``__del__`` on any thread."""
+        if self._closed:
+            return
+        if self._janitor is None:
+            self._janitor = threading.Thread(
+                target=self._janitor_run, name="scgui-pulse-janitor", daemon=True
+            )
+            self._janitor.start()
+        self._graveyard.put(key)
+
+    def _janitor_run(self) -> None:
+        while True:
+            key = self._graveyard.get()
+            if key is None or self._closed:
+                return
+            try:
+                with self.locked():
+                    self.release_core_locked(key)
+            except AudioError:
+                return
+
+    def _on_lost(self) -> None:
+        """The context failed (mainloop thread, lock held): fail every stream and say so."""
+        if self._lost or self._closed or not self._ready:
+            return
+        self._lost = True
+        error = self.lost_error()
+        for core in list(self.cores.values()):
+            core.fail(error)
+        if self._on_event is not None:
+            self._on_event("server-lost")
 
     # -- operations ------------------------------------------------------------------------
 
-    def run(self, start: Callable[[Any], Any], what: str) -> _Reply:
-        """Start an operation with ``start(userdata)`` and wait until it has finished."""
-        reply = _Reply(self)
+    def run(
+        self,
+        start: Callable[[Any], Any],
+        what: str,
+        timeout: float | None = None,
+        cancelled: Callable[[], BaseException] | None = None,
+    ) -> _Reply:
+        """Start an operation with ``start(userdata)``; wait for it with a deadline.
+
+        Raises :class:`ServerUnavailableError` if the server does not finish it in time (the
+        operation is cancelled) or the connection is lost meanwhile; ``cancelled()`` gives
+        the error when libpulse cancelled it (a stream's operations end with the stream).
+        """
+        reply = _Reply()
         handle = self.ffi.new_handle(reply)
+        lib = self.lib
         with self.locked():
+            self.check_alive()
             op = start(handle)
             if op == self.ffi.NULL:
                 raise self.error(what)
-            try:
-                while self.lib.pa_operation_get_state(op) == OPERATION_RUNNING:
-                    self.wait()
-            finally:
-                self.lib.pa_operation_unref(op)
+            lib.pa_operation_set_state_callback(op, self._cb_operation_state, handle)
+            if lib.pa_operation_get_state(op) != OPERATION_RUNNING:
+                reply.state = lib.pa_operation_get_state(op)
+                reply.done.set()
+        limit = self.timeout if timeout is None else timeout
+        finished = reply.done.wait(limit)
+        try:
+            with self.locked():
+                if not finished and lib.pa_operation_get_state(op) == OPERATION_RUNNING:
+                    lib.pa_operation_cancel(op)
+                lib.pa_operation_set_state_callback(op, self.ffi.NULL, self.ffi.NULL)
+                lib.pa_operation_unref(op)
+        except AudioError:
+            pass  # closed meanwhile: libpulse cancelled it; the small operation struct leaks
+        del handle  # only now may the reply's handle die: no callback can name it any more
+        if not finished:
+            raise self.frozen_error(what[0].lower() + what[1:], limit)
+        if reply.state != OPERATION_DONE:
+            raise cancelled() if cancelled is not None else self.lost_error()
         return reply
 
     def run_success(self, start: Callable[[Any], Any], what: str, advice: str = "") -> None:
         """Run an operation that reports success or failure, and raise on failure."""
         reply = self.run(start, what)
         if not reply.success:
-            raise self.error(what, advice)
+            with self.locked():
+                raise self.error(what, advice)
 
     def list_devices(self, kind: DeviceKind) -> list[DeviceInfo]:
         if kind == "speaker":
@@ -269,6 +438,9 @@ class Connection:
                 ),
                 "Listing the microphones (sources) failed",
             )
+        if reply.failed:
+            with self.locked():
+                raise self.error("Listing the devices failed")
         return [info for _, info, _ in reply.items]
 
     def native_layout(self, kind: DeviceKind, device_id: str) -> tuple[int, list[int]]:
@@ -339,6 +511,9 @@ class Connection:
             lambda ud: self.lib.pa_context_get_server_info(self.context, self._cb_server_info, ud),
             "Asking the sound server for its defaults failed",
         )
+        if reply.failed or reply.value is None:
+            with self.locked():
+                raise self.error("Asking the sound server for its defaults failed")
         return reply.value
 
     def set_name(self, name: str) -> None:
@@ -351,62 +526,51 @@ class Connection:
 
     # -- device events ---------------------------------------------------------------------
 
-    def add_listener(self, listener: Callable[[DeviceEvent], None]) -> None:
-        """Deliver device events to ``listener`` (called on the mainloop thread)."""
-        if not self._subscribed:
-            self.list_devices("speaker")
-            self.list_devices("microphone")
-            info = self.server_info()
-            self._defaults = {
-                "speaker": info["default_sink"],
-                "microphone": info["default_source"],
-            }
-            with self.locked():
-                self.lib.pa_context_set_subscribe_callback(
-                    self.context, self._cb_subscribe, self.ffi.NULL
-                )
-            self.run_success(
-                lambda ud: self.lib.pa_context_subscribe(
-                    self.context, SUBSCRIPTION_MASK, self._cb_success, ud
-                ),
-                "Subscribing to device changes failed",
+    def subscribe(self) -> None:
+        """Ask the server for device and server change notices (once per connection)."""
+        if self._subscribed:
+            return
+        with self.locked():
+            self.lib.pa_context_set_subscribe_callback(
+                self.context, self._cb_subscribe, self.ffi.NULL
             )
-            self._subscribed = True
-        self._listeners.append(listener)
-
-    def remove_listener(self, listener: Callable[[DeviceEvent], None]) -> None:
-        if listener in self._listeners:
-            self._listeners.remove(listener)
-
-    def _emit(self, event: DeviceEvent) -> None:
-        for listener in list(self._listeners):
-            try:
-                listener(event)
-            except Exception:  # a listener must never break the mainloop thread
-                import logging
-
-                logging.getLogger(__name__).exception("device event listener failed")
+        self.run_success(
+            lambda ud: self.lib.pa_context_subscribe(
+                self.context, SUBSCRIPTION_MASK, self._cb_success, ud
+            ),
+            "Subscribing to device changes failed",
+        )
+        self._subscribed = True
 
     # -- callbacks (mainloop thread, lock held) ----------------------------------------------
+
+    # -- callbacks (mainloop thread, lock held): copy and signal, nothing else ---------------
 
     def _make_callbacks(self) -> None:
         ffi, lib = self.ffi, self.lib
 
         def report(exc_type: Any, exc: Any, tb: Any) -> None:
-            import logging
-
-            logging.getLogger(__name__).error(
-                "error in a libpulse callback", exc_info=(exc_type, exc, tb)
-            )
+            _log.error("error in a libpulse callback", exc_info=(exc_type, exc, tb))
 
         @ffi.callback("pa_context_notify_cb_t", onerror=report)
-        def context_state(_context: Any, _userdata: Any) -> None:
-            self.signal()
+        def context_state(context: Any, _userdata: Any) -> None:
+            state = lib.pa_context_get_state(context)
+            if state in (CONTEXT_FAILED, CONTEXT_TERMINATED):
+                self._on_lost()
+            with self._state_changed:
+                self._state_generation += 1
+                self._state_changed.notify_all()
+
+        @ffi.callback("pa_operation_notify_cb_t", onerror=report)
+        def operation_state(operation: Any, userdata: Any) -> None:
+            reply = ffi.from_handle(userdata)
+            reply.state = lib.pa_operation_get_state(operation)
+            if reply.state != OPERATION_RUNNING:
+                reply.done.set()
 
         @ffi.callback("pa_context_success_cb_t", onerror=report)
         def success(_context: Any, ok: int, userdata: Any) -> None:
             ffi.from_handle(userdata).success = bool(ok)
-            self.signal()
 
         @ffi.callback("pa_sink_info_cb_t", onerror=report)
         def sink_info(_context: Any, info: Any, eol: int, userdata: Any) -> None:
@@ -418,43 +582,28 @@ class Connection:
 
         @ffi.callback("pa_server_info_cb_t", onerror=report)
         def server_info(_context: Any, info: Any, userdata: Any) -> None:
-            value = {
+            reply = ffi.from_handle(userdata)
+            if info == ffi.NULL:
+                reply.failed = True
+                return
+            reply.value = {
                 "default_sink": _string(ffi, info.default_sink_name),
                 "default_source": _string(ffi, info.default_source_name),
                 "server_name": _string(ffi, info.server_name),
                 "server_version": _string(ffi, info.server_version),
                 "samplerate": str(info.sample_spec.rate),
             }
-            if userdata == ffi.NULL:
-                self._on_server_change(value)
-            else:
-                ffi.from_handle(userdata).value = value
-            self.signal()
 
         @ffi.callback("pa_context_subscribe_cb_t", onerror=report)
-        def subscribe(context: Any, event: int, index: int, _userdata: Any) -> None:
-            facility, change = event & FACILITY_MASK, event & EVENT_TYPE_MASK
-            if facility == FACILITY_SERVER:
-                op = lib.pa_context_get_server_info(context, self._cb_server_info, ffi.NULL)
-            elif facility in (FACILITY_SINK, FACILITY_SOURCE):
-                if change == EVENT_REMOVE:
-                    gone = self._known.pop((facility, index), None)
-                    if gone is not None:
-                        self._emit(DeviceEvent("removed", gone.kind, gone.id, gone.isloopback))
-                    return
-                getter = (
-                    lib.pa_context_get_sink_info_by_index
-                    if facility == FACILITY_SINK
-                    else lib.pa_context_get_source_info_by_index
-                )
-                callback = self._cb_sink_info if facility == FACILITY_SINK else self._cb_source_info
-                op = getter(context, index, callback, ffi.NULL)
-            else:
-                return
-            if op != ffi.NULL:
-                lib.pa_operation_unref(op)
+        def subscribe(_context: Any, event: int, _index: int, _userdata: Any) -> None:
+            if event & FACILITY_MASK in (FACILITY_SINK, FACILITY_SOURCE, FACILITY_SERVER):
+                self.changes.bump()
+                notify = self._on_event
+                if notify is not None:
+                    notify("devices")
 
         self._cb_context_state = context_state
+        self._cb_operation_state = operation_state
         self._cb_success = success
         self._cb_sink_info = sink_info
         self._cb_source_info = source_info
@@ -462,28 +611,13 @@ class Connection:
         self._cb_subscribe = subscribe
 
     def _on_device_info(self, facility: int, info: Any, eol: int, userdata: Any) -> None:
-        ffi = self.ffi
+        reply = self.ffi.from_handle(userdata)
         if eol:
-            self.signal()
+            if eol < 0:
+                reply.failed = True
             return
         device, positions = self._device_from_info(facility, info)
-        key = (facility, int(info.index))
-        previous = self._known.get(key)
-        self._known[key] = device
-        if userdata != ffi.NULL:
-            ffi.from_handle(userdata).items.append((int(info.index), device, positions))
-        elif self._subscribed:
-            if previous is None:
-                self._emit(DeviceEvent("added", device.kind, device.id, device.isloopback))
-            elif _visible(previous) != _visible(device):
-                self._emit(DeviceEvent("changed", device.kind, device.id, device.isloopback))
-
-    def _on_server_change(self, value: dict[str, str | None]) -> None:
-        for kind, key in (("speaker", "default_sink"), ("microphone", "default_source")):
-            new = value[key]
-            if new and new != self._defaults.get(kind):
-                self._defaults[kind] = new
-                self._emit(DeviceEvent("default", kind, new))
+        reply.items.append((int(info.index), device, positions))
 
     def _device_from_info(self, facility: int, info: Any) -> tuple[DeviceInfo, list[int]]:
         ffi, lib = self.ffi, self.lib
@@ -491,6 +625,10 @@ class Connection:
         positions = [int(info.channel_map.map[i]) for i in range(channels)]
         names = tuple(
             _string(ffi, lib.pa_channel_position_to_pretty_string(p)) or f"Channel {i + 1}"
+            for i, p in enumerate(positions)
+        )
+        position_names = tuple(
+            _string(ffi, lib.pa_channel_position_to_string(p)) or f"aux{i}"
             for i, p in enumerate(positions)
         )
         volume = tuple(
@@ -513,6 +651,7 @@ class Connection:
             kind=kind,
             channels=channels,
             channel_names=names,
+            channel_positions=position_names,
             samplerate=int(info.sample_spec.rate),
             isloopback=monitor_of is not None,
             monitor_of=monitor_of,
@@ -523,18 +662,15 @@ class Connection:
         return device, positions
 
 
-def _visible(device: DeviceInfo) -> tuple[Any, ...]:
-    """The parts of a device whose change is worth an event (not its momentary latency)."""
-    return (device.name, device.channels, device.volume, device.muted)
-
-
 def _string(ffi: Any, pointer: Any) -> str | None:
     if pointer == ffi.NULL:
         return None
     return ffi.string(pointer).decode(errors="replace")
 
 
-_open_connections: weakref.WeakSet[Connection] = weakref.WeakSet()
+#: Strong references: a connection whose mainloop thread runs must never be collected, or its
+#: callbacks would be freed under that thread. close() removes it.
+_open_connections: set[Connection] = set()
 
 
 @atexit.register

@@ -15,7 +15,8 @@ from typing import Literal, Protocol
 import numpy as np
 
 DeviceKind = Literal["speaker", "microphone"]
-ChangeKind = Literal["added", "removed", "changed", "default"]
+ChangeKind = Literal["added", "removed", "changed", "default", "server-lost", "server-back"]
+EventKind = Literal["speaker", "microphone", "server"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,9 @@ class DeviceInfo:
     kind: DeviceKind
     channels: int
     channel_names: tuple[str, ...] = ()
+    #: Machine names of the channel positions ("front-left", "lfe", "aux3"...), one per
+    #: channel, as PulseAudio spells them; used to resolve channel names in channel maps.
+    channel_positions: tuple[str, ...] = ()
     samplerate: int = 48000
     isloopback: bool = False
     monitor_of: str | None = None
@@ -39,6 +43,24 @@ class DeviceInfo:
     volume: tuple[float, ...] = ()
     muted: bool = False
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend can do, so that programs (and the app) can hide what a platform lacks."""
+
+    loopback: bool = False
+    """Microphones that record what a speaker plays (``include_loopback=True``)."""
+    exclusive_mode: bool = False
+    """Streams that take a device for themselves (no mixing, no resampling)."""
+    set_default: bool = False
+    """``device.set_default()`` changes the system's default device."""
+    volume: bool = False
+    """``set_volume()`` and ``set_mute()`` change the device's own volume."""
+    app_streams: bool = False
+    """The server lists other programs' streams."""
+    app_name: bool = False
+    """``set_name()`` changes the name the system shows for this program."""
 
 
 @dataclass(frozen=True)
@@ -58,15 +80,16 @@ class StreamConfig:
 
 @dataclass(frozen=True)
 class DeviceEvent:
-    """A device appeared, vanished, changed, or became the default.
+    """A device appeared, vanished, changed, or became the default; or the server went or came.
 
     ``kind`` is ``"speaker"`` or ``"microphone"`` (monitors of speakers are microphones with
     ``isloopback``); ``id`` the device's id. For ``change == "default"``, ``id`` is the new
-    default device of that kind.
+    default device of that kind. For ``"server-lost"`` and ``"server-back"``, ``kind`` is
+    ``"server"`` and ``id`` says which server.
     """
 
     change: ChangeKind
-    kind: DeviceKind
+    kind: EventKind
     id: str
     isloopback: bool = False
 
@@ -101,10 +124,15 @@ class CaptureStream(Protocol):
     channels: int
     samplerate: int
 
-    def read(self, min_frames: int) -> np.ndarray:
-        """Wait until at least ``min_frames`` frames are available; return all there are.
+    capacity: int
+    """The most frames one read can wait for (the stream's ring buffer)."""
 
-        The result is ``frames x channels`` float32; ``min_frames=0`` never waits.
+    def read(self, min_frames: int) -> np.ndarray:
+        """Wait until ``min(min_frames, capacity)`` frames are available; return all there are.
+
+        The result is ``frames x channels`` float32. ``min_frames=0`` never waits and never
+        raises, so frames that arrived before a failure can still be collected. A wait is
+        bounded: it raises when the stream ends or no audio arrives for the server timeout.
         """
 
     @property
@@ -120,7 +148,7 @@ class CaptureStream(Protocol):
 
 
 class Subscription(Protocol):
-    """A live device-change subscription."""
+    """A live subscription to a backend's raw change notices."""
 
     def close(self) -> None:
         """Stop delivering events."""
@@ -130,6 +158,8 @@ class Backend(Protocol):
     """A native sound system."""
 
     name: str
+    capabilities: Capabilities
+    samplerate_range: tuple[int, int]
 
     def list_devices(self, kind: DeviceKind) -> list[DeviceInfo]:
         """Every device of ``kind``; microphones include loopback (monitor) sources."""
@@ -143,11 +173,12 @@ class Backend(Protocol):
     def open_capture(self, config: StreamConfig) -> CaptureStream:
         """Open an input stream on ``config.device_id`` (a loopback id records a speaker)."""
 
-    def subscribe(self, callback: Callable[[DeviceEvent], None]) -> Subscription:
-        """Call ``callback`` from a backend thread whenever devices change.
+    def subscribe(self, callback: Callable[[str], None]) -> Subscription:
+        """Call ``callback("devices")`` from a native thread when devices may have changed.
 
-        The callback must not block; :mod:`scgui.audio.events` wraps it so user code runs on
-        its own thread.
+        ``callback("server-lost")`` when the connection to the server is lost. The callback
+        must not block. The subscription survives reconnections. Turning notices into
+        device events (listing and diffing) is shared: :mod:`scgui.audio.events`.
         """
 
     def device_info(self, kind: DeviceKind, device_id: str) -> DeviceInfo:
@@ -170,3 +201,9 @@ class Backend(Protocol):
 
     def server_description(self) -> str:
         """A short human-readable description of the server (for status lines)."""
+
+    def server_address(self) -> str:
+        """Where the server is, in words (for messages and server events)."""
+
+    def close(self) -> None:
+        """Disconnect; streams still open get an error. The next call connects again."""

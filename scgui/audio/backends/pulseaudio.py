@@ -4,21 +4,32 @@ Streams are opened with the device's own sample rate layout and channel map, in 
 the server neither remaps nor remixes: channel *i* of the data is channel *i* of the device.
 Buffer sizes are always requested explicitly (the server's defaults mean about two seconds
 of latency).
+
+Each stream has two halves. The native half (:class:`_Core`) lives in the connection's
+table, is what libpulse's callbacks find by an integer key, and never refers to the user's
+object. The user's half (:class:`PulsePlayback`, :class:`PulseCapture`) owns the waits. If the
+user's half is dropped without ``close()``, a finalizer hands the key to the connection's
+janitor thread, which releases the native half under the mainloop lock: garbage collection on
+any thread, including libpulse's own, cannot leave a callback pointing at freed memory.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import threading
+import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from ..errors import InvalidConfigError, StreamError
+from ..errors import InvalidConfigError, ServerUnavailableError, StreamError
+from ..ring import FrameRing, StreamSignal, closed_error
 from ._pulse_connection import (
+    CONTEXT_FAILED,
+    CONTEXT_TERMINATED,
     SAMPLE_FLOAT32LE,
     SEEK_RELATIVE,
     STREAM_ADJUST_LATENCY,
@@ -28,7 +39,7 @@ from ._pulse_connection import (
     STREAM_TERMINATED,
     Connection,
 )
-from .base import DeviceEvent, DeviceInfo, DeviceKind, StreamConfig
+from .base import Capabilities, DeviceInfo, DeviceKind, StreamConfig
 
 #: Block size used when the caller gives none: 10 ms keeps the round trip in the tens of
 #: milliseconds while leaving Python enough slack not to underrun.
@@ -36,13 +47,151 @@ DEFAULT_BLOCK_SECONDS = 0.010
 #: How many blocks the server may hold ahead of the sink when playing. Two left the sink
 #: almost no latency of its own and underran under load; four did not.
 PLAYBACK_BLOCKS = 4
+#: Seconds of audio a capture ring holds for a reader that is late (within a memory cap).
+CAPTURE_RING_SECONDS = 4.0
+CAPTURE_RING_MAX_BYTES = 64 << 20
 UINT32_MAX = 0xFFFFFFFF
 RATE_MAX = 384000
+#: ``PA_SEEK_RELATIVE_ON_READ``: the first write after a drain lands at the read index, since
+#: pipewire-pulse lets the read index run ahead of the write index after a drain.
+SEEK_RELATIVE_ON_READ = 3
 
 
 def _default_app_name() -> str:
     script = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
     return script if script and script != "-c" else "scgui"
+
+
+class _Core:
+    """The native half of a stream: the ``pa_stream``, its ring or signal, its counters."""
+
+    def __init__(self, connection: Connection, direction: str, device_id: str) -> None:
+        self.connection = connection
+        self.direction = direction
+        self.device_id = device_id
+        self.stream: Any = None
+        self.signal = StreamSignal()
+        self.ring: FrameRing | None = None
+        self.underruns = 0
+        self.server_overflows = 0
+        self.after_drain = False
+        self.channels = 0
+        self.frame_bytes = 0
+
+    def fail(self, error: BaseException) -> None:
+        """Wake every waiter with ``error`` (any thread; never calls libpulse)."""
+        self.signal.fail(error)
+        if self.ring is not None:
+            self.ring.fail(error)
+
+    def vanished_error(self) -> BaseException:
+        connection = self.connection
+        state = connection.lib.pa_context_get_state(connection.context)
+        if state in (CONTEXT_FAILED, CONTEXT_TERMINATED):
+            return connection.lost_error()
+        return StreamError(
+            f"The {self.direction} stream on {self.device_id!r} was ended by the sound "
+            "server, usually because the device was removed. Pick another device and "
+            "start again."
+        )
+
+    def release_locked(self, error: BaseException | None) -> None:
+        """Disconnect and free the ``pa_stream`` (mainloop lock held)."""
+        stream, self.stream = self.stream, None
+        self.fail(error or closed_error(self.direction))
+        if stream is None:
+            return
+        ffi, lib = self.connection.ffi, self.connection.lib
+        lib.pa_stream_set_state_callback(stream, ffi.NULL, ffi.NULL)
+        lib.pa_stream_set_write_callback(stream, ffi.NULL, ffi.NULL)
+        lib.pa_stream_set_read_callback(stream, ffi.NULL, ffi.NULL)
+        lib.pa_stream_set_underflow_callback(stream, ffi.NULL, ffi.NULL)
+        lib.pa_stream_set_overflow_callback(stream, ffi.NULL, ffi.NULL)
+        if lib.pa_stream_get_state(stream) == STREAM_READY:
+            lib.pa_stream_disconnect(stream)
+        lib.pa_stream_unref(stream)
+
+
+class _StreamCallbacks:
+    """The C callbacks of every stream of one connection; ``userdata`` is the stream's key."""
+
+    def __init__(self, connection: Connection) -> None:
+        ffi, lib = connection.ffi, connection.lib
+        cores = connection.cores
+        pointer = ffi.new("const void **")
+        size = ffi.new("size_t *")
+
+        def core_of(userdata: Any) -> _Core | None:
+            return cores.get(int(ffi.cast("uintptr_t", userdata)))
+
+        @ffi.callback("pa_stream_notify_cb_t")
+        def state(stream: Any, userdata: Any) -> None:
+            core = core_of(userdata)
+            if core is None:
+                return
+            if lib.pa_stream_get_state(stream) in (STREAM_FAILED, STREAM_TERMINATED):
+                core.fail(core.vanished_error())
+            else:
+                core.signal.bump()
+
+        @ffi.callback("pa_stream_request_cb_t")
+        def writable(_stream: Any, _nbytes: int, userdata: Any) -> None:
+            core = core_of(userdata)
+            if core is not None:
+                core.signal.bump()
+
+        @ffi.callback("pa_stream_request_cb_t")
+        def readable(stream: Any, _nbytes: int, userdata: Any) -> None:
+            core = core_of(userdata)
+            ring = None if core is None else core.ring
+            while lib.pa_stream_peek(stream, pointer, size) == 0:
+                nbytes = size[0]
+                if nbytes == 0:
+                    return  # nothing more readable
+                if ring is not None:
+                    assert core is not None
+                    frames = nbytes // core.frame_bytes
+                    if pointer[0] == ffi.NULL:  # a hole: the server lost data
+                        ring.push_silence(frames)
+                    elif frames:
+                        block = np.frombuffer(
+                            ffi.buffer(pointer[0], frames * core.frame_bytes), dtype=np.float32
+                        )
+                        ring.push(block.reshape(frames, core.channels))
+                lib.pa_stream_drop(stream)
+
+        @ffi.callback("pa_stream_notify_cb_t")
+        def underflow(_stream: Any, userdata: Any) -> None:
+            core = core_of(userdata)
+            # pipewire-pulse reports an underflow after every drain: that is no gap.
+            if core is not None and not core.after_drain:
+                core.underruns += 1
+
+        @ffi.callback("pa_stream_notify_cb_t")
+        def overflow(_stream: Any, userdata: Any) -> None:
+            core = core_of(userdata)
+            if core is not None:
+                core.server_overflows += 1
+
+        @ffi.callback("pa_stream_success_cb_t")
+        def success(_stream: Any, ok: int, userdata: Any) -> None:
+            ffi.from_handle(userdata).success = bool(ok)
+
+        self.state, self.writable, self.readable = state, writable, readable
+        self.underflow, self.overflow, self.success = underflow, overflow, success
+
+
+_callbacks_lock = threading.Lock()
+
+
+def _callbacks(connection: Connection) -> _StreamCallbacks:
+    """The stream callbacks of ``connection``, made once and kept as long as it lives."""
+    with _callbacks_lock:
+        found = getattr(connection, "_stream_callbacks", None)
+        if found is None:
+            found = _StreamCallbacks(connection)
+            connection._stream_callbacks = found  # type: ignore[attr-defined]
+        return found
 
 
 class _Stream:
@@ -57,10 +206,7 @@ class _Stream:
         self.samplerate = config.samplerate
         self.device_id = config.device_id
         self._frame_bytes = 4 * config.channels
-        self._stream: Any = None
-        self._handle = self._ffi.new_handle(self)
-        self._underruns = 0
-        self._overflows = 0
+        self._key: int | None = None
         if not 0 < config.samplerate <= RATE_MAX:
             raise InvalidConfigError(
                 f"PulseAudio cannot open a stream at {config.samplerate} Hz; "
@@ -73,11 +219,18 @@ class _Stream:
             )
         blocksize = config.blocksize or max(1, round(config.samplerate * DEFAULT_BLOCK_SECONDS))
         self.blocksize = blocksize
+        self._core = _Core(connection, self.direction, config.device_id)
+        self._core.channels = config.channels
+        self._core.frame_bytes = self._frame_bytes
+        self._prepare_core(self._core, blocksize)
         self._open(config, positions, blocksize)
-        connection.register_stream(self)
+        self._finalizer = weakref.finalize(self, connection.release_later, self._key)
+
+    def _prepare_core(self, core: _Core, blocksize: int) -> None:
+        """Give the core what its direction needs before callbacks can run."""
 
     def _open(self, config: StreamConfig, positions: list[int], blocksize: int) -> None:
-        ffi, lib, conn = self._ffi, self._lib, self._connection
+        ffi, lib, conn, core = self._ffi, self._lib, self._connection, self._core
         spec = ffi.new(
             "pa_sample_spec *",
             {"format": SAMPLE_FLOAT32LE, "rate": config.samplerate, "channels": config.channels},
@@ -88,117 +241,134 @@ class _Stream:
             channel_map.map[index] = position
         attr = self._buffer_attr(blocksize)
         flags = STREAM_ADJUST_LATENCY | STREAM_DONT_MOVE
+        callbacks = _callbacks(conn)
         with conn.locked():
+            conn.check_alive()
             stream = lib.pa_stream_new(conn.context, config.stream_name.encode(), spec, channel_map)
             if stream == ffi.NULL:
                 raise conn.error(f"Creating a {self.direction} stream failed")
-            self._stream = stream
-            lib.pa_stream_set_state_callback(stream, _callbacks(ffi).state, self._handle)
-            self._set_callbacks(stream)
+            core.stream = stream
+            self._key = conn.add_core(core)
+            userdata = ffi.cast("void *", self._key)
+            lib.pa_stream_set_state_callback(stream, callbacks.state, userdata)
+            self._set_callbacks(stream, callbacks, userdata)
             if self._connect(stream, config.device_id.encode(), attr, flags) < 0:
                 error = conn.error(
                     f"Opening {config.device_id!r} for {self.direction} failed",
                     "Check that the device still exists and is not in use exclusively.",
                 )
-                self._release_locked()
+                conn.release_core_locked(self._key, error)
                 raise error
-            while True:
-                state = lib.pa_stream_get_state(stream)
+        deadline = time.monotonic() + conn.timeout
+        while True:
+            with conn.locked():
+                since = core.signal.count
+                state = lib.pa_stream_get_state(stream) if core.stream is not None else None
                 if state == STREAM_READY:
-                    break
-                if state in (STREAM_FAILED, STREAM_TERMINATED):
+                    return
+                if state is None or state in (STREAM_FAILED, STREAM_TERMINATED):
                     error = conn.error(
                         f"The sound server refused to open {config.device_id!r} for "
                         f"{self.direction} at {config.samplerate} Hz",
                         "Check the device and the sample rate.",
                     )
-                    self._release_locked()
+                    conn.release_core_locked(self._key, error)
                     raise error
-                conn.wait()
+            remaining = deadline - time.monotonic()
+            try:
+                if remaining <= 0 or not core.signal.wait_change(since, remaining):
+                    raise conn.frozen_error(f"opening {config.device_id!r}")
+            except BaseException:
+                self._release()
+                raise
 
     def _buffer_attr(self, blocksize: int) -> Any:
         raise NotImplementedError
 
-    def _set_callbacks(self, stream: Any) -> None:
+    def _set_callbacks(self, stream: Any, callbacks: _StreamCallbacks, userdata: Any) -> None:
         raise NotImplementedError
 
     def _connect(self, stream: Any, device: bytes, attr: Any, flags: int) -> int:
         raise NotImplementedError
 
-    def _check(self) -> None:
-        """Raise (lock held) if the stream or the connection has ended."""
-        if self._stream is None:
-            raise StreamError(f"The {self.direction} stream is closed.")
+    def _check_locked(self) -> Any:
+        """The ``pa_stream`` (lock held), or raise if the stream or connection has ended."""
+        core = self._core
+        core.signal.check()
+        stream = core.stream
+        if stream is None:
+            raise closed_error(self.direction)
         self._connection.check_alive()
-        state = self._lib.pa_stream_get_state(self._stream)
-        if state in (STREAM_FAILED, STREAM_TERMINATED):
-            raise StreamError(
-                f"The {self.direction} stream on {self.device_id!r} was ended by the sound "
-                "server, usually because the device was removed. Pick another device and "
-                "start again."
-            )
+        if self._lib.pa_stream_get_state(stream) in (STREAM_FAILED, STREAM_TERMINATED):
+            raise core.vanished_error()
+        return stream
 
-    def _run_stream_op(self, start: Callable[[Any], Any], what: str) -> None:
+    def _run_stream_op(
+        self, start: Callable[[Any, Any], Any], what: str, timeout: float | None = None
+    ) -> Any:
         conn = self._connection
         with conn.locked():
-            self._check()
-        conn.run(lambda ud: start(ud), what)
+            stream = self._check_locked()
+        reply = conn.run(lambda ud: start(stream, ud), what, timeout, self._op_cancelled)
+        return reply
+
+    def _op_cancelled(self) -> BaseException:
+        error = self._core.signal.error
+        return error if error is not None else self._connection.lost_error()
 
     @property
     def latency(self) -> float:
         """Seconds of audio between the application and the device, from the server."""
         ffi, lib = self._ffi, self._lib
+        callbacks = _callbacks(self._connection)
         self._run_stream_op(
-            lambda ud: lib.pa_stream_update_timing_info(self._stream, _callbacks(ffi).success, ud),
-            "Asking the server for the stream latency failed",
+            lambda stream, ud: lib.pa_stream_update_timing_info(stream, callbacks.success, ud),
+            "Asking the server for the stream latency",
         )
         usec = ffi.new("pa_usec_t *")
         negative = ffi.new("int *")
         with self._connection.locked():
-            self._check()
-            if lib.pa_stream_get_latency(self._stream, usec, negative) < 0:
-                attr = lib.pa_stream_get_buffer_attr(self._stream)
+            stream = self._check_locked()
+            if lib.pa_stream_get_latency(stream, usec, negative) < 0:
+                attr = lib.pa_stream_get_buffer_attr(stream)
                 return self._configured_latency(attr)
         value = usec[0] / 1e6
-        return -value if negative[0] else value
+        return self._with_local_buffer(-value if negative[0] else value)
+
+    def _with_local_buffer(self, server_latency: float) -> float:
+        """Add what waits on this side of the server (the capture ring) to its latency."""
+        ring = self._core.ring
+        if ring is None:
+            return server_latency
+        return max(0.0, server_latency + ring.available / self.samplerate)
 
     def _configured_latency(self, attr: Any) -> float:
         raise NotImplementedError
 
     @property
     def underruns(self) -> int:
-        return self._underruns
+        return self._core.underruns
 
     @property
     def overflows(self) -> int:
-        return self._overflows
+        ring = self._core.ring
+        return self._core.server_overflows + (ring.overflows if ring is not None else 0)
 
     def close(self) -> None:
-        if self._stream is None:
+        """Release the stream; safe to call twice and from any thread."""
+        self._finalizer.detach()
+        self._release()
+
+    def _release(self) -> None:
+        key = self._key
+        if key is None:
             return
+        self._key = None
         try:
             with self._connection.locked():
-                self._release_locked()
-        except Exception:
-            self._stream = None
-
-    def _release_locked(self) -> None:
-        ffi, lib, stream = self._ffi, self._lib, self._stream
-        if stream is None:
-            return
-        lib.pa_stream_set_state_callback(stream, ffi.NULL, ffi.NULL)
-        lib.pa_stream_set_write_callback(stream, ffi.NULL, ffi.NULL)
-        lib.pa_stream_set_read_callback(stream, ffi.NULL, ffi.NULL)
-        lib.pa_stream_set_underflow_callback(stream, ffi.NULL, ffi.NULL)
-        lib.pa_stream_set_overflow_callback(stream, ffi.NULL, ffi.NULL)
-        if lib.pa_stream_get_state(stream) == STREAM_READY:
-            lib.pa_stream_disconnect(stream)
-        lib.pa_stream_unref(stream)
-        self._stream = None
-
-    def __del__(self) -> None:
-        with contextlib.suppress(Exception):
-            self.close()
+                self._connection.release_core_locked(key)
+        except ServerUnavailableError:
+            self._core.fail(closed_error(self.direction))  # connection closed: nothing native left
 
 
 class PulsePlayback(_Stream):
@@ -221,10 +391,9 @@ class PulsePlayback(_Stream):
             },
         )
 
-    def _set_callbacks(self, stream: Any) -> None:
-        callbacks = _callbacks(self._ffi)
-        self._lib.pa_stream_set_write_callback(stream, callbacks.request, self._handle)
-        self._lib.pa_stream_set_underflow_callback(stream, callbacks.underflow, self._handle)
+    def _set_callbacks(self, stream: Any, callbacks: _StreamCallbacks, userdata: Any) -> None:
+        self._lib.pa_stream_set_write_callback(stream, callbacks.writable, userdata)
+        self._lib.pa_stream_set_underflow_callback(stream, callbacks.underflow, userdata)
 
     def _connect(self, stream: Any, device: bytes, attr: Any, flags: int) -> int:
         ffi = self._ffi
@@ -234,45 +403,60 @@ class PulsePlayback(_Stream):
         return attr.tlength / self._frame_bytes / self.samplerate
 
     def write(self, frames: np.ndarray) -> None:
-        ffi, lib, conn = self._ffi, self._lib, self._connection
+        """Hand ``frames`` to the server, waiting while its buffer is full (bounded)."""
+        ffi, lib, conn, core = self._ffi, self._lib, self._connection, self._core
         total = frames.nbytes
         if total == 0:
             return
         data = ffi.cast("char *", ffi.from_buffer(frames))
         offset = 0
-        with conn.locked():
-            while offset < total:
-                self._check()
-                writable = lib.pa_stream_writable_size(self._stream)
-                if writable == 0 or writable == ffi.cast("size_t", -1):
-                    conn.wait()
-                    continue
+        deadline = time.monotonic() + conn.timeout
+        while offset < total:
+            with conn.locked():
+                stream = self._check_locked()
+                since = core.signal.count
+                writable = lib.pa_stream_writable_size(stream)
+                if writable == ffi.cast("size_t", -1):
+                    raise conn.error("Sending audio to the sound server failed")
                 count = min(writable, total - offset)
                 count -= count % self._frame_bytes
-                if count == 0:
-                    conn.wait()
+                if count:
+                    seek = SEEK_RELATIVE_ON_READ if core.after_drain else SEEK_RELATIVE
+                    core.after_drain = False
+                    if lib.pa_stream_write(stream, data + offset, count, ffi.NULL, 0, seek) < 0:
+                        raise conn.error("Sending audio to the sound server failed")
+                    offset += count
+                    deadline = time.monotonic() + conn.timeout
                     continue
-                if (
-                    lib.pa_stream_write(
-                        self._stream, data + offset, count, ffi.NULL, 0, SEEK_RELATIVE
-                    )
-                    < 0
-                ):
-                    raise conn.error("Sending audio to the sound server failed")
-                offset += count
+            remaining = deadline - time.monotonic()
+            moved = remaining > 0 and core.signal.wait_change(since, remaining)
+            if not moved and time.monotonic() >= deadline:
+                raise conn.frozen_error(f"playing to {self.device_id!r}")
 
     def drain(self) -> None:
-        ffi, lib = self._ffi, self._lib
+        """Wait until everything written has been played (bounded by what is queued)."""
+        lib = self._lib
+        callbacks = _callbacks(self._connection)
+        queued = PLAYBACK_BLOCKS * self.blocksize / self.samplerate
         self._run_stream_op(
-            lambda ud: lib.pa_stream_drain(self._stream, _callbacks(ffi).success, ud),
-            "Waiting for playback to finish failed",
+            lambda stream, ud: lib.pa_stream_drain(stream, callbacks.success, ud),
+            "Waiting for playback to finish",
+            self._connection.timeout + queued,
         )
+        self._core.after_drain = True
 
 
 class PulseCapture(_Stream):
-    """An input stream; ``read`` returns the fragments the server has delivered."""
+    """An input stream; libpulse's thread copies every fragment into the stream's ring."""
 
     direction = "recording"
+
+    def _prepare_core(self, core: _Core, blocksize: int) -> None:
+        frames = min(
+            round(CAPTURE_RING_SECONDS * self.samplerate),
+            CAPTURE_RING_MAX_BYTES // self._frame_bytes,
+        )
+        core.ring = FrameRing(self.channels, max(frames, 16 * blocksize, 1024))
 
     def _buffer_attr(self, blocksize: int) -> Any:
         return self._ffi.new(
@@ -286,10 +470,9 @@ class PulseCapture(_Stream):
             },
         )
 
-    def _set_callbacks(self, stream: Any) -> None:
-        callbacks = _callbacks(self._ffi)
-        self._lib.pa_stream_set_read_callback(stream, callbacks.request, self._handle)
-        self._lib.pa_stream_set_overflow_callback(stream, callbacks.overflow, self._handle)
+    def _set_callbacks(self, stream: Any, callbacks: _StreamCallbacks, userdata: Any) -> None:
+        self._lib.pa_stream_set_read_callback(stream, callbacks.readable, userdata)
+        self._lib.pa_stream_set_overflow_callback(stream, callbacks.overflow, userdata)
 
     def _connect(self, stream: Any, device: bytes, attr: Any, flags: int) -> int:
         return self._lib.pa_stream_connect_record(stream, device, attr, flags)
@@ -297,111 +480,61 @@ class PulseCapture(_Stream):
     def _configured_latency(self, attr: Any) -> float:
         return attr.fragsize / self._frame_bytes / self.samplerate
 
+    @property
+    def capacity(self) -> int:
+        """Frames the ring holds: the most one :meth:`read` can wait for."""
+        ring = self._core.ring
+        assert ring is not None
+        return ring.capacity
+
     def read(self, min_frames: int) -> np.ndarray:
-        """Wait until at least ``min_frames`` are readable, then return all that are.
+        """Wait until ``min(min_frames, capacity)`` frames have arrived; return all there are.
 
-        One array per call, however many fragments the server delivered: at a small server
-        block size a fragment is a few milliseconds, and an array per fragment would cost
-        more Python time than the audio itself.
+        ``min_frames=0`` never waits and never raises: after a failure it still returns
+        what had arrived. Waiting raises :class:`StreamError` or
+        :class:`ServerUnavailableError` when the stream ends, and the latter when no audio
+        arrives for the server timeout.
         """
-        ffi, lib, conn = self._ffi, self._lib, self._connection
-        frame_bytes = self._frame_bytes
-        needed = min_frames * frame_bytes
-        with conn.locked():
-            while True:
-                self._check()
-                readable = lib.pa_stream_readable_size(self._stream)
-                if readable == ffi.cast("size_t", -1):
-                    raise conn.error("Reading audio from the sound server failed")
-                if readable >= needed and (readable or not min_frames):
-                    break
-                conn.wait()
-            out = np.empty((readable // frame_bytes, self.channels), dtype=np.float32)
-            target = ffi.cast("char *", ffi.from_buffer(out))
-            filled, total = 0, out.nbytes
-            pointer = ffi.new("const void **")
-            size = ffi.new("size_t *")
-            while filled < total:
-                if lib.pa_stream_peek(self._stream, pointer, size) < 0:
-                    raise conn.error("Reading audio from the sound server failed")
-                nbytes = size[0]
-                if nbytes == 0 or filled + nbytes > total:
-                    break  # cannot happen while the lock is held; never copy past the end
-                if pointer[0] == ffi.NULL:  # a hole: the server lost data; keep the timeline
-                    ffi.memmove(target + filled, bytes(nbytes), nbytes)
-                else:
-                    ffi.memmove(target + filled, pointer[0], nbytes)
-                filled += nbytes
-                lib.pa_stream_drop(self._stream)
-        return out[: filled // frame_bytes]
-
-
-class _Callbacks:
-    """C callbacks shared by every stream; ``userdata`` is the stream's handle."""
-
-    def __init__(self, ffi: Any) -> None:
-        def signal_for(userdata: Any) -> None:
-            stream = ffi.from_handle(userdata)
-            stream._connection.signal()
-
-        @ffi.callback("pa_stream_notify_cb_t")
-        def state(_stream: Any, userdata: Any) -> None:
-            signal_for(userdata)
-
-        @ffi.callback("pa_stream_request_cb_t")
-        def request(_stream: Any, _nbytes: int, userdata: Any) -> None:
-            signal_for(userdata)
-
-        @ffi.callback("pa_stream_notify_cb_t")
-        def underflow(_stream: Any, userdata: Any) -> None:
-            ffi.from_handle(userdata)._underruns += 1
-
-        @ffi.callback("pa_stream_notify_cb_t")
-        def overflow(_stream: Any, userdata: Any) -> None:
-            ffi.from_handle(userdata)._overflows += 1
-
-        @ffi.callback("pa_stream_success_cb_t")
-        def success(_stream: Any, ok: int, userdata: Any) -> None:
-            reply = ffi.from_handle(userdata)
-            reply.success = bool(ok)
-            reply.owner.signal()
-
-        self.state, self.request, self.underflow, self.overflow = (
-            state,
-            request,
-            underflow,
-            overflow,
-        )
-        self.success = success
-
-
-_callbacks_cache: dict[int, _Callbacks] = {}
-_callbacks_lock = threading.Lock()
-
-
-def _callbacks(ffi: Any) -> _Callbacks:
-    """The stream callbacks for ``ffi`` (there is one ``ffi`` per process), made once."""
-    with _callbacks_lock:
-        found = _callbacks_cache.get(id(ffi))
-        if found is None:
-            found = _callbacks_cache[id(ffi)] = _Callbacks(ffi)
-        return found
+        ring = self._core.ring
+        assert ring is not None
+        if min_frames > 0:
+            ring.wait_readable(
+                min_frames,
+                self._connection.timeout,
+                lambda: self._connection.frozen_error(f"recording from {self.device_id!r}"),
+            )
+        return ring.take(ring.available)
 
 
 class PulseAudioBackend:
     """:class:`~scgui.audio.backends.base.Backend` for PulseAudio and pipewire-pulse.
 
     ``server`` overrides libpulse's own choice (``PULSE_SERVER``, client.conf, the user's
-    socket). The connection is made on first use and made again if the server restarted.
+    socket); ``timeout`` the seconds to wait for the server (default
+    :func:`scgui.audio.get_timeout`). The connection is made on first use, and made again
+    after the server restarted; device-change subscriptions carry over to it.
     """
 
     name = "PulseAudio"
+    capabilities = Capabilities(
+        loopback=True,
+        exclusive_mode=False,
+        set_default=True,
+        volume=True,
+        app_streams=True,
+        app_name=True,
+    )
+    samplerate_range = (1, RATE_MAX)
 
-    def __init__(self, server: str | None = None, app_name: str | None = None) -> None:
+    def __init__(
+        self, server: str | None = None, app_name: str | None = None, timeout: float | None = None
+    ) -> None:
         self._server = server
         self._app_name = app_name or _default_app_name()
+        self._timeout = timeout
         self._lock = threading.Lock()
         self._connection_obj: Connection | None = None
+        self._listeners: list[Callable[[str], None]] = []
 
     def _connection(self) -> Connection:
         with self._lock:
@@ -409,16 +542,27 @@ class PulseAudioBackend:
             if current is None or not current.alive:
                 if current is not None:
                     current.close()
-                current = Connection(self._server, self._app_name)
+                    self._connection_obj = None
+                current = Connection(
+                    self._server, self._app_name, on_event=self._dispatch, timeout=self._timeout
+                )
                 self._connection_obj = current
-            return current
+            wanted = bool(self._listeners)
+        if wanted:
+            current.subscribe()
+        return current
+
+    def _dispatch(self, notice: str) -> None:
+        """Pass a raw notice ("devices", "server-lost") on (mainloop thread: no blocking)."""
+        for listener in list(self._listeners):
+            listener(notice)
 
     def close(self) -> None:
-        """Disconnect; the next call connects again."""
+        """Disconnect; the next call connects again. Safe while other threads use streams."""
         with self._lock:
-            if self._connection_obj is not None:
-                self._connection_obj.close()
-                self._connection_obj = None
+            current, self._connection_obj = self._connection_obj, None
+        if current is not None:
+            current.close()
 
     def list_devices(self, kind: DeviceKind) -> list[DeviceInfo]:
         return self._connection().list_devices(kind)
@@ -433,16 +577,46 @@ class PulseAudioBackend:
     def open_capture(self, config: StreamConfig) -> PulseCapture:
         return PulseCapture(self._connection(), "microphone", config)
 
-    def subscribe(self, callback: Callable[[DeviceEvent], None]) -> _PulseSubscription:
-        connection = self._connection()
-        connection.add_listener(callback)
-        return _PulseSubscription(connection, callback)
+    def subscribe(self, callback: Callable[[str], None]) -> _PulseSubscription:
+        with self._lock:
+            self._listeners.append(callback)
+        try:
+            self._connection()
+        except BaseException:
+            with self._lock:
+                self._listeners.remove(callback)
+            raise
+        return _PulseSubscription(self, callback)
+
+    def unsubscribe(self, callback: Callable[[str], None]) -> None:
+        with self._lock:
+            if callback in self._listeners:
+                self._listeners.remove(callback)
 
     def device_info(self, kind: DeviceKind, device_id: str) -> DeviceInfo:
         return self._connection().device_info(kind, device_id)[0]
 
     def set_default(self, kind: DeviceKind, device_id: str) -> None:
-        self._connection().set_default(kind, device_id)
+        connection = self._connection()
+        connection.device_info(kind, device_id)  # a missing device is an error, not a no-op
+        connection.set_default(kind, device_id)
+        self._wait_default(connection, kind, device_id)
+
+    def _wait_default(self, connection: Connection, kind: DeviceKind, device_id: str) -> None:
+        """Return once the server reports the new default (pipewire-pulse applies it late).
+
+        Waits on the server's change notices, not on a clock.
+        """
+        key = "default_sink" if kind == "speaker" else "default_source"
+        connection.subscribe()
+        deadline = time.monotonic() + connection.timeout
+        while True:
+            since = connection.changes.count
+            if connection.server_info()[key] == device_id:
+                return
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not connection.changes.wait_change(since, remaining):
+                raise connection.frozen_error(f"making {device_id!r} the default {kind}")
 
     def set_volume(self, kind: DeviceKind, device_id: str, volumes: tuple[float, ...]) -> None:
         self._connection().set_volume(kind, device_id, volumes)
@@ -463,15 +637,24 @@ class PulseAudioBackend:
         info = self._connection().server_info()
         return f"{info['server_name']} {info['server_version']}"
 
+    def server_address(self) -> str:
+        """Where the server is (for messages and server events)."""
+        connection = self._connection_obj
+        if connection is not None:
+            return connection.server_choice
+        from ._pulse_connection import describe_server_choice
+
+        return describe_server_choice(self._server)
+
     def server_info(self) -> dict[str, str | None]:
         """Defaults, name, version and sample rate of the server, as strings."""
         return self._connection().server_info()
 
 
 class _PulseSubscription:
-    def __init__(self, connection: Connection, callback: Callable[[DeviceEvent], None]) -> None:
-        self._connection = connection
+    def __init__(self, backend: PulseAudioBackend, callback: Callable[[str], None]) -> None:
+        self._backend = backend
         self._callback = callback
 
     def close(self) -> None:
-        self._connection.remove_listener(self._callback)
+        self._backend.unsubscribe(self._callback)
