@@ -211,3 +211,34 @@ def test_shutdown_mid_recording_finishes_the_file(qtbot, tmp_path) -> None:
     assert not worker.isRunning()
     info = soundfile.info(str(path))
     assert info.frames > RATE // 10
+
+
+def test_controller_follows_the_server_going_and_coming_back(qtbot, tmp_path) -> None:
+    """Killed server: the status says so; restarted: status and device lists come back."""
+    import os
+    import signal
+
+    from scgui.audio.backends import set_backend
+    from scgui.audio.backends.pulseaudio import PulseAudioBackend
+    from scgui.virtual_rig import VirtualRig
+
+    private = VirtualRig(base_dir=tmp_path, keepalive=False)
+    private.start()
+    backend = PulseAudioBackend(server=private.server, timeout=2.0)
+    old = set_backend(backend)
+    ctl = AppController()
+    try:
+        assert ctl.connect_server()
+        with qtbot.waitSignal(ctl.serverStatusChanged, timeout=10000) as lost:
+            os.kill(private.pids[0], signal.SIGKILL)
+        assert lost.args[0] is False and "reconnects" in lost.args[1]
+        private.stop()
+        with qtbot.waitSignal(ctl.serverStatusChanged, timeout=15000) as back:
+            private.start()
+        assert back.args[0] is True
+        assert MULTI8.name in {s.id for s in ctl.devices.speakers}
+    finally:
+        ctl.shutdown()
+        set_backend(old)
+        backend.close()
+        private.stop()

@@ -46,6 +46,11 @@ class DeviceWatch:
         self._thread = threading.Thread(target=self._run, name="scgui-device-events", daemon=True)
         self._thread.start()
 
+    @property
+    def backend(self) -> Backend:
+        """The backend this watch follows (the process-wide one when it was made)."""
+        return self._backend
+
     def get(self, timeout: float | None = None) -> DeviceEvent | None:
         """The next event, waiting up to ``timeout`` seconds; ``None`` if none came.
 

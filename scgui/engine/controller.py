@@ -112,6 +112,8 @@ class AppController(QObject):
     def connect_server(self) -> bool:
         """List devices and watch for changes; report whether the server is reachable."""
         try:
+            if self._watch is not None and self._watch.backend is not sc.backends.get_backend():
+                self._close_watch()  # the backend was reset: watch the new one
             if self._watch is None:
                 self._watch = sc.watch_devices(self._deviceEventArrived.emit)
             self.refresh_devices()
@@ -142,11 +144,19 @@ class AppController(QObject):
         self.devices = snapshot
         self.devicesChanged.emit(snapshot)
 
-    def _on_device_event(self, _event: sc.DeviceEvent) -> None:
-        self._refresh_timer.start()  # many events in a burst make one refresh
+    def _on_device_event(self, event: sc.DeviceEvent) -> None:
+        if event.change == "server-lost":
+            self._server_lost(
+                f"Lost the sound server ({event.id}). scgui reconnects by itself as soon as "
+                "it is running again."
+            )
+        elif event.change == "server-back":
+            self.connect_server()
+        else:
+            self._refresh_timer.start()  # many events in a burst make one refresh
 
     def _server_lost(self, message: str) -> None:
-        self._close_watch()
+        """Say the server is gone; the watch stays, to tell when it is back."""
         if self._server_ok:
             self._server_ok = False
             self.serverStatusChanged.emit(False, message)
