@@ -43,6 +43,7 @@ class FrameRing:
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._error: BaseException | None = None
+        self._waiters = 0
         self.overflows = 0
         self.underruns = 0
         self.dropped_frames = 0
@@ -99,7 +100,8 @@ class FrameRing:
                 self.dropped_frames += count - keep
             if keep:
                 self._copy_in(frames[:keep])
-            self._changed.notify_all()
+            if self._waiters:
+                self._changed.notify_all()
         return keep
 
     def push_silence(self, count: int) -> int:
@@ -121,7 +123,8 @@ class FrameRing:
                 if self._written > 0:  # silence before the first write is no gap
                     self.underruns += 1
                     self.silent_frames += wanted - count
-            self._changed.notify_all()
+            if self._waiters:
+                self._changed.notify_all()
         return count
 
     # -- the caller's side: bounded waits ----------------------------------------------------
@@ -204,7 +207,11 @@ class FrameRing:
                     last, deadline = progress(), now + timeout
                 elif now >= deadline:
                     raise on_stall()
-                self._changed.wait(min(_SLICE, max(deadline - now, 0.001)))
+                self._waiters += 1
+                try:
+                    self._changed.wait(min(_SLICE, max(deadline - now, 0.001)))
+                finally:
+                    self._waiters -= 1
             return result()
 
     def check(self) -> None:
