@@ -4,8 +4,11 @@
 # virtual environment's python.
 #
 #   1. Debian packages: PulseAudio (server for the virtual test rig, client library, pactl),
-#      Xvfb and the X/GL libraries the Qt xcb plugin loads, python3-venv if venv cannot work.
-#      Checked with dpkg first; apt-get (via sudo when not root) runs only if one is missing.
+#      PipeWire with pipewire-pulse and WirePlumber plus dbus (the rig's other kind of server,
+#      SCGUI_RIG_SERVER=pipewire), Xvfb and the X/GL libraries the Qt xcb plugin loads,
+#      python3-venv if venv cannot work. Checked with dpkg first; apt-get (via sudo when not
+#      root) runs only if one is missing. Not pipewire-audio-client-libraries or pipewire-alsa:
+#      they conflict with pulseaudio and apt would remove it (the install below refuses to).
 #   2. .venv in the repository root with `pip install -e '.[test]'`, redone only when
 #      pyproject.toml changed since the last successful install (its hash is kept in a stamp).
 #
@@ -20,6 +23,7 @@ scgui_install_debian_packages() {
     local python="$1"
     local wanted=(
         pulseaudio pulseaudio-utils libpulse0
+        pipewire pipewire-bin pipewire-pulse wireplumber dbus
         xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0
         libegl1 libgl1 libfontconfig1 libdbus-1-3
     )
@@ -32,7 +36,8 @@ scgui_install_debian_packages() {
     fi
     if ! command -v dpkg >/dev/null 2>&1; then
         scgui_log "not a Debian/Ubuntu system: install PulseAudio (pulseaudio, pactl, pacat)," \
-            "Xvfb and python3 venv support yourself"
+            "PipeWire (pipewire, pipewire-pulse, wireplumber, dbus-daemon), Xvfb and python3" \
+            "venv support yourself"
         return 0
     fi
     local missing=() pkg
@@ -54,8 +59,9 @@ scgui_install_debian_packages() {
     fi
     scgui_log "installing ${missing[*]}"
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    # --no-remove: fail rather than let a conflict (pipewire-alsa...) take pulseaudio away.
     "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -q --no-install-recommends "${missing[@]}"
+        apt-get install -y -q --no-install-recommends --no-remove "${missing[@]}"
 }
 
 scgui_setup_venv() {

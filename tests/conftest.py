@@ -1,4 +1,11 @@
-"""Shared fixtures: every test session runs against a private virtual PulseAudio rig."""
+"""Shared fixtures: every test session runs against a private virtual sound server rig.
+
+The kind of server comes from the environment variable ``SCGUI_RIG_SERVER``: ``pulseaudio``
+(the default) or ``pipewire`` (pipewire-pulse with WirePlumber). Library behaviour that differs
+between them is for the library to handle, so tests are not marked per server; only a test
+that inspects PulseAudio's own server internals (module arguments, say) is marked
+``@pytest.mark.pulseaudio_only`` and skipped on PipeWire.
+"""
 
 from __future__ import annotations
 
@@ -10,17 +17,37 @@ import pytest
 # Before anything can create a QApplication: Qt aborts without a display otherwise.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from scgui.virtual_rig import RigError, VirtualRig
+from scgui.virtual_rig import SERVER_ENV_VAR, RigError, VirtualRig, server_kind_from_env
+
+
+def _rig_kind() -> str:
+    try:
+        return server_kind_from_env()
+    except RigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"virtual rig: {_rig_kind()} ({SERVER_ENV_VAR})"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if _rig_kind() == "pulseaudio":
+        return
+    skip = pytest.mark.skip(reason="inspects PulseAudio server internals; the rig is PipeWire")
+    for item in items:
+        if item.get_closest_marker("pulseaudio_only") is not None:
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session", autouse=True)
 def rig() -> Iterator[VirtualRig]:
     """The session's virtual sound cards; ``PULSE_SERVER`` and friends point at them.
 
-    A missing pulseaudio is a failure, not a skip: the tests are meaningless without it and
-    ``scripts/run-tests.sh`` installs it.
+    A missing server is a failure, not a skip: the tests are meaningless without it and
+    ``scripts/run-tests.sh`` installs both kinds.
     """
-    virtual_rig = VirtualRig()
+    virtual_rig = VirtualRig(server=_rig_kind())
     try:
         virtual_rig.start()
     except RigError as exc:
