@@ -9,8 +9,10 @@ touch the sound system; the first call that needs the server connects to it.
 >>> sc.get_microphone("Scarlett").record(48000, samplerate=48000)  # doctest: +SKIP
 """
 
+import importlib
+
 from .backends.base import Capabilities, DeviceEvent, DeviceInfo
-from .channelmap import MONO_MIX
+from .channelmap import MONO_MIX, channel_name_map
 from .devices import (
     Microphone,
     Speaker,
@@ -59,6 +61,7 @@ __all__ = [
     "all_microphones",
     "all_speakers",
     "capabilities",
+    "channel_name_map",
     "check_settings",
     "default_microphone",
     "default_speaker",
@@ -70,3 +73,14 @@ __all__ = [
     "set_timeout",
     "watch_devices",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``scgui.audio.pulseaudio`` on first access, as ``soundcard.pulseaudio`` is there.
+
+    soundcard loads its backend module at import; here it is imported only when asked for,
+    so that ``import scgui.audio`` stays free of anything native.
+    """
+    if name == "pulseaudio":
+        return importlib.import_module(f"{__name__}.pulseaudio")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,17 +6,20 @@ hashes by ``id`` so that two listings of the same hardware agree.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from numbers import Real
 from typing import Any
 
 import numpy as np
 
+from .appname import check_app_name
 from .backends import get_backend
 from .backends.base import DeviceInfo, DeviceKind
+from .channelmap import ChannelsArg, device_channel_name_map
 from .errors import DeviceNotFoundError, InvalidConfigError
 from .matching import match_device
-from .streams import ChannelsArg, Player, Recorder
+from .streams import Player, Recorder
 
 
 class _Device:
@@ -44,6 +47,21 @@ class _Device:
     def channel_names(self) -> tuple[str, ...]:
         """A name per channel, such as "Front Left" (an addition to the soundcard API)."""
         return self._info.channel_names
+
+    @property
+    def channel_positions(self) -> tuple[str, ...]:
+        """The position of each channel as PulseAudio names it ("front-left", "lfe", "aux3")."""
+        return self._info.channel_positions
+
+    def channel_name_map(self) -> dict[str, int]:
+        """Each name that picks a channel of this device in ``channels=``: its index.
+
+        The device's position names, the aliases ``'left'``, ``'right'``, ``'center'`` and
+        ``'subwoofer'`` for positions it has, and ``'mono'`` (-1, the mono mix). Unlike the
+        module-level :func:`~scgui.audio.channel_name_map` (soundcard's position numbers), the
+        values are this device's own channel indexes.
+        """
+        return device_channel_name_map(self._info.channel_positions)
 
     @property
     def info(self) -> DeviceInfo:
@@ -160,8 +178,15 @@ def all_speakers() -> list[Speaker]:
     return [Speaker(info) for info in get_backend().list_devices("speaker")]
 
 
-def all_microphones(include_loopback: bool = False) -> list[Microphone]:
-    """Every input device; with ``include_loopback``, also each speaker's monitor."""
+def all_microphones(
+    include_loopback: bool = False, exclude_monitors: bool = True
+) -> list[Microphone]:
+    """Every input device; with ``include_loopback``, also each speaker's monitor.
+
+    ``exclude_monitors=False`` is soundcard's deprecated spelling of ``include_loopback=True``
+    (it warns with a ``DeprecationWarning``).
+    """
+    include_loopback = _include_loopback(include_loopback, exclude_monitors)
     return [
         Microphone(info)
         for info in get_backend().list_devices("microphone")
@@ -186,12 +211,16 @@ def get_speaker(id: str | Speaker) -> Speaker:
     return match_device(id, all_speakers(), "speaker")
 
 
-def get_microphone(id: str | Microphone, include_loopback: bool = False) -> Microphone:
+def get_microphone(
+    id: str | Microphone, include_loopback: bool = False, exclude_monitors: bool = True
+) -> Microphone:
     """The microphone with this id, or whose name contains (or fuzzily matches) ``id``.
 
     With ``include_loopback``, speakers' monitors are candidates too, so a speaker's name
-    finds its loopback.
+    finds its loopback. ``exclude_monitors=False`` is soundcard's deprecated spelling of
+    ``include_loopback=True`` (it warns with a ``DeprecationWarning``).
     """
+    include_loopback = _include_loopback(include_loopback, exclude_monitors)
     if isinstance(id, Microphone):
         return id
     microphones = all_microphones(include_loopback=include_loopback)
@@ -204,6 +233,23 @@ def get_microphone(id: str | Microphone, include_loopback: bool = False) -> Micr
                     if mic.info.monitor_of == speaker.id:
                         return mic
     return match_device(id, microphones, "microphone")
+
+
+def _include_loopback(include_loopback: bool, exclude_monitors: bool) -> bool:
+    """Fold soundcard's deprecated ``exclude_monitors`` into ``include_loopback``.
+
+    As in soundcard, only ``exclude_monitors=False`` has an effect (it includes loopback) and
+    only it warns; the default ``True`` leaves ``include_loopback`` in charge.
+    """
+    if not exclude_monitors:
+        warnings.warn(
+            "exclude_monitors is deprecated: pass include_loopback=True instead of "
+            "exclude_monitors=False.",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        return True
+    return bool(include_loopback)
 
 
 def _default(kind: DeviceKind, devices: list[Any]) -> Any:
@@ -248,7 +294,10 @@ def get_name() -> str:
 
 
 def set_name(name: str) -> None:
-    """Set the application name the sound server shows (takes effect at once)."""
-    if not isinstance(name, str) or not name:
-        raise TypeError("The application name must be a non-empty string.")
-    get_backend().set_name(name)
+    """Set the application name the sound server shows (takes effect at once).
+
+    ``TypeError`` for a non-string; :class:`InvalidConfigError` for an empty name, a NUL
+    character or more than :data:`~scgui.audio.appname.MAX_APP_NAME_LENGTH` characters
+    (a very long name would get this process refused by the server).
+    """
+    get_backend().set_name(check_app_name(name))

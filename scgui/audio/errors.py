@@ -14,11 +14,11 @@ class AudioError(Exception):
     """Root of every error raised by :mod:`scgui.audio`."""
 
 
-class BackendUnavailableError(AudioError):
+class BackendUnavailableError(AudioError, RuntimeError):
     """The native sound system cannot be used at all (library missing, unsupported OS)."""
 
 
-class ServerUnavailableError(AudioError):
+class ServerUnavailableError(AudioError, RuntimeError):
     """The sound server could not be reached, or the connection to it was lost."""
 
 
@@ -26,7 +26,7 @@ class DeviceNotFoundError(AudioError, IndexError):
     """No device matches the query (``IndexError`` for compatibility with ``soundcard``)."""
 
 
-class InvalidConfigError(AudioError, ValueError):
+class InvalidConfigError(AudioError, ValueError, RuntimeError):
     """A sample rate, channel map, block size or similar argument is not usable."""
 
 
@@ -38,11 +38,11 @@ class InvalidDataError(AudioError, TypeError, ValueError):
     """
 
 
-class StreamError(AudioError):
+class StreamError(AudioError, RuntimeError):
     """A stream failed while open: the device vanished, or the server ended it."""
 
 
-class BackendError(AudioError):
+class BackendError(AudioError, RuntimeError):
     """A native call failed; ``code`` is the backend's own error number, if any."""
 
     def __init__(self, message: str, code: int | None = None) -> None:

@@ -2,7 +2,9 @@
 
 Fuzzy means the letters of the query appear in the name in order (``'FS2i2'`` finds
 "Focusrite Scarlett 2i2"); among several fuzzy matches the most compact one wins. Every
-character of the query is literal: nothing is a pattern.
+character of the query is literal: nothing is a pattern. A query that cannot name a device
+(empty, blank, or longer than :data:`MAX_QUERY_LENGTH`) is an error rather than a match: the
+soundcard package returns the first device for ``''``, which is never what was meant.
 """
 
 from __future__ import annotations
@@ -24,11 +26,35 @@ class Named(Protocol):
 
 T = TypeVar("T", bound=Named)
 
+#: Longest query accepted, in characters: far beyond any device id or name, and it keeps
+#: the fuzzy match (quadratic in the name length) cheap.
+MAX_QUERY_LENGTH = 1024
+
+
+def check_query(query: object, kind: str = "device") -> str:
+    """Return ``query`` if it can name a device, else raise :class:`DeviceNotFoundError`.
+
+    The error is an ``IndexError`` too, the class soundcard raises for an unknown device.
+    """
+    if not isinstance(query, str):
+        raise DeviceNotFoundError(f"Look a {kind} up by its id or name (a string), not {query!r}.")
+    if not query.strip():
+        default = f", or use default_{kind}()" if kind in ("speaker", "microphone") else ""
+        raise DeviceNotFoundError(
+            f"The {kind} id or name is empty ({query!r}): pass part of the name, such as "
+            f"'Scarlett'{default}."
+        )
+    if len(query) > MAX_QUERY_LENGTH:
+        raise DeviceNotFoundError(
+            f"The {kind} id or name is {len(query)} characters long; no device has one longer "
+            f"than {MAX_QUERY_LENGTH}. Pass the id or part of the name."
+        )
+    return query
+
 
 def match_device(query: str, devices: Sequence[T], kind: str = "device") -> T:
     """Return the device ``query`` names best, or raise :class:`DeviceNotFoundError`."""
-    if not isinstance(query, str):
-        raise DeviceNotFoundError(f"Look a {kind} up by its id or name (a string), not {query!r}.")
+    check_query(query, kind)
     for device in devices:
         if device.id == query:
             return device

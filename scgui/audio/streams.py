@@ -167,7 +167,9 @@ class _StreamHandle:
         self.device = device
         self.samplerate = check_samplerate(samplerate)
         self.blocksize = check_blocksize(blocksize)
-        self.channelmap: ChannelMap = parse_channel_map(channels, device.channels, device.name)
+        self.channelmap: ChannelMap = parse_channel_map(
+            channels, device.channels, device.name, positions=device.channel_positions
+        )
         self._config = StreamConfig(
             device_id=device.id,
             samplerate=self.samplerate,
