@@ -108,15 +108,17 @@ def test_identity_source_passes_with_an_expectation_given_to_the_run(rig) -> Non
 
 
 def test_silent_input_reports_every_channel_missing(rig) -> None:
-    # A source that only ever delivers silence: an input with nothing plugged in.
-    with loaded_module(
-        rig,
-        "module-null-source",
-        "source_name=scgui_test_silent",
-        "channels=2",
-        "rate=48000",
-        "format=float32le",
-    ):
+    # A source that only ever delivers silence: an input with nothing plugged in. PipeWire has
+    # no module-null-source; a null sink of the source class is its equivalent.
+    if rig.kind == "pipewire":
+        silent = (
+            "module-null-sink",
+            "sink_name=scgui_test_silent",
+            "media.class=Audio/Source/Virtual",
+        )
+    else:
+        silent = ("module-null-source", "source_name=scgui_test_silent")
+    with loaded_module(rig, *silent, "channels=2", "rate=48000", "format=float32le"):
         report = check_routing(SCARLETT.name, "scgui_test_silent")
     assert [r.status for r in report.results] == [Status.MISSING, Status.MISSING]
     assert np.all(report.matrix.gain_db == FLOOR_DB)
@@ -124,6 +126,10 @@ def test_silent_input_reports_every_channel_missing(rig) -> None:
     assert "expected on input 0 (Front Left), arrives nowhere" in report.text_table()
 
 
+# WirePlumber wires a remapped source that takes only some of its master's channels by
+# position and gets it wrong (PLATFORM_NOTES: a 4-of-8 patch came out [6,2,4,1]); the check
+# would rightly report that miswiring. Full permutations are tested on both servers.
+@pytest.mark.pulseaudio_only
 def test_partial_map_is_reported_correctly(rig) -> None:
     # A 4-input source carrying only outputs 1, 0, 4 and 6 of multi8 (in that order).
     with loaded_module(
@@ -156,6 +162,7 @@ def test_partial_map_is_reported_correctly(rig) -> None:
     assert classify(report.matrix, wiring).all_passed
 
 
+@pytest.mark.pulseaudio_only  # a partial remap too (see above)
 def test_a_duplicated_route_is_crosstalk(rig) -> None:
     # Input 2 carries output 0 as well as input 0: output 0 leaks into input 2 at 0 dB.
     with loaded_module(

@@ -11,9 +11,9 @@ from typing import Any
 
 from .backends import get_backend
 from .backends.base import Capabilities
-from .channelmap import parse_channel_map
+from .channelmap import ChannelsArg, parse_channel_map
 from .errors import InvalidConfigError
-from .streams import ChannelsArg, check_blocksize, check_samplerate
+from .streams import check_blocksize, check_samplerate
 
 
 def check_settings(
@@ -44,7 +44,7 @@ def check_settings(
             f"{high} Hz, such as 44100 or 48000."
         )
     check_blocksize(blocksize)
-    parse_channel_map(channels, info.channels, info.name)
+    parse_channel_map(channels, info.channels, info.name, positions=info.channel_positions)
 
 
 def capabilities() -> Capabilities:

@@ -8,7 +8,6 @@ Here, once for all backends: argument checks, data conversion to C-contiguous fl
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from numbers import Real
 from types import TracebackType
 from typing import Any
@@ -17,10 +16,8 @@ import numpy as np
 
 from .backends import get_backend
 from .backends.base import CaptureStream, DeviceInfo, PlaybackStream, StreamConfig
-from .channelmap import ChannelMap, parse_channel_map
+from .channelmap import ChannelMap, ChannelsArg, parse_channel_map
 from .errors import AudioError, InvalidConfigError, InvalidDataError, StreamError
-
-ChannelsArg = int | Sequence[int] | None
 
 #: Largest block size accepted, in frames (about 10 s at 48 kHz).
 MAX_BLOCKSIZE = 1 << 19
@@ -116,8 +113,8 @@ def _as_float32(array: np.ndarray) -> np.ndarray:
     if array.dtype == np.uint8:
         return ((array.astype(np.float32) - 128.0) / 128.0).astype(np.float32)
     if kind == "f":
-        converted = array.astype(np.float32, copy=False)
         with np.errstate(invalid="ignore", over="ignore"):
+            converted = array.astype(np.float32, copy=False)
             finite = np.isfinite(converted)
             if not finite.all():
                 bad = int(np.flatnonzero(~finite.reshape(-1))[0])

@@ -143,6 +143,8 @@ class Connection:
         self._graveyard: queue.SimpleQueue[int | None] = queue.SimpleQueue()
         self._janitor: threading.Thread | None = None
         self._subscribed = False
+        #: pipewire-pulse holds back audio shorter than one graph cycle (see pulseaudio.py).
+        self.holds_short_audio = False
         #: Bumped by every device or server change notice (after :meth:`subscribe`).
         self.changes = StreamSignal()
         self._make_callbacks()
@@ -261,15 +263,14 @@ class Connection:
         with self.locked():
             address = server.encode() if server else ffi.NULL
             failed = lib.pa_context_connect(self.context, address, CONTEXT_NOAUTOSPAWN, ffi.NULL)
-        reason = ""
-        while not failed:
+        while not failed and not self._ready:
             with self._state_changed:
                 generation = self._state_generation
             with self.locked():
                 state = lib.pa_context_get_state(self.context)
                 if state == CONTEXT_READY:
                     self._ready = True
-                    return
+                    break
                 if state in (CONTEXT_FAILED, CONTEXT_TERMINATED):
                     break
             remaining = deadline - time.monotonic()
@@ -285,6 +286,10 @@ class Connection:
             with self._state_changed:
                 if self._state_generation == generation:
                     self._state_changed.wait(min(remaining, 0.5))
+        if self._ready:
+            info = self.server_info()
+            self.holds_short_audio = "pipewire" in (info.get("server_name") or "").lower()
+            return
         with self.locked():
             reason = self.strerror()
         raise ServerUnavailableError(

@@ -15,8 +15,6 @@ any thread, including libpulse's own, cannot leave a callback pointing at freed 
 
 from __future__ import annotations
 
-import os
-import sys
 import threading
 import time
 import weakref
@@ -25,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ..appname import check_app_name, infer_program_name
 from ..errors import InvalidConfigError, ServerUnavailableError, StreamError
 from ..ring import FrameRing, StreamSignal, closed_error
 from ._pulse_connection import (
@@ -50,16 +49,14 @@ PLAYBACK_BLOCKS = 4
 #: Seconds of audio a capture ring holds for a reader that is late (within a memory cap).
 CAPTURE_RING_SECONDS = 4.0
 CAPTURE_RING_MAX_BYTES = 64 << 20
+#: pipewire-pulse holds back audio shorter than one graph cycle (up to 1024 frames by
+#: default) until more arrives or a drain is pending.
+HOLD_FRAMES = 1024
 UINT32_MAX = 0xFFFFFFFF
 RATE_MAX = 384000
 #: ``PA_SEEK_RELATIVE_ON_READ``: the first write after a drain lands at the read index, since
 #: pipewire-pulse lets the read index run ahead of the write index after a drain.
 SEEK_RELATIVE_ON_READ = 3
-
-
-def _default_app_name() -> str:
-    script = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
-    return script if script and script != "-c" else "scgui"
 
 
 class _Core:
@@ -74,7 +71,16 @@ class _Core:
         self.ring: FrameRing | None = None
         self.underruns = 0
         self.server_overflows = 0
-        self.after_drain = False
+        # Playback drain state. While a drain is pending or done (and nothing was written
+        # since), the server's underflow notices are the end of the data, not gaps.
+        self.writing = False
+        self.drain_pending = False
+        self.drained = False
+        self.drained_by_itself = False
+        #: Bytes below which a server that holds back short audio (pipewire-pulse) is asked
+        #: to drain, so the tail of what was played is heard; 0 on servers that play it.
+        self.hold_threshold = 0
+        self.buffer_bytes = 0
         self.channels = 0
         self.frame_bytes = 0
 
@@ -135,10 +141,25 @@ class _StreamCallbacks:
                 core.signal.bump()
 
         @ffi.callback("pa_stream_request_cb_t")
-        def writable(_stream: Any, _nbytes: int, userdata: Any) -> None:
+        def writable(stream: Any, _nbytes: int, userdata: Any) -> None:
             core = core_of(userdata)
-            if core is not None:
-                core.signal.bump()
+            if core is None:
+                return
+            core.signal.bump()
+            if core.hold_threshold and not (core.writing or core.drain_pending or core.drained):
+                queued = core.buffer_bytes - lib.pa_stream_writable_size(stream)
+                if 0 < queued <= core.hold_threshold:
+                    op = lib.pa_stream_drain(stream, self.drained_by_itself, userdata)
+                    if op != ffi.NULL:
+                        core.drain_pending = True
+                        lib.pa_operation_unref(op)
+
+        @ffi.callback("pa_stream_success_cb_t")
+        def drained_by_itself(_stream: Any, _ok: int, userdata: Any) -> None:
+            core = core_of(userdata)
+            if core is not None and core.drain_pending:
+                core.drain_pending = False
+                core.drained = core.drained_by_itself = True
 
         @ffi.callback("pa_stream_request_cb_t")
         def readable(stream: Any, _nbytes: int, userdata: Any) -> None:
@@ -164,7 +185,7 @@ class _StreamCallbacks:
         def underflow(_stream: Any, userdata: Any) -> None:
             core = core_of(userdata)
             # pipewire-pulse reports an underflow after every drain: that is no gap.
-            if core is not None and not core.after_drain:
+            if core is not None and not (core.drain_pending or core.drained):
                 core.underruns += 1
 
         @ffi.callback("pa_stream_notify_cb_t")
@@ -177,6 +198,7 @@ class _StreamCallbacks:
         def success(_stream: Any, ok: int, userdata: Any) -> None:
             ffi.from_handle(userdata).success = bool(ok)
 
+        self.drained_by_itself = drained_by_itself
         self.state, self.writable, self.readable = state, writable, readable
         self.underflow, self.overflow, self.success = underflow, overflow, success
 
@@ -376,6 +398,15 @@ class PulsePlayback(_Stream):
 
     direction = "playback"
 
+    def _prepare_core(self, core: _Core, blocksize: int) -> None:
+        # A new stream is empty, as after a drain: its first write goes where the server
+        # reads (pipewire-pulse may already have moved its read index on).
+        core.drained = True
+        core.buffer_bytes = PLAYBACK_BLOCKS * blocksize * self._frame_bytes
+        if self._connection.holds_short_audio:
+            frames = max(HOLD_FRAMES, 2 * blocksize)
+            core.hold_threshold = frames * self._frame_bytes
+
     def _buffer_attr(self, blocksize: int) -> Any:
         block = blocksize * self._frame_bytes
         # prebuf of one frame: playback starts with the first write and restarts at once
@@ -404,13 +435,39 @@ class PulsePlayback(_Stream):
 
     def write(self, frames: np.ndarray) -> None:
         """Hand ``frames`` to the server, waiting while its buffer is full (bounded)."""
-        ffi, lib, conn, core = self._ffi, self._lib, self._connection, self._core
+        ffi, conn, core = self._ffi, self._connection, self._core
         total = frames.nbytes
         if total == 0:
             return
         data = ffi.cast("char *", ffi.from_buffer(frames))
-        offset = 0
         deadline = time.monotonic() + conn.timeout
+        core.writing = True
+        try:
+            self._write_all(data, total, deadline)
+        finally:
+            core.writing = False
+        if core.hold_threshold:
+            with conn.locked():
+                stream = self._check_locked()
+                self._flush_short_tail_locked(stream)
+
+    def _flush_short_tail_locked(self, stream: Any) -> None:
+        """On a server that holds back short audio, ask it to play a short queue out now."""
+        ffi, lib, core = self._ffi, self._lib, self._core
+        if core.drain_pending or core.drained:
+            return
+        queued = core.buffer_bytes - lib.pa_stream_writable_size(stream)
+        if 0 < queued <= core.hold_threshold:
+            callbacks = _callbacks(self._connection)
+            userdata = ffi.cast("void *", self._key)
+            op = lib.pa_stream_drain(stream, callbacks.drained_by_itself, userdata)
+            if op != ffi.NULL:
+                core.drain_pending = True
+                lib.pa_operation_unref(op)
+
+    def _write_all(self, data: Any, total: int, deadline: float) -> None:
+        ffi, lib, conn, core = self._ffi, self._lib, self._connection, self._core
+        offset = 0
         while offset < total:
             with conn.locked():
                 stream = self._check_locked()
@@ -421,8 +478,12 @@ class PulsePlayback(_Stream):
                 count = min(writable, total - offset)
                 count -= count % self._frame_bytes
                 if count:
-                    seek = SEEK_RELATIVE_ON_READ if core.after_drain else SEEK_RELATIVE
-                    core.after_drain = False
+                    seek = SEEK_RELATIVE
+                    if core.drained:  # the buffer is empty: write where the server reads
+                        seek = SEEK_RELATIVE_ON_READ
+                        if core.drained_by_itself:  # it ran dry between two writes
+                            core.underruns += 1
+                        core.drained = core.drained_by_itself = False
                     if lib.pa_stream_write(stream, data + offset, count, ffi.NULL, 0, seek) < 0:
                         raise conn.error("Sending audio to the sound server failed")
                     offset += count
@@ -435,15 +496,19 @@ class PulsePlayback(_Stream):
 
     def drain(self) -> None:
         """Wait until everything written has been played (bounded by what is queued)."""
-        lib = self._lib
+        lib, core = self._lib, self._core
         callbacks = _callbacks(self._connection)
         queued = PLAYBACK_BLOCKS * self.blocksize / self.samplerate
-        self._run_stream_op(
-            lambda stream, ud: lib.pa_stream_drain(stream, callbacks.success, ud),
-            "Waiting for playback to finish",
-            self._connection.timeout + queued,
-        )
-        self._core.after_drain = True
+        core.drain_pending = True  # pipewire-pulse may report the underflow before the ack
+        try:
+            self._run_stream_op(
+                lambda stream, ud: lib.pa_stream_drain(stream, callbacks.success, ud),
+                "Waiting for playback to finish",
+                self._connection.timeout + queued,
+            )
+        finally:
+            core.drain_pending = False
+        core.drained, core.drained_by_itself = True, False
 
 
 class PulseCapture(_Stream):
@@ -530,7 +595,7 @@ class PulseAudioBackend:
         self, server: str | None = None, app_name: str | None = None, timeout: float | None = None
     ) -> None:
         self._server = server
-        self._app_name = app_name or _default_app_name()
+        self._app_name = check_app_name(app_name) if app_name else infer_program_name()
         self._timeout = timeout
         self._lock = threading.Lock()
         self._connection_obj: Connection | None = None
