@@ -3,14 +3,13 @@
 #   bash scripts/run-tests.sh [pytest arguments...]
 # Lints with ruff, then runs pytest (which starts its own private PulseAudio server).
 #
-# Optional second pass on PipeWire: the library, engine, measurement and routing tests again,
-# against a private pipewire + pipewire-pulse + WirePlumber rig (SCGUI_RIG_SERVER=pipewire),
-# since most desktops now run PipeWire. It is OFF for now and runs only with
-# SCGUI_PIPEWIRE_PASS=1: the library still fails there in known ways (an underflow reported
-# after every drain, the first write after a drain losing 64-128 frames, short clicks held
-# back on an open stream, set_default applied late; see PLATFORM_NOTES.md "PipeWire headless").
-# Once the library passes on PipeWire, the lead engineer switches it on by default (flip the
-# default below). SCGUI_SKIP_PIPEWIRE=1 skips it even then. Its status counts like pytest's.
+# Second pass on PipeWire (about 1 min): the library tests again, against a private
+# pipewire + pipewire-pulse + WirePlumber rig (SCGUI_RIG_SERVER=pipewire), since most desktops
+# now run PipeWire. PipeWire itself sometimes turns 256-512 played frames into silence; the
+# sample-exact checks name that a PipeWireDropout and it alone is retried once.
+# SCGUI_PIPEWIRE_FULL=1 adds the engine and routing tests (about 2 min more): there a dropout
+# changes a measured level rather than leaving exact zeros, so it cannot be told apart from a
+# fault and fails about one run in two under load. SCGUI_SKIP_PIPEWIRE=1 skips the pass.
 # The pass takes no pytest arguments: it always runs the files in pipewire_tests below.
 #
 # Exit code: the first failing pytest pass's, else 1 if ruff found problems, else 0.
@@ -26,16 +25,14 @@ test_status=0
 "$SCGUI_PY" -m pytest "$@" || test_status=$?
 
 pipewire_status=0
-if [ "${SCGUI_PIPEWIRE_PASS:-0}" = 1 ] && [ "${SCGUI_SKIP_PIPEWIRE:-0}" != 1 ]; then
-    pipewire_tests=(
-        tests/test_audio_*.py
-        tests/test_engine.py
-        tests/test_routing_rig.py
-        tests/test_virtual_rig.py
-    )
+if [ "${SCGUI_SKIP_PIPEWIRE:-0}" != 1 ]; then
+    pipewire_tests=(tests/test_audio_*.py tests/test_virtual_rig.py)
+    if [ "${SCGUI_PIPEWIRE_FULL:-0}" = 1 ]; then
+        pipewire_tests+=(tests/test_engine.py tests/test_routing_rig.py)
+    fi
     echo "[run-tests] second pass on PipeWire: ${pipewire_tests[*]}" >&2
-    SCGUI_RIG_SERVER=pipewire "$SCGUI_PY" -m pytest -p no:cacheprovider "${pipewire_tests[@]}" \
-        || pipewire_status=$?
+    SCGUI_RIG_SERVER=pipewire "$SCGUI_PY" -m pytest -p no:cacheprovider \
+        --reruns 1 --only-rerun PipeWireDropout "${pipewire_tests[@]}" || pipewire_status=$?
 fi
 
 if [ "$test_status" -ne 0 ]; then
