@@ -17,7 +17,15 @@ import pytest
 # Before anything can create a QApplication: Qt aborts without a display otherwise.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from scgui.virtual_rig import SERVER_ENV_VAR, RigError, VirtualRig, server_kind_from_env
+import scgui.audio as sc
+from scgui.virtual_rig import (
+    MULTI8,
+    SCARLETT,
+    SERVER_ENV_VAR,
+    RigError,
+    VirtualRig,
+    server_kind_from_env,
+)
 
 
 def _rig_kind() -> str:
@@ -59,3 +67,27 @@ def rig() -> Iterator[VirtualRig]:
     finally:
         virtual_rig.restore_env(previous)
         virtual_rig.stop()
+
+
+@pytest.fixture
+def multi8() -> sc.Speaker:
+    """The rig's 8-channel speaker."""
+    return sc.get_speaker(MULTI8.name)
+
+
+@pytest.fixture
+def multi8_monitor() -> sc.Microphone:
+    """What ``multi8`` plays, as a loopback microphone."""
+    return sc.get_microphone(MULTI8.monitor, include_loopback=True)
+
+
+@pytest.fixture
+def scarlett() -> sc.Speaker:
+    """The rig's stereo speaker (the default)."""
+    return sc.get_speaker(SCARLETT.name)
+
+
+@pytest.fixture
+def scarlett_monitor() -> sc.Microphone:
+    """What ``scarlett`` plays, as a loopback microphone."""
+    return sc.get_microphone(SCARLETT.monitor, include_loopback=True)

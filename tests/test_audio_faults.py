@@ -56,16 +56,6 @@ def private_rig(tmp_path) -> Iterator[VirtualRig]:
         rig.stop()
 
 
-@pytest.fixture
-def multi8() -> sc.Speaker:
-    return sc.get_speaker(MULTI8.name)
-
-
-@pytest.fixture
-def multi8_monitor() -> sc.Microphone:
-    return sc.get_microphone(MULTI8.monitor, include_loopback=True)
-
-
 def server_pid(rig: VirtualRig) -> int:
     return rig.pids[0]
 

@@ -15,17 +15,7 @@ from hypothesis import strategies as st
 import scgui.audio as sc
 from audio_helpers import RATE, capture_while_playing, find_exact
 from scgui.audio.streams import as_frames, check_numframes
-from scgui.virtual_rig import MULTI8, SCARLETT
-
-
-@pytest.fixture
-def scarlett() -> sc.Speaker:
-    return sc.get_speaker(SCARLETT.name)
-
-
-@pytest.fixture
-def scarlett_monitor() -> sc.Microphone:
-    return sc.get_microphone(SCARLETT.monitor, include_loopback=True)
+from scgui.virtual_rig import MULTI8
 
 
 def test_int16_is_scaled_as_soundfile_reads_it(scarlett, scarlett_monitor) -> None:

@@ -9,17 +9,7 @@ import pytest
 
 import scgui.audio as sc
 from audio_helpers import RATE, capture_while_playing, find_exact, onset, pattern
-from scgui.virtual_rig import MULTI8, MULTI8_REVERSED, SCARLETT, SCARLETT_SWAPPED
-
-
-@pytest.fixture
-def multi8() -> sc.Speaker:
-    return sc.get_speaker(MULTI8.name)
-
-
-@pytest.fixture
-def multi8_monitor() -> sc.Microphone:
-    return sc.get_microphone(MULTI8.monitor, include_loopback=True)
+from scgui.virtual_rig import MULTI8_REVERSED, SCARLETT, SCARLETT_SWAPPED
 
 
 @pytest.fixture
