@@ -181,7 +181,7 @@ def parse_channel_map(
             f"one channel: pass [{channels!r}], not {channels!r}."
         )
     try:
-        entries = tuple(channels)
+        entries = tuple(channels)  # type: ignore[arg-type]  # anything iterable is checked below
     except TypeError:
         raise InvalidConfigError(
             f"channels must be a number or a list of channel indexes or names, not {channels!r}."

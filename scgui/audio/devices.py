@@ -279,7 +279,11 @@ def _volumes(volume: Any, channels: int, name: str) -> tuple[float, ...]:
         )
     checked = []
     for value in values:
-        if isinstance(value, bool) or not isinstance(value, Real) or not 0 <= value <= MAX_VOLUME:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, Real)
+            or not 0 <= float(value) <= MAX_VOLUME
+        ):
             raise InvalidConfigError(
                 f"Volumes are linear factors from 0.0 (silent) to {MAX_VOLUME} "
                 f"(1.0 is nominal), not {value!r}."

@@ -23,37 +23,44 @@ from .errors import AudioError, InvalidConfigError, InvalidDataError, StreamErro
 MAX_BLOCKSIZE = 1 << 19
 
 
+def _whole(value: Any) -> int | None:
+    """``value`` as an ``int`` if it is a finite whole real number (not a bool), else None."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        return None
+    number = float(value)
+    if not math.isfinite(number) or number != int(number):
+        return None
+    return int(value) if isinstance(value, int) else int(number)
+
+
 def check_samplerate(samplerate: Any) -> int:
     """Return ``samplerate`` as a positive ``int`` or raise :class:`InvalidConfigError`."""
     if isinstance(samplerate, bool) or not isinstance(samplerate, Real):
         raise InvalidConfigError(
             f"samplerate must be a number of frames per second such as 48000, not {samplerate!r}."
         )
-    if not math.isfinite(samplerate) or samplerate <= 0 or int(samplerate) != samplerate:
+    rate = _whole(samplerate)
+    if rate is None or rate <= 0:
         raise InvalidConfigError(
             f"samplerate must be a positive whole number such as 44100 or 48000, "
             f"not {samplerate!r}."
         )
-    return int(samplerate)
+    return rate
 
 
 def check_blocksize(blocksize: Any) -> int | None:
     """Return ``blocksize`` (frames) or ``None``, or raise :class:`InvalidConfigError`."""
     if blocksize is None:
         return None
-    if (
-        isinstance(blocksize, bool)
-        or not isinstance(blocksize, Real)
-        or not math.isfinite(blocksize)
-        or blocksize != int(blocksize)
-    ):
+    frames = _whole(blocksize)
+    if frames is None:
         raise InvalidConfigError(f"blocksize must be a whole number of frames, not {blocksize!r}.")
-    if not 1 <= int(blocksize) <= MAX_BLOCKSIZE:
+    if not 1 <= frames <= MAX_BLOCKSIZE:
         raise InvalidConfigError(
             f"blocksize must be from 1 to {MAX_BLOCKSIZE} frames, not {blocksize}; "
             "typical values are 256 to 4096, or None for the default."
         )
-    return int(blocksize)
+    return frames
 
 
 #: Largest magnitude accepted in float data. Beyond +18 dBFS a signal is almost surely
@@ -140,17 +147,12 @@ def _as_float32(array: np.ndarray) -> np.ndarray:
 
 def check_numframes(numframes: Any) -> int:
     """Return ``numframes`` as an ``int`` of 0 or more, or raise :class:`InvalidConfigError`."""
-    if (
-        isinstance(numframes, bool)
-        or not isinstance(numframes, Real)
-        or not math.isfinite(numframes)
-        or numframes < 0
-        or int(numframes) != numframes
-    ):
+    frames = _whole(numframes)
+    if frames is None or frames < 0:
         raise InvalidConfigError(
             f"numframes must be a whole number of frames (0 or more) or None, not {numframes!r}."
         )
-    return int(numframes)
+    return frames
 
 
 class _StreamHandle:

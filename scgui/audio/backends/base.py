@@ -124,8 +124,9 @@ class CaptureStream(Protocol):
     channels: int
     samplerate: int
 
-    capacity: int
-    """The most frames one read can wait for (the stream's ring buffer)."""
+    @property
+    def capacity(self) -> int:
+        """The most frames one read can wait for (the stream's ring buffer)."""
 
     def read(self, min_frames: int) -> np.ndarray:
         """Wait until ``min(min_frames, capacity)`` frames are available; return all there are.

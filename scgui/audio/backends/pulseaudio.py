@@ -245,13 +245,14 @@ class _Stream:
         self._core.channels = config.channels
         self._core.frame_bytes = self._frame_bytes
         self._prepare_core(self._core, blocksize)
-        self._open(config, positions, blocksize)
-        self._finalizer = weakref.finalize(self, connection.release_later, self._key)
+        key = self._open(config, positions, blocksize)
+        self._finalizer = weakref.finalize(self, connection.release_later, key)
 
     def _prepare_core(self, core: _Core, blocksize: int) -> None:
         """Give the core what its direction needs before callbacks can run."""
 
-    def _open(self, config: StreamConfig, positions: list[int], blocksize: int) -> None:
+    def _open(self, config: StreamConfig, positions: list[int], blocksize: int) -> int:
+        """Create and connect the ``pa_stream``; returns its key once it is ready."""
         ffi, lib, conn, core = self._ffi, self._lib, self._connection, self._core
         spec = ffi.new(
             "pa_sample_spec *",
@@ -287,7 +288,7 @@ class _Stream:
                 since = core.signal.count
                 state = lib.pa_stream_get_state(stream) if core.stream is not None else None
                 if state == STREAM_READY:
-                    return
+                    return self._key
                 if state is None or state in (STREAM_FAILED, STREAM_TERMINATED):
                     error = conn.error(
                         f"The sound server refused to open {config.device_id!r} for "
