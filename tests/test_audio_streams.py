@@ -189,3 +189,17 @@ def test_player_and_recorder_can_be_reopened(multi8, multi8_monitor) -> None:
             assert recorder.record(480).shape == (480, 8)
     with pytest.raises(sc.StreamError, match="not open"):
         recorder.record(10)
+
+
+def test_short_blocks_played_one_by_one_arrive_whole(multi8, multi8_monitor) -> None:
+    """A soundcard-style loop of small play() calls: nothing overwritten, nothing held back."""
+    data = pattern(40 * 256, 8, seed=21)
+    with multi8_monitor.recorder(RATE) as recorder:
+        with multi8.player(RATE, blocksize=256) as player:
+            recorder.record(None)
+            for start in range(0, len(data), 256):
+                player.play(data[start : start + 256])
+            tail = pattern(48, 8, seed=22)  # a click after the loop, player still open
+            player.play(tail)
+            recording = recorder.record(len(data) + RATE // 2)
+    find_exact(recording, np.concatenate([data, tail]))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from types import TracebackType
 
@@ -21,8 +22,9 @@ from .devicediff import DeviceSnapshot, diff, take_snapshot
 from .errors import AudioError, ServerUnavailableError
 
 _STOP = "stop"
-#: Notices that arrive within this many seconds of each other are handled as one listing.
-COALESCE_SECONDS = 0.02
+#: Notices that arrive within this many seconds of each other are handled as one listing,
+#: for at most the second figure (a volume drag sends notices without a pause).
+COALESCE_SECONDS, COALESCE_MAX_SECONDS = 0.02, 0.2
 #: First pause between reconnection attempts while the server is gone; doubles up to the max.
 RETRY_SECONDS, RETRY_MAX_SECONDS = 0.2, 2.0
 _log = logging.getLogger(__name__)
@@ -92,7 +94,8 @@ class DeviceWatch:
         while True:
             notice = self._notices.get()
             lost = notice == "server-lost"
-            while notice != _STOP:  # take every notice that is already on its way
+            until = time.monotonic() + COALESCE_MAX_SECONDS
+            while notice != _STOP and time.monotonic() < until:  # take what is on its way
                 try:
                     notice = self._notices.get(timeout=COALESCE_SECONDS)
                 except queue.Empty:
@@ -124,11 +127,14 @@ class DeviceWatch:
         self._emit(DeviceEvent("server-lost", "server", address))
         pause = RETRY_SECONDS
         while True:
-            try:
-                notice = self._notices.get(timeout=pause)
-            except queue.Empty:
-                notice = ""
-            if notice == _STOP or self._closed:
+            until = time.monotonic() + pause
+            while (left := until - time.monotonic()) > 0:  # sit out the pause; only stop ends it
+                try:
+                    if self._notices.get(timeout=left) == _STOP:
+                        return False
+                except queue.Empty:
+                    break
+            if self._closed:
                 return False
             try:
                 snapshot = take_snapshot(self._backend)  # connects afresh when it can

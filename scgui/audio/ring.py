@@ -201,7 +201,7 @@ class FrameRing:
             deadline = time.monotonic() + timeout
             while not ready():
                 if self._error is not None:
-                    raise self._error
+                    raise self._error.with_traceback(None)  # no traceback pile-up
                 now = time.monotonic()
                 if progress() != last:
                     last, deadline = progress(), now + timeout
@@ -218,7 +218,7 @@ class FrameRing:
         """Raise the ring's error, if it has one."""
         error = self._error
         if error is not None:
-            raise error
+            raise error.with_traceback(None)
 
     # -- copies (lock held) ------------------------------------------------------------------
 
@@ -277,7 +277,7 @@ class StreamSignal:
     def check(self) -> None:
         error = self._error
         if error is not None:
-            raise error
+            raise error.with_traceback(None)
 
     def wait_change(self, since: int, timeout: float) -> bool:
         """Wait up to ``timeout`` s for :attr:`count` to leave ``since``; raise on failure."""
@@ -286,5 +286,5 @@ class StreamSignal:
                 lambda: self.count != since or self._error is not None, max(timeout, 0.0)
             )
             if self._error is not None:
-                raise self._error
+                raise self._error.with_traceback(None)
             return self.count != since

@@ -8,6 +8,7 @@ instead of a hang. ``SCGUI_AUDIO_TIMEOUT`` (seconds) sets it for a whole process
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 from numbers import Real
@@ -20,9 +21,11 @@ DEFAULT_TIMEOUT = 5.0
 MAX_TIMEOUT = 3600.0
 
 _chosen: float | None = None
+_log = logging.getLogger(__name__)
 
 
-def _check(seconds: object) -> float:
+def check_timeout(seconds: object) -> float:
+    """``seconds`` as a usable timeout, or :class:`InvalidConfigError`."""
     if isinstance(seconds, bool) or not isinstance(seconds, Real):
         raise InvalidConfigError(f"The timeout is a number of seconds, not {seconds!r}.")
     value = float(seconds)
@@ -37,7 +40,7 @@ def _check(seconds: object) -> float:
 def set_timeout(seconds: float | None) -> None:
     """Set the server timeout in seconds for this process; ``None`` restores the default."""
     global _chosen
-    _chosen = None if seconds is None else _check(seconds)
+    _chosen = None if seconds is None else check_timeout(seconds)
 
 
 def get_timeout() -> float:
@@ -47,7 +50,9 @@ def get_timeout() -> float:
     text = os.environ.get("SCGUI_AUDIO_TIMEOUT")
     if text:
         try:
-            return _check(float(text))
+            return check_timeout(float(text))
         except (ValueError, InvalidConfigError):
-            pass
+            _log.warning(
+                "SCGUI_AUDIO_TIMEOUT=%r is not a usable timeout; using %s s", text, DEFAULT_TIMEOUT
+            )
     return DEFAULT_TIMEOUT

@@ -129,7 +129,7 @@ class Connection:
         self.ffi, self.lib = load_libpulse()
         ffi, lib = self.ffi, self.lib
         self.server_choice = describe_server_choice(server)
-        self.timeout = timeout if timeout is not None else get_timeout()
+        self._timeout = timeout
         self._on_event = on_event
         self._life = threading.Condition()
         self._users = 0
@@ -143,6 +143,7 @@ class Connection:
         self._graveyard: queue.SimpleQueue[int | None] = queue.SimpleQueue()
         self._janitor: threading.Thread | None = None
         self._subscribed = False
+        self._orphan_handles: list[Any] = []
         #: pipewire-pulse holds back audio shorter than one graph cycle (see pulseaudio.py).
         self.holds_short_audio = False
         #: Bumped by every device or server change notice (after :meth:`subscribe`).
@@ -185,10 +186,7 @@ class Connection:
         """
         with self._life:
             if self._closed:
-                raise ServerUnavailableError(
-                    "The connection to the sound server was closed (the backend was reset "
-                    "or closed). Open the device again."
-                )
+                raise self.lost_error()
             self._users += 1
         try:
             if self.lib.pa_threaded_mainloop_in_thread(self.mainloop):
@@ -207,6 +205,11 @@ class Connection:
                 self._users -= 1
                 if not self._users:
                     self._life.notify_all()
+
+    @property
+    def timeout(self) -> float:
+        """Seconds to wait for the server: the backend's own, else :func:`get_timeout` now."""
+        return self._timeout if self._timeout is not None else get_timeout()
 
     @property
     def alive(self) -> bool:
@@ -233,6 +236,8 @@ class Connection:
     def frozen_error(self, what: str, waited: float | None = None) -> ServerUnavailableError:
         """The error for a server that stopped answering."""
         seconds = self.timeout if waited is None else waited
+        what = what.removesuffix(" failed")
+        what = what[:1].lower() + what[1:]
         return ServerUnavailableError(
             f"The sound server ({self.server_choice}) did not answer within {seconds:.1f} s "
             f"while {what}: it is frozen, stopped or overloaded. Check that PulseAudio or "
@@ -310,7 +315,11 @@ class Connection:
             if self._closed:
                 return
             self._closed = True
-            self._life.wait_for(lambda: self._users == 0, timeout=self.timeout)
+            idle = self._life.wait_for(lambda: self._users == 0, timeout=self.timeout)
+        if not idle:  # a thread is stuck in a native call: leaking beats freeing under it
+            _log.error("closing the sound server connection with a native call still running")
+            _open_connections.discard(self)
+            return
         lib, ffi = self.lib, self.ffi
         if lib.pa_threaded_mainloop_in_thread(self.mainloop):  # never from a callback
             return
@@ -336,6 +345,11 @@ class Connection:
         """Register a stream's native half; the key is the callbacks' userdata."""
         key = next(self._keys)
         self.cores[key] = core
+        if self._janitor is None:
+            self._janitor = threading.Thread(
+                target=self._janitor_run, name="scgui-pulse-janitor", daemon=True
+            )
+            self._janitor.start()
         return key
 
     def release_core_locked(self, key: int, error: BaseException | None = None) -> None:
@@ -346,14 +360,8 @@ class Connection:
 
     def release_later(self, key: int) -> None:
         """Release a stream from the janitor thread: safe from ``__del__`` on any thread."""
-        if self._closed:
-            return
-        if self._janitor is None:
-            self._janitor = threading.Thread(
-                target=self._janitor_run, name="scgui-pulse-janitor", daemon=True
-            )
-            self._janitor.start()
-        self._graveyard.put(key)
+        if not self._closed:
+            self._graveyard.put(key)
 
     def _janitor_run(self) -> None:
         while True:
@@ -374,6 +382,7 @@ class Connection:
         error = self.lost_error()
         for core in list(self.cores.values()):
             core.fail(error)
+        self.changes.fail(error)
         if self._on_event is not None:
             self._on_event("server-lost")
 
@@ -413,10 +422,12 @@ class Connection:
                 lib.pa_operation_set_state_callback(op, self.ffi.NULL, self.ffi.NULL)
                 lib.pa_operation_unref(op)
         except AudioError:
-            pass  # closed meanwhile: libpulse cancelled it; the small operation struct leaks
+            # Closed meanwhile: close() cancels the operation, which calls back with this
+            # handle, so it must live as long as the mainloop does.
+            self._orphan_handles.append(handle)
         del handle  # only now may the reply's handle die: no callback can name it any more
         if not finished:
-            raise self.frozen_error(what[0].lower() + what[1:], limit)
+            raise self.frozen_error(what, limit)
         if reply.state != OPERATION_DONE:
             raise cancelled() if cancelled is not None else self.lost_error()
         return reply

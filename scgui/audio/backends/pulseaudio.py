@@ -15,6 +15,7 @@ any thread, including libpulse's own, cannot leave a callback pointing at freed 
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import weakref
@@ -24,8 +25,15 @@ from typing import Any
 import numpy as np
 
 from ..appname import check_app_name, infer_program_name
-from ..errors import InvalidConfigError, ServerUnavailableError, StreamError
+from ..errors import (
+    AudioError,
+    BackendError,
+    InvalidConfigError,
+    ServerUnavailableError,
+    StreamError,
+)
 from ..ring import FrameRing, StreamSignal, closed_error
+from ..timeouts import check_timeout
 from ._pulse_connection import (
     CONTEXT_FAILED,
     CONTEXT_TERMINATED,
@@ -39,6 +47,8 @@ from ._pulse_connection import (
     Connection,
 )
 from .base import Capabilities, DeviceInfo, DeviceKind, StreamConfig
+
+_log = logging.getLogger(__name__)
 
 #: Block size used when the caller gives none: 10 ms keeps the round trip in the tens of
 #: milliseconds while leaving Python enough slack not to underrun.
@@ -56,7 +66,7 @@ UINT32_MAX = 0xFFFFFFFF
 RATE_MAX = 384000
 #: ``PA_SEEK_RELATIVE_ON_READ``: the first write after a drain lands at the read index, since
 #: pipewire-pulse lets the read index run ahead of the write index after a drain.
-SEEK_RELATIVE_ON_READ = 3
+SEEK_RELATIVE_ON_READ = 2
 
 
 class _Core:
@@ -77,6 +87,10 @@ class _Core:
         self.drain_pending = False
         self.drained = False
         self.drained_by_itself = False
+        #: Writes sent so far, and how many had been sent when the pending drain began: a
+        #: drain acknowledged after later writes says nothing about the buffer being empty.
+        self.writes = 0
+        self.drain_writes = -1
         #: Bytes below which a server that holds back short audio (pipewire-pulse) is asked
         #: to drain, so the tail of what was played is heard; 0 on servers that play it.
         self.hold_threshold = 0
@@ -127,10 +141,13 @@ class _StreamCallbacks:
         pointer = ffi.new("const void **")
         size = ffi.new("size_t *")
 
+        def report(exc_type: Any, exc: Any, tb: Any) -> None:
+            _log.error("error in a libpulse stream callback", exc_info=(exc_type, exc, tb))
+
         def core_of(userdata: Any) -> _Core | None:
             return cores.get(int(ffi.cast("uintptr_t", userdata)))
 
-        @ffi.callback("pa_stream_notify_cb_t")
+        @ffi.callback("pa_stream_notify_cb_t", onerror=report)
         def state(stream: Any, userdata: Any) -> None:
             core = core_of(userdata)
             if core is None:
@@ -140,7 +157,7 @@ class _StreamCallbacks:
             else:
                 core.signal.bump()
 
-        @ffi.callback("pa_stream_request_cb_t")
+        @ffi.callback("pa_stream_request_cb_t", onerror=report)
         def writable(stream: Any, _nbytes: int, userdata: Any) -> None:
             core = core_of(userdata)
             if core is None:
@@ -151,17 +168,18 @@ class _StreamCallbacks:
                 if 0 < queued <= core.hold_threshold:
                     op = lib.pa_stream_drain(stream, self.drained_by_itself, userdata)
                     if op != ffi.NULL:
-                        core.drain_pending = True
+                        core.drain_pending, core.drain_writes = True, core.writes
                         lib.pa_operation_unref(op)
 
-        @ffi.callback("pa_stream_success_cb_t")
-        def drained_by_itself(_stream: Any, _ok: int, userdata: Any) -> None:
+        @ffi.callback("pa_stream_success_cb_t", onerror=report)
+        def drained_by_itself(_stream: Any, ok: int, userdata: Any) -> None:
             core = core_of(userdata)
             if core is not None and core.drain_pending:
                 core.drain_pending = False
-                core.drained = core.drained_by_itself = True
+                if ok and core.writes == core.drain_writes:  # nothing written since
+                    core.drained = core.drained_by_itself = True
 
-        @ffi.callback("pa_stream_request_cb_t")
+        @ffi.callback("pa_stream_request_cb_t", onerror=report)
         def readable(stream: Any, _nbytes: int, userdata: Any) -> None:
             core = core_of(userdata)
             ring = None if core is None else core.ring
@@ -169,32 +187,35 @@ class _StreamCallbacks:
                 nbytes = size[0]
                 if nbytes == 0:
                     return  # nothing more readable
-                if ring is not None:
-                    assert core is not None
-                    frames = nbytes // core.frame_bytes
-                    if pointer[0] == ffi.NULL:  # a hole: the server lost data
-                        ring.push_silence(frames)
-                    elif frames:
-                        block = np.frombuffer(
-                            ffi.buffer(pointer[0], frames * core.frame_bytes), dtype=np.float32
-                        )
-                        ring.push(block.reshape(frames, core.channels))
-                lib.pa_stream_drop(stream)
+                try:
+                    if ring is not None:
+                        assert core is not None
+                        frames = nbytes // core.frame_bytes
+                        if pointer[0] == ffi.NULL:  # a hole: the server lost data
+                            ring.push_silence(frames)
+                        elif frames:
+                            block = np.frombuffer(
+                                ffi.buffer(pointer[0], frames * core.frame_bytes),
+                                dtype=np.float32,
+                            )
+                            ring.push(block.reshape(frames, core.channels))
+                finally:
+                    lib.pa_stream_drop(stream)
 
-        @ffi.callback("pa_stream_notify_cb_t")
+        @ffi.callback("pa_stream_notify_cb_t", onerror=report)
         def underflow(_stream: Any, userdata: Any) -> None:
             core = core_of(userdata)
             # pipewire-pulse reports an underflow after every drain: that is no gap.
             if core is not None and not (core.drain_pending or core.drained):
                 core.underruns += 1
 
-        @ffi.callback("pa_stream_notify_cb_t")
+        @ffi.callback("pa_stream_notify_cb_t", onerror=report)
         def overflow(_stream: Any, userdata: Any) -> None:
             core = core_of(userdata)
             if core is not None:
                 core.server_overflows += 1
 
-        @ffi.callback("pa_stream_success_cb_t")
+        @ffi.callback("pa_stream_success_cb_t", onerror=report)
         def success(_stream: Any, ok: int, userdata: Any) -> None:
             ffi.from_handle(userdata).success = bool(ok)
 
@@ -247,6 +268,7 @@ class _Stream:
         self._prepare_core(self._core, blocksize)
         key = self._open(config, positions, blocksize)
         self._finalizer = weakref.finalize(self, connection.release_later, key)
+        self._finalizer.atexit = False  # at exit, closing the connection releases it
 
     def _prepare_core(self, core: _Core, blocksize: int) -> None:
         """Give the core what its direction needs before callbacks can run."""
@@ -290,6 +312,7 @@ class _Stream:
                 if state == STREAM_READY:
                     return self._key
                 if state is None or state in (STREAM_FAILED, STREAM_TERMINATED):
+                    conn.check_alive()  # the server died: say so, not "refused"
                     error = conn.error(
                         f"The sound server refused to open {config.device_id!r} for "
                         f"{self.direction} at {config.samplerate} Hz",
@@ -329,11 +352,11 @@ class _Stream:
     def _run_stream_op(
         self, start: Callable[[Any, Any], Any], what: str, timeout: float | None = None
     ) -> Any:
-        conn = self._connection
-        with conn.locked():
-            stream = self._check_locked()
-        reply = conn.run(lambda ud: start(stream, ud), what, timeout, self._op_cancelled)
-        return reply
+        # run() calls its start function with the lock held: the stream is checked and used
+        # in the same hold, so a close() from another thread cannot free it in between.
+        return self._connection.run(
+            lambda ud: start(self._check_locked(), ud), what, timeout, self._op_cancelled
+        )
 
     def _op_cancelled(self) -> BaseException:
         error = self._core.signal.error
@@ -346,7 +369,7 @@ class _Stream:
         callbacks = _callbacks(self._connection)
         self._run_stream_op(
             lambda stream, ud: lib.pa_stream_update_timing_info(stream, callbacks.success, ud),
-            "Asking the server for the stream latency",
+            "asking the server for the stream latency",
         )
         usec = ffi.new("pa_usec_t *")
         negative = ffi.new("int *")
@@ -392,6 +415,9 @@ class _Stream:
                 self._connection.release_core_locked(key)
         except ServerUnavailableError:
             self._core.fail(closed_error(self.direction))  # connection closed: nothing native left
+        except AudioError:  # on libpulse's own thread: let the janitor release it
+            self._core.fail(closed_error(self.direction))
+            self._connection.release_later(key)
 
 
 class PulsePlayback(_Stream):
@@ -463,7 +489,7 @@ class PulsePlayback(_Stream):
             userdata = ffi.cast("void *", self._key)
             op = lib.pa_stream_drain(stream, callbacks.drained_by_itself, userdata)
             if op != ffi.NULL:
-                core.drain_pending = True
+                core.drain_pending, core.drain_writes = True, core.writes
                 lib.pa_operation_unref(op)
 
     def _write_all(self, data: Any, total: int, deadline: float) -> None:
@@ -487,6 +513,7 @@ class PulsePlayback(_Stream):
                         core.drained = core.drained_by_itself = False
                     if lib.pa_stream_write(stream, data + offset, count, ffi.NULL, 0, seek) < 0:
                         raise conn.error("Sending audio to the sound server failed")
+                    core.writes += 1
                     offset += count
                     deadline = time.monotonic() + conn.timeout
                     continue
@@ -502,14 +529,23 @@ class PulsePlayback(_Stream):
         queued = PLAYBACK_BLOCKS * self.blocksize / self.samplerate
         core.drain_pending = True  # pipewire-pulse may report the underflow before the ack
         try:
-            self._run_stream_op(
+            with self._connection.locked():
+                mark = core.writes
+            reply = self._run_stream_op(
                 lambda stream, ud: lib.pa_stream_drain(stream, callbacks.success, ud),
-                "Waiting for playback to finish",
+                "waiting for playback to finish",
                 self._connection.timeout + queued,
             )
         finally:
             core.drain_pending = False
-        core.drained, core.drained_by_itself = True, False
+        if not reply.success:
+            core.signal.check()
+            raise StreamError(
+                f"The sound server could not finish playback on {self.device_id!r}; "
+                "the stream may have been closed. Open the player again."
+            )
+        if core.writes == mark:  # nothing written meanwhile (from another thread)
+            core.drained, core.drained_by_itself = True, False
 
 
 class PulseCapture(_Stream):
@@ -597,7 +633,7 @@ class PulseAudioBackend:
     ) -> None:
         self._server = server
         self._app_name = check_app_name(app_name) if app_name else infer_program_name()
-        self._timeout = timeout
+        self._timeout = None if timeout is None else check_timeout(timeout)
         self._lock = threading.Lock()
         self._connection_obj: Connection | None = None
         self._listeners: list[Callable[[str], None]] = []
@@ -682,7 +718,11 @@ class PulseAudioBackend:
                 return
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not connection.changes.wait_change(since, remaining):
-                raise connection.frozen_error(f"making {device_id!r} the default {kind}")
+                raise BackendError(
+                    f"The sound server accepted {device_id!r} as the default {kind} but did "
+                    f"not apply it within {connection.timeout:.1f} s (a session manager such "
+                    "as WirePlumber may have chosen another). Try again, or check its rules."
+                )
 
     def set_volume(self, kind: DeviceKind, device_id: str, volumes: tuple[float, ...]) -> None:
         self._connection().set_volume(kind, device_id, volumes)
