@@ -3,13 +3,11 @@
 #   bash scripts/run-tests.sh [pytest arguments...]
 # Lints with ruff, then runs pytest (which starts its own private PulseAudio server).
 #
-# Second pass on PipeWire (about 1.5 min): the library and engine tests again, against a
-# private pipewire + pipewire-pulse + WirePlumber rig (SCGUI_RIG_SERVER=pipewire), since most
+# Second pass on PipeWire (about 2 min): the library, engine and routing tests again, against
+# a private pipewire + pipewire-pulse + WirePlumber rig (SCGUI_RIG_SERVER=pipewire), since most
 # desktops now run PipeWire. PipeWire itself sometimes turns 256-512 played frames into
-# silence, or stalls a sink and inserts silence; the sample-exact checks name that a
-# PipeWireDropout and it alone is retried once. SCGUI_PIPEWIRE_FULL=1 adds the routing tests
-# (about 1 min more): there a dropout lowers a measured level instead of leaving exact zeros,
-# so it cannot be told from a fault, and it failed one of two runs under load.
+# silence, or stalls a sink and inserts silence: the sample-exact checks name that a
+# PipeWireDropout and it alone is retried once; the routing check repeats such a take itself.
 # SCGUI_SKIP_PIPEWIRE=1 skips the pass.
 # The pass takes no pytest arguments: it always runs the files in pipewire_tests below.
 #
@@ -27,10 +25,12 @@ test_status=0
 
 pipewire_status=0
 if [ "${SCGUI_SKIP_PIPEWIRE:-0}" != 1 ]; then
-    pipewire_tests=(tests/test_audio_*.py tests/test_engine.py tests/test_virtual_rig.py)
-    if [ "${SCGUI_PIPEWIRE_FULL:-0}" = 1 ]; then
-        pipewire_tests+=(tests/test_routing_rig.py)
-    fi
+    pipewire_tests=(
+        tests/test_audio_*.py
+        tests/test_engine.py
+        tests/test_routing_rig.py
+        tests/test_virtual_rig.py
+    )
     echo "[run-tests] second pass on PipeWire: ${pipewire_tests[*]}" >&2
     SCGUI_RIG_SERVER=pipewire "$SCGUI_PY" -m pytest -p no:cacheprovider \
         --reruns 1 --only-rerun PipeWireDropout "${pipewire_tests[@]}" || pipewire_status=$?

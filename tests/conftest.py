@@ -3,7 +3,7 @@
 The kind of server comes from the environment variable ``SCGUI_RIG_SERVER``: ``pulseaudio``
 (the default) or ``pipewire`` (pipewire-pulse with WirePlumber). Library behaviour that differs
 between them is for the library to handle, so tests are not marked per server; only a test
-that inspects PulseAudio's own server internals (module arguments, say) is marked
+that needs PulseAudio itself (its modules, or wiring WirePlumber gets wrong) is marked
 ``@pytest.mark.pulseaudio_only`` and skipped on PipeWire.
 """
 
@@ -42,7 +42,7 @@ def pytest_report_header(config: pytest.Config) -> str:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if _rig_kind() == "pulseaudio":
         return
-    skip = pytest.mark.skip(reason="inspects PulseAudio server internals; the rig is PipeWire")
+    skip = pytest.mark.skip(reason="needs PulseAudio itself (see the test); the rig is PipeWire")
     for item in items:
         if item.get_closest_marker("pulseaudio_only") is not None:
             item.add_marker(skip)

@@ -424,3 +424,21 @@ def test_report_save(tmp_path: Path, report) -> None:
     assert report.save(tmp_path / "r.csv").read_text().startswith("output,output_name")
     with pytest.raises(ValueError, match=r"\.json or \.csv"):
         report.save(tmp_path / "r.png")
+
+
+def test_exact_silence_inside_an_arriving_signal_marks_a_dropout() -> None:
+    """A server that delivers zeros mid-signal (PipeWire stalls) makes a take be repeated."""
+    from scgui.measure.runs import _silence_inside_signal
+
+    rng = np.random.default_rng(3)
+    signal = (0.1 * rng.standard_normal(4800)).astype(np.float32)
+    recording = np.zeros((8000, 2), np.float32)
+    recording[1000:5800, 1] = signal
+    assert not _silence_inside_signal(recording, signal, -40.0)
+    stalled = recording.copy()
+    stalled[3000:3256, :] = 0.0
+    assert _silence_inside_signal(stalled, signal, -40.0)
+    short_gap = recording.copy()
+    short_gap[3000:3040, :] = 0.0  # shorter than a server cycle: not taken for one
+    assert not _silence_inside_signal(short_gap, signal, -40.0)
+    assert not _silence_inside_signal(np.zeros((8000, 2), np.float32), signal, -40.0)

@@ -186,6 +186,32 @@ class _TakeTiming:
         )
 
 
+#: Frames of exact digital silence on every input, inside an arriving signal, that mark a
+#: server dropout (PipeWire stalls a cycle of 256 frames or more). A live input carrying a
+#: test signal is never exactly zero on every channel for that long.
+DROPOUT_FRAMES = 64
+
+
+def _silence_inside_signal(
+    recording: NDArray[np.float32], signal: NDArray[np.float32], detect_db: float
+) -> bool:
+    """Whether the take has a stretch of exact silence where the signal was arriving.
+
+    The server delivered zeros instead of audio (no underrun or overflow is reported for
+    it): the take's levels would be wrong, so it is repeated like an interrupted one.
+    """
+    gains, delays = find_arrivals(signal, recording)
+    best = int(np.argmax(np.abs(gains)))
+    if 20.0 * np.log10(max(abs(gains[best]), 1e-12)) < detect_db:
+        return False  # arrives nowhere: nothing to be inside of
+    start = max(0, int(delays[best]))
+    silent = ~np.any(recording[start : start + signal.size] != 0, axis=1)
+    if silent.size < DROPOUT_FRAMES:
+        return False
+    runs = np.convolve(silent.astype(np.int32), np.ones(DROPOUT_FRAMES, np.int32), "valid")
+    return bool(np.any(runs == DROPOUT_FRAMES))
+
+
 def _take(
     recorder: sc.Recorder,
     player: sc.Player,
@@ -199,14 +225,16 @@ def _take(
     """Play ``frames`` and return the recording from the moment they were queued on.
 
     ``signal`` is the test signal in ``frames``, looked for to know when to stop recording
-    (see :func:`_play_and_record`). A take during which the player ran dry or the recorder
-    dropped input (the signal would have a gap) is repeated, up to ``attempts`` times in
+    (see :func:`_play_and_record`). A take during which the player ran dry, the recorder
+    dropped input, or the server delivered silence in the middle of the signal (the signal
+    would have a gap) is repeated, up to ``attempts`` times in
     all (each repeat appends to ``retried``); then :class:`MeasurementError` is raised.
     """
     for _ in range(attempts):
         underruns, overflows = player.underruns, recorder.overflows
         recording = _play_and_record(recorder, player, frames, signal, timing, is_cancelled)
-        if player.underruns == underruns and recorder.overflows == overflows:
+        interrupted = player.underruns != underruns or recorder.overflows != overflows
+        if not interrupted and not _silence_inside_signal(recording, signal, timing.detect_db):
             return recording
         if retried is not None:
             retried.append(1)
