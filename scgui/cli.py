@@ -55,6 +55,16 @@ def build_parser() -> argparse.ArgumentParser:
     devices = commands.add_parser("devices", help="list speakers, microphones and loopbacks")
     devices.add_argument("--json", action="store_true", help="machine-readable output")
 
+    recover = commands.add_parser(
+        "recover",
+        help="make the file an interrupted FLAC or Ogg take was meant to be",
+        description="A FLAC or Ogg take is recorded to a hidden working file beside it and "
+        "converted at stop. After a crash or a kill, this converts what was left: give the "
+        "file you chose (take.flac) or the working file (.take.flac.scgui-take.w64).",
+    )
+    recover.add_argument("path", type=Path, help="the take's file, or its working file")
+    recover.add_argument("--subtype", help="e.g. PCM_16, PCM_24 (default by format)")
+
     record = commands.add_parser("record", help="record from a microphone or loopback to a file")
     record.add_argument("--input", "-i", help="microphone or loopback (id or part of the name)")
     record.add_argument("--output", "-o", required=True, help="file: .wav, .flac, .ogg, .w64")
@@ -152,6 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return list_devices(as_json=args.json)
         if args.command == "record":
             return record(args)
+        if args.command == "recover":
+            return recover_take(args)
         if args.command == "play":
             return play(args)
         if args.command == "check-routing":
@@ -162,6 +174,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"scgui: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     return EXIT_USAGE
+
+
+def recover_take(args: argparse.Namespace) -> int:
+    """``scgui recover PATH``: one line saying what was made, or what stops it."""
+    from .engine.takefile import TakeFileError, recover
+    from .engine.writer import RecordingError
+
+    try:
+        made = recover(args.path, subtype=args.subtype)
+    except (TakeFileError, RecordingError) as exc:
+        print(f"scgui: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    seconds = made.frames / made.samplerate
+    print(
+        f"Recovered {made.frames} frames ({seconds:.1f} s, {made.channels} channels, "
+        f"{made.samplerate} Hz) into {made.path}"
+    )
+    return 0
 
 
 def list_devices(as_json: bool = False) -> int:

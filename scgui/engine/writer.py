@@ -5,10 +5,11 @@ the block into an unbounded queue, so a slow disk, a network share or a stalled 
 makes the audio thread wait or drop frames. A writer thread drains the queue into a
 ``soundfile.SoundFile`` and flushes it at least once a second (header included), so a crash
 or a killed process leaves a readable file with everything up to the last flush. That holds
-for WAV, W64, RF64, AIFF and CAF. FLAC and Ogg files are only finalised by :meth:`stop`: a
-killed FLAC recording keeps its audio but needs repair before libsndfile reads it (``flac
---decode-through-errors``, ffmpeg), and an Ogg one reads up to its last complete page. For
-long unattended recordings ``.w64`` (or ``.rf64``) is best: crash-safe and no 4 GiB limit.
+for WAV, W64, RF64, AIFF and CAF. FLAC and Ogg headers cannot stay valid while a file is
+open, so those takes are recorded to a crash-safe W64 working file beside the target and the
+chosen format is made from it at :meth:`stop` (:mod:`scgui.engine.takefile`); after a kill,
+``scgui recover PATH`` makes it from what was left. For long unattended recordings ``.w64``
+(or ``.rf64``) is best: crash-safe and no 4 GiB limit.
 
 Failures are reported where the caller can act on them:
 
@@ -44,6 +45,8 @@ from types import TracebackType
 import numpy as np
 import soundfile
 from numpy.typing import ArrayLike
+
+from .takefile import NEEDS_WORKING_FILE, TakeFileError, convert, working_path
 
 __all__ = [
     "DEFAULT_SUBTYPES",
@@ -318,6 +321,7 @@ class RecordingWriter:
         self._requested_format = format
         self._requested_subtype = subtype
         self._overwrite = bool(overwrite)
+        self._working: Path | None = None  # crash-safe W64 beside a FLAC or Ogg target
         self._flush_interval = float(flush_interval)
         self._max_bytes = max_bytes
         self._format = ""
@@ -379,9 +383,12 @@ class RecordingWriter:
 
     @property
     def bytes_on_disk(self) -> int:
-        """Current size of the file (0 if it does not exist)."""
+        """Current size of the file, or of its working file while recording (0 if none)."""
+        path = self._path
+        if self._working is not None and self._working.exists():
+            path = self._working
         try:
-            return self._path.stat().st_size
+            return path.stat().st_size
         except OSError:
             return 0
 
@@ -434,6 +441,9 @@ class RecordingWriter:
             self._format = "RF64"
         if self._max_bytes is None and self._format in _SIZE_LIMITED_FORMATS:
             self._max_bytes = _SIZE_LIMIT_BYTES
+        if self._format in NEEDS_WORKING_FILE:
+            # Recorded to a crash-safe W64 working file; the chosen format is made at stop.
+            self._working = working_path(self._path)
         self._file = self._open()
         if auto_rf64:
             _send_command(self._file, _SFC_RF64_AUTO_DOWNGRADE, 1)
@@ -487,14 +497,23 @@ class RecordingWriter:
                 "Choose another folder or file name."
             ) from exc
         created = not existed
+        # The checks the final format would meet, before a single frame goes to a working file.
+        if self._working is not None and self._format == "FLAC" and self._channels > 8:
+            with contextlib.suppress(OSError):
+                path.unlink()
+            raise RecordingError(
+                f"Cannot record to '{path}' as FLAC with {self._channels} channels: FLAC "
+                "holds at most 8 channels; record to .wav or .w64 instead."
+            )
+        disk_path = self._working or path
         try:
             return soundfile.SoundFile(
-                path,
+                disk_path,
                 mode="w",
                 samplerate=self._samplerate,
                 channels=self._channels,
-                subtype=self._subtype,
-                format=self._format,
+                subtype="FLOAT" if self._working is not None else self._subtype,
+                format="W64" if self._working is not None else self._format,
             )
         except (soundfile.SoundFileError, OSError, ValueError, TypeError) as exc:
             if created:
@@ -603,11 +622,20 @@ class RecordingWriter:
         """The RecordingError the caller sees for a failure of the writer thread."""
         summary = self.summary()
         what, remedy = _failure_advice(failure, self._path.parent)
-        error = RecordingError(
-            f"Recording to '{self._path}' stopped: {what}. The first {summary.seconds:.1f} s "
-            f"are saved in the file and readable; {remedy}, then start a new recording.",
-            summary,
-        )
+        if isinstance(failure, TakeFileError):
+            message = f"{failure} ({summary.seconds:.1f} s recorded)"
+        elif self._working is not None and self._working.exists():
+            message = (
+                f"Recording to '{self._path}' stopped: {what}. The first {summary.seconds:.1f} s "
+                f"are saved in '{self._working.name}' beside it; {remedy}, then run "
+                f"'scgui recover \"{self._path}\"' to make the {self._format} file."
+            )
+        else:
+            message = (
+                f"Recording to '{self._path}' stopped: {what}. The first {summary.seconds:.1f} s "
+                f"are saved in the file and readable; {remedy}, then start a new recording."
+            )
+        error = RecordingError(message, summary)
         error.__cause__ = failure
         return error
 
@@ -645,6 +673,9 @@ class RecordingWriter:
                     sound_file.flush()
                     dirty_since = None
             sound_file.close()  # writes the final header
+            if self._working is not None:
+                convert(self._working, self._path, self._format, self._subtype)
+                self._working.unlink()
         except BaseException as exc:  # stored and re-raised in the caller's thread
             self._fail(sound_file, exc, in_flight)
 
