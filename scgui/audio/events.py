@@ -123,8 +123,7 @@ class DeviceWatch:
 
     def _wait_for_server(self) -> bool:
         """Say the server is lost, retry until it is back; False if the watch was closed."""
-        address = self._server_address()
-        self._emit(DeviceEvent("server-lost", "server", address))
+        self._emit(DeviceEvent("server-lost", "server", self._backend.server_address()))
         pause = RETRY_SECONDS
         while True:
             until = time.monotonic() + pause
@@ -141,15 +140,11 @@ class DeviceWatch:
             except AudioError:
                 pause = min(pause * 2, RETRY_MAX_SECONDS)
                 continue
-            self._emit(DeviceEvent("server-back", "server", self._server_address()))
+            self._emit(DeviceEvent("server-back", "server", self._backend.server_address()))
             for event in diff(self._snapshot, snapshot):
                 self._emit(event)
             self._snapshot = snapshot
             return True
-
-    def _server_address(self) -> str:
-        address = getattr(self._backend, "server_address", None)
-        return address() if callable(address) else self._backend.name
 
     def _emit(self, event: DeviceEvent) -> None:
         if self._closed:

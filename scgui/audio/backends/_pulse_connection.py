@@ -216,10 +216,6 @@ class Connection:
         """Connected and not lost (a lost connection is replaced, never revived)."""
         return self._ready and not self._closed and not self._lost
 
-    @property
-    def closed(self) -> bool:
-        return self._closed
-
     def lost_error(self) -> ServerUnavailableError:
         """The error for anything that needed the server after the connection was lost."""
         if self._closed and not self._lost:

@@ -104,6 +104,21 @@ class _Core:
         if self.ring is not None:
             self.ring.fail(error)
 
+    def drain_short_tail_locked(self, stream: Any, on_drained: Any, userdata: Any) -> None:
+        """Ask a server that holds back short audio to play a short queue out (lock held).
+
+        Only where the server does that (``hold_threshold``), and only once per idle spell.
+        """
+        if not self.hold_threshold or self.drain_pending or self.drained:
+            return
+        ffi, lib = self.connection.ffi, self.connection.lib
+        queued = self.buffer_bytes - lib.pa_stream_writable_size(stream)
+        if 0 < queued <= self.hold_threshold:
+            op = lib.pa_stream_drain(stream, on_drained, userdata)
+            if op != ffi.NULL:
+                self.drain_pending, self.drain_writes = True, self.writes
+                lib.pa_operation_unref(op)
+
     def vanished_error(self) -> BaseException:
         connection = self.connection
         state = connection.lib.pa_context_get_state(connection.context)
@@ -163,13 +178,8 @@ class _StreamCallbacks:
             if core is None:
                 return
             core.signal.bump()
-            if core.hold_threshold and not (core.writing or core.drain_pending or core.drained):
-                queued = core.buffer_bytes - lib.pa_stream_writable_size(stream)
-                if 0 < queued <= core.hold_threshold:
-                    op = lib.pa_stream_drain(stream, self.drained_by_itself, userdata)
-                    if op != ffi.NULL:
-                        core.drain_pending, core.drain_writes = True, core.writes
-                        lib.pa_operation_unref(op)
+            if not core.writing:
+                core.drain_short_tail_locked(stream, self.drained_by_itself, userdata)
 
         @ffi.callback("pa_stream_success_cb_t", onerror=report)
         def drained_by_itself(_stream: Any, ok: int, userdata: Any) -> None:
@@ -480,17 +490,9 @@ class PulsePlayback(_Stream):
 
     def _flush_short_tail_locked(self, stream: Any) -> None:
         """On a server that holds back short audio, ask it to play a short queue out now."""
-        ffi, lib, core = self._ffi, self._lib, self._core
-        if core.drain_pending or core.drained:
-            return
-        queued = core.buffer_bytes - lib.pa_stream_writable_size(stream)
-        if 0 < queued <= core.hold_threshold:
-            callbacks = _callbacks(self._connection)
-            userdata = ffi.cast("void *", self._key)
-            op = lib.pa_stream_drain(stream, callbacks.drained_by_itself, userdata)
-            if op != ffi.NULL:
-                core.drain_pending, core.drain_writes = True, core.writes
-                lib.pa_operation_unref(op)
+        callbacks = _callbacks(self._connection)
+        userdata = self._ffi.cast("void *", self._key)
+        self._core.drain_short_tail_locked(stream, callbacks.drained_by_itself, userdata)
 
     def _write_all(self, data: Any, total: int, deadline: float) -> None:
         ffi, lib, conn, core = self._ffi, self._lib, self._connection, self._core
