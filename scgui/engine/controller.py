@@ -13,6 +13,7 @@ nothing. When the window is hidden the clock stops, so nothing is computed for n
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ from .worker import AudioWorker, MonitorInfo
 FRAME_INTERVAL_MS = 16
 WAVEFORM_SECONDS = 2.0
 SPECTRUM_EVERY_N_FRAMES = 4
+#: With no server at all (nothing to watch yet), how often to look for one.
+PROBE_INTERVAL_MS = 2000
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,7 @@ class AppController(QObject):
     spectrumUpdated = Signal(object, object)  # freqs, dB
     errorOccurred = Signal(str)
     _deviceEventArrived = Signal(object)  # from the watch thread; queued to this thread
+    _serverReachable = Signal()  # from a probe thread; queued to this thread
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -101,6 +105,11 @@ class AppController(QObject):
         self._refresh_timer.setInterval(60)
         self._refresh_timer.timeout.connect(self.refresh_devices)
         self._deviceEventArrived.connect(self._on_device_event)
+        self._probe_timer = QTimer(self)
+        self._probe_timer.setInterval(PROBE_INTERVAL_MS)
+        self._probe_timer.timeout.connect(self._probe_server)
+        self._probing = False
+        self._serverReachable.connect(self.connect_server)
         self.devices = DeviceSnapshot([], [], None, None)
 
     # -- server and devices ----------------------------------------------------------------
@@ -120,12 +129,31 @@ class AppController(QObject):
             description = sc.backends.get_backend().server_description()
         except sc.AudioError as exc:
             self._close_watch()
-            self._server_ok = False
-            self.serverStatusChanged.emit(False, str(exc))
+            self._server_ok = True  # so that what was listed is cleared, once
+            self._server_lost(str(exc))
+            self._probe_timer.start()  # connect by itself once a server runs
             return False
+        self._probe_timer.stop()
         self._server_ok = True
         self.serverStatusChanged.emit(True, description)
         return True
+
+    def _probe_server(self) -> None:
+        """Look for a server off the GUI thread (a frozen one would block it)."""
+        if self._server_ok or self._watch is not None or self._probing:
+            return
+        self._probing = True
+        threading.Thread(target=self._probe_thread, name="scgui-server-probe", daemon=True).start()
+
+    def _probe_thread(self) -> None:
+        try:
+            sc.backends.get_backend().server_description()
+        except sc.AudioError:
+            return
+        finally:
+            self._probing = False
+        with contextlib.suppress(RuntimeError):  # the controller was deleted meanwhile
+            self._serverReachable.emit()
 
     @Slot()
     def refresh_devices(self) -> None:
@@ -156,10 +184,13 @@ class AppController(QObject):
             self._refresh_timer.start()  # many events in a burst make one refresh
 
     def _server_lost(self, message: str) -> None:
-        """Say the server is gone; the watch stays, to tell when it is back."""
+        """Say the server is gone and list no devices; the watch stays, to tell when it is back."""
         if self._server_ok:
             self._server_ok = False
+            self._refresh_timer.stop()
+            self.devices = DeviceSnapshot([], [], None, None)
             self.serverStatusChanged.emit(False, message)
+            self.devicesChanged.emit(self.devices)
 
     def _close_watch(self) -> None:
         if self._watch is not None:
@@ -271,5 +302,6 @@ class AppController(QObject):
     def shutdown(self) -> None:
         """Stop the clock, the watch and the worker (finishing any recording)."""
         self._frame_timer.stop()
+        self._probe_timer.stop()
         self._close_watch()
         self.worker.shutdown()

@@ -22,7 +22,7 @@ import scgui.audio as sc
 
 from .ringbuffer import RingBuffer
 from .sources import PlaySource
-from .writer import RecordingWriter
+from .writer import RecordingError, RecordingWriter
 
 #: Seconds of audio the display ring buffer holds (the waveform shows up to this much).
 DISPLAY_SECONDS = 3.0
@@ -51,6 +51,8 @@ class RecordingStatus:
     bytes_on_disk: int
     queued_frames: int
     dropouts: int
+    #: Set on a finished take that did not end cleanly: what happened and what is on disk.
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,7 @@ class AudioWorker(QThread):
         self._send(self._do_start_recording, Path(path), format, subtype, overwrite)
 
     def stop_recording(self) -> None:
-        self._send(self._do_stop_recording)
+        self._send(self._finish_recording)
 
     def play(
         self,
@@ -243,7 +245,7 @@ class AudioWorker(QThread):
         self.monitoringStarted.emit(self._monitor)
 
     def _do_stop_monitoring(self) -> None:
-        self._do_stop_recording()
+        self._finish_recording()
         if self._recorder is not None:
             recorder, self._recorder, self._monitor = self._recorder, None, None
             recorder.close()
@@ -261,15 +263,15 @@ class AudioWorker(QThread):
             try:
                 self._writer.write(frames)
             except Exception as exc:
-                self._fail(exc, stop=False)
-                self._do_stop_recording()
+                # The take ends (what was written is kept); monitoring goes on.
+                self._finish_recording(cause=str(exc))
 
     def _do_start_recording(
         self, path: Path, format: str | None, subtype: str | None, overwrite: bool
     ) -> None:
         if self._recorder is None or self._monitor is None:
             raise sc.AudioError("Choose a device and start monitoring before recording.")
-        self._do_stop_recording()
+        self._finish_recording()
         writer = RecordingWriter(
             path,
             self._monitor.samplerate,
@@ -297,23 +299,50 @@ class AudioWorker(QThread):
             overflows - self._overflows_at_record_start,
         )
 
-    def _do_stop_recording(self) -> None:
+    def _do_stop_recording(self) -> RecordingStatus | None:
+        """Close the take (the writer makes and checks the file); report how it ended."""
         if self._writer is None:
-            return
+            return None
         status = self._recording_status()
         writer, self._writer = self._writer, None
+        error: str | None = None
         try:
             writer.stop()
-        finally:
-            final = RecordingStatus(
-                status.path,
-                writer.frames_written,
-                writer.frames_written / (self._monitor.samplerate if self._monitor else 1),
-                writer.bytes_on_disk,
-                0,
-                status.dropouts,
+        except RecordingError as exc:
+            error = str(exc)
+        except Exception as exc:  # never leave the take unreported
+            error = f"Recording to '{writer.path}' could not be finished: {exc}"
+        final = RecordingStatus(
+            status.path,
+            writer.frames_written,
+            writer.frames_written / (self._monitor.samplerate if self._monitor else 1),
+            writer.bytes_on_disk,
+            0,
+            status.dropouts,
+            error,
+        )
+        self.recordingFinished.emit(final)
+        return final
+
+    def _finish_recording(self, cause: str | None = None) -> None:
+        """End the take and say, in one message, why it ended early and what was saved."""
+        final = self._do_stop_recording()
+        if final is None:
+            if cause:
+                self.errorOccurred.emit(cause)
+            return
+        if final.error is not None:
+            # The writer's own message names the file, what is in it and what to do.
+            same = cause is None or cause in final.error
+            message = final.error if same else f"{cause} {final.error}"
+        elif cause is not None:
+            message = (
+                f"{cause} The recording stopped; the {final.seconds:.1f} s recorded are saved "
+                f"in '{final.path}'."
             )
-            self.recordingFinished.emit(final)
+        else:
+            return
+        self.errorOccurred.emit(message)
 
     # -- playback --------------------------------------------------------------------------
 
@@ -375,14 +404,18 @@ class AudioWorker(QThread):
     # -- failures --------------------------------------------------------------------------
 
     def _fail(self, exc: BaseException, stop: bool = True) -> None:
-        """Report ``exc``; with ``stop``, end the streams (finishing the recording file)."""
+        """Report ``exc`` once; with ``stop``, end the streams (finishing the recording file)."""
         message = str(exc) or type(exc).__name__
         if stop:
+            if self._writer is not None:
+                self._finish_recording(cause=message)  # the message says what was saved
+                message = ""
             self._stop_everything()
-        self.errorOccurred.emit(message)
+        if message:
+            self.errorOccurred.emit(message)
 
     def _stop_everything(self) -> None:
-        for stop in (self._do_stop_playback, self._do_stop_monitoring):
+        for stop in (self._finish_recording, self._do_stop_playback, self._do_stop_monitoring):
             try:
                 stop()
             except Exception as exc:

@@ -235,6 +235,14 @@ def _failure_advice(exc: BaseException, folder: Path) -> tuple[str, str]:
     return f"{type(exc).__name__}: {exc}", "check the disk and the folder"
 
 
+def _frames_in_header(path: Path) -> int | None:
+    """The frame count a file opens with in libsndfile, or None if it does not open."""
+    try:
+        return int(soundfile.info(str(path)).frames)
+    except (soundfile.SoundFileError, RuntimeError, OSError):
+        return None
+
+
 def _update_header(sound_file: soundfile.SoundFile) -> None:
     """Make libsndfile rewrite the file header (sizes) now, as it otherwise does on close.
 
@@ -333,6 +341,7 @@ class RecordingWriter:
         self._written = 0  # frames handed to libsndfile by the thread
         self._lost = 0
         self._error: BaseException | None = None
+        self._readable_frames: int | None = None  # what the file on disk opens with, once checked
         self._file: soundfile.SoundFile | None = None
         self._thread: threading.Thread | None = None
         self._state = "new"  # new -> running -> stopped
@@ -631,9 +640,15 @@ class RecordingWriter:
                 f"'scgui recover \"{self._path}\"' to make the {self._format} file."
             )
         else:
+            readable = self._readable_frames
+            saved = (
+                f"The first {readable / self._samplerate:.1f} s are saved in the file and readable"
+                if readable is not None
+                else f"The {summary.seconds:.1f} s written do not open as a sound file"
+            )
             message = (
-                f"Recording to '{self._path}' stopped: {what}. The first {summary.seconds:.1f} s "
-                f"are saved in the file and readable; {remedy}, then start a new recording."
+                f"Recording to '{self._path}' stopped: {what}. {saved}; {remedy}, then start a "
+                "new recording."
             )
         error = RecordingError(message, summary)
         error.__cause__ = failure
@@ -674,8 +689,10 @@ class RecordingWriter:
                     dirty_since = None
             sound_file.close()  # writes the final header
             if self._working is not None:
-                convert(self._working, self._path, self._format, self._subtype)
+                convert(self._working, self._path, self._format, self._subtype)  # checks it
                 self._working.unlink()
+            else:
+                self._check_readable(self._path)
         except BaseException as exc:  # stored and re-raised in the caller's thread
             self._fail(sound_file, exc, in_flight)
 
@@ -683,6 +700,7 @@ class RecordingWriter:
         """Record the failure, keep what was written readable, and drop the rest."""
         with contextlib.suppress(Exception):
             sound_file.close()  # header with the frames written so far
+        self._readable_frames = _frames_in_header(self._working or self._path)
         with self._lock:
             # From here on write() refuses blocks, so the drain below sees every queued one.
             self._error = exc
@@ -696,6 +714,19 @@ class RecordingWriter:
                 lost += item.shape[0]
         with self._lock:
             self._lost += lost
+
+    def _check_readable(self, path: Path) -> None:
+        """Raise TakeFileError unless ``path`` opens with every frame written in its header."""
+        with self._lock:
+            written = self._written
+        frames = _frames_in_header(path)
+        if frames != written:
+            found = "does not open" if frames is None else f"opens with {frames} frames"
+            raise TakeFileError(
+                f"'{path}' was closed after {written} frames but {found}; keep the file and "
+                "check the disk"
+            )
+        self._readable_frames = frames
 
     def __repr__(self) -> str:
         return (

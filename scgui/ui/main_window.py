@@ -29,6 +29,7 @@ import scgui
 import scgui.audio as sc
 from scgui.engine.controller import AppController, DeviceSnapshot, DisplayFrame
 from scgui.engine.sources import ArraySource, FileSource
+from scgui.engine.takefile import Recovered, working_path
 from scgui.engine.worker import MonitorInfo, RecordingStatus, WorkerStats
 
 from .device_panel import DevicePanel
@@ -37,6 +38,7 @@ from .meters import MeterBank
 from .monitor_bar import MonitorBar
 from .play_panel import PlayPanel
 from .record_panel import RecordPanel
+from .recovery import RecoveryJob, TakeJournal, ask_to_recover, interrupted_takes
 from .routing_panel import RoutingPanel
 from .spectrum_view import SpectrumView
 from .waveforms import WaveformView
@@ -86,10 +88,14 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.controller = controller or AppController(self)
         self.settings = QSettings(SETTINGS_ORG, SETTINGS_APP)
+        self.journal = TakeJournal(self.settings)
+        self.recovery = RecoveryJob(self)
+        self.recovery.finished.connect(self._on_recovered)
         self._rig = None
         self._env_before_rig: dict[str, str | None] = {}
         self._monitor: MonitorInfo | None = None
         self._recording = False
+        self._recording_path: Path | None = None
         self._last_frame: DisplayFrame | None = None
         self._playing_signal = False
         self._splitter_sized = False
@@ -210,6 +216,7 @@ class MainWindow(QMainWindow):
         if not self.settings.value("geometry"):
             self.resize(1280, 860)
         self.controller.connect_server()
+        QTimer.singleShot(0, self.offer_recovery)
 
     # -- construction ----------------------------------------------------------------------
 
@@ -223,6 +230,9 @@ class MainWindow(QMainWindow):
         self.record_action.triggered.connect(self._record_shortcut)
         self.stop_action = self._action(file_menu, "&Stop recording and playback", "Ctrl+Shift+R")
         self.stop_action.triggered.connect(self._stop_all)
+        file_menu.addSeparator()
+        self.recover_action = self._action(file_menu, "Re&cover interrupted recordings…", None)
+        self.recover_action.triggered.connect(lambda: self.offer_recovery(say_if_none=True))
         file_menu.addSeparator()
         quit_action = self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -256,7 +266,7 @@ class MainWindow(QMainWindow):
         controller.errorOccurred.connect(self._show_error)
         worker.monitoringStarted.connect(self._on_monitoring_started)
         worker.monitoringStopped.connect(self._on_monitoring_stopped)
-        worker.recordingStarted.connect(lambda _path: self._set_recording(True))
+        worker.recordingStarted.connect(self._on_recording_started)
         worker.recordingFinished.connect(self._on_recording_finished)
         worker.playbackStarted.connect(self._on_playback_started)
         worker.playbackFinished.connect(self._on_playback_finished)
@@ -425,12 +435,52 @@ class MainWindow(QMainWindow):
         self._recording = recording
         self.record_panel.set_recording(recording)
 
+    def _on_recording_started(self, path: str) -> None:
+        self._recording_path = Path(path)
+        self.journal.add(self._recording_path)  # found at the next start if this one is killed
+        self._set_recording(True)
+
     def _on_recording_finished(self, status: RecordingStatus) -> None:
         self.record_panel.show_status(status)
         self._set_recording(False)
-        self.statusBar().showMessage(
-            f"Saved {status.path} ({status.seconds:.1f} s, {status.dropouts} dropouts)", 10000
-        )
+        if status.error is None:
+            self.journal.remove(status.path)
+            self.statusBar().showMessage(
+                f"Saved {status.path} ({status.seconds:.1f} s, {status.dropouts} dropouts)", 10000
+            )
+        # Otherwise the worker's message says what is on disk; a working file left behind
+        # stays in the journal, to be offered for recovery.
+
+    # -- recovering interrupted takes ------------------------------------------------------
+
+    def offer_recovery(self, say_if_none: bool = False) -> None:
+        """Name the takes an interrupted session left and offer to make their files."""
+        if self.recovery.running:
+            return
+        takes = interrupted_takes(self.journal, self.record_panel.folder)
+        if not takes:
+            if say_if_none:
+                QMessageBox.information(
+                    self, "scgui", "No interrupted recordings were found: nothing to recover."
+                )
+            return
+        if ask_to_recover(self, takes):
+            self.statusBar().showMessage(f"Recovering {len(takes)} recording(s)…")
+            self.recovery.start(takes)
+
+    def _on_recovered(self, made: list[Recovered], failures: list[str]) -> None:
+        for result in made:
+            self.journal.remove(result.path)
+        lines = [
+            f"{result.path} ({result.frames / result.samplerate:.1f} s, {result.channels} ch)"
+            for result in made
+        ]
+        summary = f"Recovered {len(made)} recording(s)"
+        self.statusBar().showMessage(summary + (": " + "; ".join(lines) if lines else ""), 20000)
+        if failures:
+            self._show_error("\n\n".join(failures))
+        elif self.isVisible():
+            QMessageBox.information(self, "scgui", summary + ":\n" + "\n".join(lines))
 
     def _open_and_play(self) -> None:
         self.play_panel.open_button.click()
@@ -504,11 +554,34 @@ class MainWindow(QMainWindow):
         if rate is not None:
             self.monitor_bar.set_samplerate(int(rate))
 
+    def _stop_recording_to_close(self) -> bool:
+        """While a take runs, ask before closing: stop and save it, or keep recording."""
+        if not self._recording:
+            return True
+        box = QMessageBox(self)
+        box.setObjectName("closeWhileRecording")
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Recording")
+        box.setText("<b>A recording is running.</b> Stop it and save the file, then close?")
+        box.setInformativeText(f"It is being written to {self._recording_path}.")
+        stop_button = box.addButton("Stop and save", QMessageBox.ButtonRole.AcceptRole)
+        keep_button = box.addButton("Keep recording", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep_button)
+        box.setEscapeButton(keep_button)
+        box.exec()
+        return box.clickedButton() is stop_button
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._stop_recording_to_close():
+            event.ignore()
+            return
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("windowState", self.saveState())
         self.routing_panel.wait()
-        self.controller.shutdown()
+        self.controller.shutdown()  # finishes the take: the file is made and checked
+        if self._recording_path is not None and not working_path(self._recording_path).exists():
+            self.journal.remove(self._recording_path)  # finished while closing
+        self.recovery.wait()
         if self._rig is not None:
             self._rig.restore_env(self._env_before_rig)
             self._rig.stop()
