@@ -123,6 +123,7 @@ def test_server_killed_while_idle_shows_at_once_and_comes_back(
         assert window.status_server.text() == "No sound server"
         assert listed_ids(window, "speaker") == set() and listed_ids(window, "loopback") == set()
         assert window.monitor_bar.input_box.count() == 0
+        assert not window.monitor_bar.monitor_button.isEnabled()
         assert window.play_panel.speaker_box.count() == 0
         private_server.stop()
         private_server.start()  # the same socket: the window reconnects by itself
@@ -130,6 +131,7 @@ def test_server_killed_while_idle_shows_at_once_and_comes_back(
         assert "pulseaudio" in window.status_server.text().lower()
         assert MULTI8.name in listed_ids(window, "speaker")
         assert window.monitor_bar.input_box.count() > 0
+        assert window.monitor_bar.monitor_button.isEnabled()
         module = private_server.pactl(
             "load-module", "module-null-sink", "sink_name=plugged_after_restart"
         ).strip()

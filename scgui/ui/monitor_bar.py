@@ -80,6 +80,8 @@ class MonitorBar(QWidget):
             m for m in microphones if m.isloopback
         ]
         fill_device_box(self.input_box, ordered, preferred_id)
+        if not self.monitor_button.isChecked():
+            self.monitor_button.setEnabled(bool(ordered))  # nothing to monitor: say so
         selected = self.selected_input()
         if selected is not None and (current is None or selected.id != current.id):
             self._load_saved_map()
@@ -107,6 +109,7 @@ class MonitorBar(QWidget):
         self.monitor_button.blockSignals(True)
         self.monitor_button.setChecked(monitoring)
         self.monitor_button.setText("Stop monitoring" if monitoring else "Monitor")
+        self.monitor_button.setEnabled(monitoring or self.input_box.count() > 0)
         self.monitor_button.blockSignals(False)
         for widget in (self.input_box, self.rate_box, self.channels_edit, self.map_button):
             widget.setEnabled(not monitoring)
