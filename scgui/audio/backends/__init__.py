@@ -41,10 +41,14 @@ def _create_backend() -> Backend:
         from .pulseaudio import PulseAudioBackend
 
         return PulseAudioBackend()
+    if sys.platform == "win32":
+        from .wasapi import WasapiBackend
+
+        return WasapiBackend()
     raise BackendUnavailableError(
         f"scgui.audio has no backend for {sys.platform!r} yet: this version plays and records "
-        "through PulseAudio or PipeWire on Linux. CoreAudio (macOS) and WASAPI (Windows) "
-        "backends are planned."
+        "through PulseAudio or PipeWire on Linux and WASAPI on Windows. A CoreAudio (macOS) "
+        "backend is planned."
     )
 
 

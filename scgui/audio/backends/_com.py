@@ -1,0 +1,152 @@
+"""COM glue for the WASAPI backend: the FFI, libraries, GUIDs, HRESULT checks, apartments.
+
+Nothing is loaded at import: :func:`ole32` and :func:`kernel32` open the DLLs on first use,
+so importing this on Linux (the layout tests do) costs nothing. COM is initialised per
+thread with :func:`ensure_com` (multithreaded apartment); a thread that Qt or another library
+already put in a single-threaded apartment keeps it (``RPC_E_CHANGED_MODE`` is not an error:
+the MMDevice and audio client objects are free-threaded).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from typing import Any
+
+import cffi
+
+from ..errors import BackendError, BackendUnavailableError
+from . import _wasapi_cdef as decl
+
+ffi = cffi.FFI()
+ffi.cdef(decl.TYPES)
+ffi.cdef(decl.PACKED_TYPES, packed=True)
+ffi.cdef(decl.INTERFACES)
+ffi.cdef(decl.FUNCTIONS_OLE32)
+ffi.cdef(decl.FUNCTIONS_KERNEL32)
+ffi.cdef("const char *wine_get_version(void);")  # ntdll, under Wine only
+
+S_OK, S_FALSE = 0, 1
+RPC_E_CHANGED_MODE = 0x80010106
+
+_libs: dict[str, Any] = {}
+_libs_lock = threading.Lock()
+_apartments = threading.local()
+_log = logging.getLogger(__name__)
+
+
+def _library(name: str) -> Any:
+    with _libs_lock:
+        lib = _libs.get(name)
+        if lib is None:
+            try:
+                lib = ffi.dlopen(name)
+            except OSError as exc:
+                raise BackendUnavailableError(
+                    f"WASAPI needs Windows' {name}.dll, which could not be loaded ({exc})."
+                ) from None
+            _libs[name] = lib
+        return lib
+
+
+def ole32() -> Any:
+    return _library("ole32")
+
+
+def kernel32() -> Any:
+    return _library("kernel32")
+
+
+def unsigned(hresult: int) -> int:
+    """An HRESULT as the unsigned 32-bit number the documentation prints."""
+    return hresult & 0xFFFFFFFF
+
+
+def hresult_name(hresult: int) -> str:
+    code = unsigned(hresult)
+    name = decl.HRESULT_NAMES.get(code)
+    return f"{name} (0x{code:08X})" if name else f"HRESULT 0x{code:08X}"
+
+
+def failed(hresult: int) -> bool:
+    return hresult < 0
+
+
+def check(hresult: int, what: str, advice: str = "") -> int:
+    """Raise :class:`BackendError` naming the HRESULT if ``hresult`` is a failure."""
+    if hresult >= 0:
+        return hresult
+    tail = f" {advice}" if advice else ""
+    raise BackendError(f"{what} failed: {hresult_name(hresult)}.{tail}", code=unsigned(hresult))
+
+
+def ensure_com() -> None:
+    """Initialise COM on the calling thread once (multithreaded unless already chosen)."""
+    if getattr(_apartments, "ready", False):
+        return
+    hr = ole32().CoInitializeEx(ffi.NULL, decl.COINIT_MULTITHREADED)
+    if hr < 0 and unsigned(hr) != RPC_E_CHANGED_MODE:
+        check(hr, "CoInitializeEx")
+    # S_OK / S_FALSE: ours to keep for the thread's life; RPC_E_CHANGED_MODE: someone else's.
+    _apartments.ready = True
+
+
+def guid(text: str) -> Any:
+    """A ``GUID *`` from its registry spelling (with or without braces)."""
+    value = uuid.UUID(text.strip("{}"))
+    out = ffi.new("GUID *")
+    out.Data1, out.Data2, out.Data3 = value.fields[0], value.fields[1], value.fields[2]
+    tail = value.bytes[8:]
+    for index in range(8):
+        out.Data4[index] = tail[index]
+    return out
+
+
+def guid_text(value: Any) -> str:
+    """The registry spelling of a ``GUID`` (for messages and tests)."""
+    tail = bytes(value.Data4)
+    return str(
+        uuid.UUID(
+            fields=(
+                value.Data1,
+                value.Data2,
+                value.Data3,
+                tail[0],
+                tail[1],
+                int.from_bytes(tail[2:], "big"),
+            )
+        )
+    ).upper()
+
+
+def property_key(fmtid: str, pid: int) -> Any:
+    key = ffi.new("PROPERTYKEY *")
+    key.fmtid = guid(fmtid)[0]
+    key.pid = pid
+    return key
+
+
+def release(obj: Any) -> None:
+    """Release a COM pointer (NULL is ignored)."""
+    if obj is not None and obj != ffi.NULL:
+        obj.lpVtbl.Release(obj)
+
+
+def wide_string(pointer: Any) -> str:
+    return "" if pointer == ffi.NULL else ffi.string(pointer)
+
+
+def task_free(pointer: Any) -> None:
+    if pointer != ffi.NULL:
+        ole32().CoTaskMemFree(pointer)
+
+
+def running_under_wine() -> bool:
+    """Whether Windows is Wine (which lacks loopback capture, exclusive mode, notifications)."""
+    try:
+        version = _library("ntdll").wine_get_version  # exported by Wine's ntdll only
+    except (AttributeError, BackendUnavailableError):
+        return False
+    _log.info("running under Wine %s", ffi.string(version()).decode(errors="replace"))
+    return True

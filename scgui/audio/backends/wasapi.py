@@ -1,0 +1,811 @@
+""":class:`~scgui.audio.backends.base.Backend` for Windows: WASAPI through COM, in ABI mode.
+
+Devices come from the MMDevice API (IMMDeviceEnumerator): render endpoints are speakers,
+capture endpoints microphones, and every render endpoint is also a loopback microphone (the
+same id, recorded with ``AUDCLNT_STREAMFLAGS_LOOPBACK``). Each stream runs on a thread of its
+own, which owns every COM object of the stream: it initialises the audio client in shared,
+event-driven mode with a float32 WAVEFORMATEXTENSIBLE of all the device's channels, then waits
+on the buffer event and only copies between the device buffer and the stream's
+:class:`~scgui.audio.ring.FrameRing`. Channel maps, framing and checks are the shared code's.
+
+Under Wine (which implements WASAPI on PulseAudio) loopback capture, exclusive mode and
+device notifications are missing: :attr:`WasapiBackend.capabilities` says so, and opening a
+loopback stream there raises a clear error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from ..errors import (
+    BackendError,
+    DeviceNotFoundError,
+    InvalidConfigError,
+    ServerUnavailableError,
+    StreamError,
+)
+from ..ring import FrameRing, closed_error
+from ..timeouts import get_timeout
+from . import _wasapi_cdef as decl
+from ._com import (
+    check,
+    ensure_com,
+    ffi,
+    guid,
+    hresult_name,
+    kernel32,
+    ole32,
+    property_key,
+    release,
+    running_under_wine,
+    task_free,
+    unsigned,
+    wide_string,
+)
+from ._wasapi_format import describe_mix_format, float_format, mask_for, positions
+from .base import Capabilities, DeviceInfo, DeviceKind, StreamConfig
+
+_log = logging.getLogger(__name__)
+
+REFTIMES_PER_SECOND = 10_000_000
+DEVICE_INVALIDATED = 0x88890004
+WRONG_ENDPOINT_TYPE = 0x88890003
+CLASS_NOT_REGISTERED = 0x80040154
+NOT_FOUND = 0x80070490
+#: How long the stream thread waits for a buffer event before looking at its flags again.
+EVENT_WAIT_MS = 100
+#: Capture buffers: generous, as the stream thread shares the interpreter with the program.
+CAPTURE_BUFFER_SECONDS = 0.2
+CAPTURE_RING_SECONDS = 4.0
+#: A loopback endpoint sends no packets while nothing plays: after this long without one,
+#: silence is delivered at the stream's rate instead.
+LOOPBACK_SILENCE_AFTER = 0.05
+
+
+def _flow(kind: DeviceKind) -> int:
+    return decl.E_RENDER if kind == "speaker" else decl.E_CAPTURE
+
+
+class _Endpoint:
+    """What one listing learnt about an endpoint (mix format included)."""
+
+    def __init__(self, device_id: str, name: str, flow: int, rate: int, channels: int) -> None:
+        self.id, self.name, self.flow = device_id, name, flow
+        self.samplerate, self.channels = rate, channels
+        self.mask: int | None = None
+        self.period: float | None = None
+
+
+@contextlib.contextmanager
+def _enumerator() -> Iterator[Any]:
+    """An IMMDeviceEnumerator on the calling thread, released afterwards."""
+    ensure_com()
+    out = ffi.new("IMMDeviceEnumerator **")
+    hr = ole32().CoCreateInstance(
+        guid(decl.CLSID_MMDEVICE_ENUMERATOR),
+        ffi.NULL,
+        decl.CLSCTX_ALL,
+        guid(decl.IID_IMMDEVICE_ENUMERATOR),
+        ffi.cast("void **", out),
+    )
+    if hr < 0:
+        if unsigned(hr) == CLASS_NOT_REGISTERED:
+            raise ServerUnavailableError(
+                "The Windows audio service is not available (MMDeviceEnumerator: "
+                f"{hresult_name(hr)}). Start the 'Windows Audio' service; under Wine, make sure "
+                "PulseAudio runs and PULSE_SERVER points at it."
+            )
+        check(hr, "Creating the audio device enumerator")
+    try:
+        yield out[0]
+    finally:
+        release(out[0])
+
+
+def _device_id(device: Any) -> str:
+    out = ffi.new("LPWSTR *")
+    check(device.lpVtbl.GetId(device, out), "IMMDevice::GetId")
+    try:
+        return wide_string(out[0])
+    finally:
+        task_free(out[0])
+
+
+def _friendly_name(device: Any) -> str:
+    store = ffi.new("IPropertyStore **")
+    if device.lpVtbl.OpenPropertyStore(device, decl.STGM_READ, store) < 0:
+        return ""
+    value = ffi.new("PROPVARIANT *")
+    try:
+        key = property_key(*decl.PKEY_DEVICE_FRIENDLY_NAME)
+        hr = store[0].lpVtbl.GetValue(store[0], key, value)
+        if hr < 0 or value.vt != decl.VT_LPWSTR:
+            return ""
+        return wide_string(value.pwszVal)
+    finally:
+        ole32().PropVariantClear(value)
+        release(store[0])
+
+
+def _activate_client(device: Any, what: str) -> Any:
+    out = ffi.new("IAudioClient **")
+    hr = device.lpVtbl.Activate(
+        device, guid(decl.IID_IAUDIO_CLIENT), decl.CLSCTX_ALL, ffi.NULL, ffi.cast("void **", out)
+    )
+    check(hr, f"Opening {what}")
+    return out[0]
+
+
+def _describe(device: Any, flow: int) -> _Endpoint:
+    device_id = _device_id(device)
+    name = _friendly_name(device) or device_id
+    client = _activate_client(device, repr(name))
+    try:
+        mix = ffi.new("WAVEFORMATEX **")
+        check(client.lpVtbl.GetMixFormat(client, mix), f"Reading the format of {name!r}")
+        try:
+            rate, channels, mask = describe_mix_format(mix[0])
+        finally:
+            task_free(mix[0])
+        endpoint = _Endpoint(device_id, name, flow, rate, channels)
+        endpoint.mask = mask
+        default_period = ffi.new("REFERENCE_TIME *")
+        minimum = ffi.new("REFERENCE_TIME *")
+        if client.lpVtbl.GetDevicePeriod(client, default_period, minimum) >= 0:
+            endpoint.period = int(default_period[0]) / REFTIMES_PER_SECOND
+        return endpoint
+    finally:
+        release(client)
+
+
+def _list_endpoints(enumerator: Any, flow: int) -> list[_Endpoint]:
+    collection = ffi.new("IMMDeviceCollection **")
+    hr = enumerator.lpVtbl.EnumAudioEndpoints(
+        enumerator, flow, decl.DEVICE_STATE_ACTIVE, collection
+    )
+    check(hr, "Listing audio endpoints")
+    endpoints = []
+    try:
+        count = ffi.new("UINT *")
+        check(collection[0].lpVtbl.GetCount(collection[0], count), "Counting audio endpoints")
+        for index in range(count[0]):
+            device = ffi.new("IMMDevice **")
+            if collection[0].lpVtbl.Item(collection[0], index, device) < 0:
+                continue
+            try:
+                endpoints.append(_describe(device[0], flow))
+            except BackendError as exc:  # one broken endpoint does not hide the others
+                _log.warning("skipping an audio endpoint: %s", exc)
+            finally:
+                release(device[0])
+    finally:
+        release(collection[0])
+    return endpoints
+
+
+def _info(endpoint: _Endpoint, kind: DeviceKind, loopback: bool) -> DeviceInfo:
+    mask = mask_for(endpoint.channels, endpoint.mask)
+    machine, display = positions(endpoint.channels, mask)
+    return DeviceInfo(
+        id=endpoint.id,
+        name=endpoint.name,
+        kind=kind,
+        channels=endpoint.channels,
+        channel_names=display,
+        channel_positions=machine,
+        samplerate=endpoint.samplerate,
+        isloopback=loopback,
+        monitor_of=endpoint.id if loopback else None,
+        latency=endpoint.period,
+        extra={"channel_mask": f"0x{mask:X}"},
+    )
+
+
+def _get_device(enumerator: Any, device_id: str) -> Any:
+    device = ffi.new("IMMDevice **")
+    hr = enumerator.lpVtbl.GetDevice(enumerator, device_id, device)
+    if hr < 0:
+        raise DeviceNotFoundError(
+            f"There is no audio endpoint {device_id!r} any more ({hresult_name(hr)}): it was "
+            "unplugged or disabled. List the devices again."
+        )
+    return device[0]
+
+
+def _data_flow(device: Any) -> int:
+    endpoint = ffi.new("IMMEndpoint **")
+    iid = guid(decl.IID_IMMENDPOINT)
+    hr = device.lpVtbl.QueryInterface(device, iid, ffi.cast("void **", endpoint))
+    check(hr, "IMMDevice::QueryInterface(IMMEndpoint)")
+    try:
+        flow = ffi.new("int *")
+        check(endpoint[0].lpVtbl.GetDataFlow(endpoint[0], flow), "IMMEndpoint::GetDataFlow")
+        return int(flow[0])
+    finally:
+        release(endpoint[0])
+
+
+# -- streams ---------------------------------------------------------------------------------
+
+
+class _Stream:
+    """One WASAPI stream on a thread of its own; subclasses move the audio."""
+
+    direction = "playback"
+
+    def __init__(self, config: StreamConfig, render: bool) -> None:
+        self.device_id = config.device_id
+        self.samplerate = config.samplerate
+        self.channels = config.channels
+        self._config = config
+        self._render = render
+        self._loopback = False
+        self._closing = threading.Event()
+        self._ready = threading.Event()
+        self._setup_error: BaseException | None = None
+        self._latency = 0.0
+        self._buffer_frames = 0
+        self._name = config.device_id
+        self.ring: FrameRing | None = None
+        self._thread = threading.Thread(
+            target=self._run, name=f"scgui-wasapi-{self.direction}", daemon=True
+        )
+        self._thread.start()
+        if not self._ready.wait(max(get_timeout(), 5.0)):
+            self._closing.set()
+            raise ServerUnavailableError(
+                f"Opening {self.direction} on {self._name!r} did not finish within "
+                f"{max(get_timeout(), 5.0):.0f} s: the Windows audio service does not answer."
+            )
+        if self._setup_error is not None:
+            raise self._setup_error.with_traceback(None)
+
+    # -- the stream thread ---------------------------------------------------------------
+
+    def _run(self) -> None:
+        client = service = event = None
+        try:
+            ensure_com()
+            with _enumerator() as enumerator:
+                device = _get_device(enumerator, self.device_id)
+                try:
+                    self._name = _friendly_name(device) or self.device_id
+                    flow = _data_flow(device)
+                    self._loopback = not self._render and flow == decl.E_RENDER
+                    client = _activate_client(device, repr(self._name))
+                finally:
+                    release(device)
+            mask = self._device_mask(client)
+            event = kernel32().CreateEventW(ffi.NULL, 0, 0, ffi.NULL)
+            if event == ffi.NULL:
+                raise BackendError("CreateEventW failed: out of system resources.")
+            self._initialize(client, mask)
+            check(client.lpVtbl.SetEventHandle(client, event), "IAudioClient::SetEventHandle")
+            service = self._get_service(client)
+            self._prepare(client, service)
+            check(client.lpVtbl.Start(client), f"Starting {self.direction} on {self._name!r}")
+        except BaseException as exc:
+            self._setup_error = exc if isinstance(exc, Exception) else BackendError(str(exc))
+            self._ready.set()
+            self._cleanup(client, service, event)
+            return
+        self._ready.set()
+        try:
+            self._pump(client, service, event)
+        except BaseException as exc:  # the device went, or the service failed
+            assert self.ring is not None
+            self.ring.fail(self._stream_error(exc))
+        finally:
+            with contextlib.suppress(Exception):
+                self._before_stop(client)
+            self._cleanup(client, service, event)
+
+    def _device_mask(self, client: Any) -> int:
+        mix = ffi.new("WAVEFORMATEX **")
+        check(client.lpVtbl.GetMixFormat(client, mix), f"Reading the format of {self._name!r}")
+        try:
+            _rate, channels, mask = describe_mix_format(mix[0])
+        finally:
+            task_free(mix[0])
+        return mask_for(self.channels, mask if channels == self.channels else None)
+
+    def _initialize(self, client: Any, mask: int) -> None:
+        fmt = float_format(self.samplerate, self.channels, mask)
+        flags = decl.AUDCLNT_STREAMFLAGS_EVENTCALLBACK
+        if self._loopback:
+            flags |= decl.AUDCLNT_STREAMFLAGS_LOOPBACK
+        seconds = self._buffer_seconds()
+        hr = client.lpVtbl.Initialize(
+            client,
+            decl.AUDCLNT_SHAREMODE_SHARED,
+            flags,
+            int(seconds * REFTIMES_PER_SECOND),
+            0,
+            ffi.cast("WAVEFORMATEX *", fmt),
+            ffi.NULL,
+        )
+        if hr < 0:
+            code = unsigned(hr)
+            if code == 0x88890008:  # AUDCLNT_E_UNSUPPORTED_FORMAT
+                raise InvalidConfigError(
+                    f"{self._name!r} does not take {self.channels} channels of float32 at "
+                    f"{self.samplerate} Hz ({hresult_name(hr)}): use the device's own rate and "
+                    "channel count."
+                )
+            check(hr, f"Opening {self.direction} on {self._name!r}")
+        frames = ffi.new("UINT32 *")
+        check(client.lpVtbl.GetBufferSize(client, frames), "IAudioClient::GetBufferSize")
+        self._buffer_frames = int(frames[0])
+        latency = ffi.new("REFERENCE_TIME *")
+        stream_latency = 0.0
+        if client.lpVtbl.GetStreamLatency(client, latency) >= 0:
+            stream_latency = int(latency[0]) / REFTIMES_PER_SECOND
+        self._latency = stream_latency + self._buffer_frames / self.samplerate
+
+    def _cleanup(self, client: Any, service: Any, event: Any) -> None:
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.lpVtbl.Stop(client)
+        release(service)
+        release(client)
+        if event is not None and event != ffi.NULL:
+            kernel32().CloseHandle(event)
+
+    def _stream_error(self, exc: BaseException) -> BaseException:
+        if isinstance(exc, BackendError) and exc.code == DEVICE_INVALIDATED:
+            return StreamError(
+                f"{self._name!r} was unplugged or disabled while in use "
+                "(AUDCLNT_E_DEVICE_INVALIDATED). Choose another device and open a new stream."
+            )
+        if isinstance(exc, Exception):
+            return exc
+        return StreamError(str(exc))
+
+    def _wait(self, event: Any) -> None:
+        kernel32().WaitForSingleObject(event, EVENT_WAIT_MS)
+
+    # -- hooks -----------------------------------------------------------------------------
+
+    def _buffer_seconds(self) -> float:
+        raise NotImplementedError
+
+    def _get_service(self, client: Any) -> Any:
+        raise NotImplementedError
+
+    def _prepare(self, client: Any, service: Any) -> None:
+        """Make the ring (and, for playback, fill the device buffer) before Start."""
+
+    def _pump(self, client: Any, service: Any, event: Any) -> None:
+        raise NotImplementedError
+
+    def _before_stop(self, client: Any) -> None:
+        """Last moment before Stop (playback lets the server take what it was given)."""
+
+    # -- the caller's side -----------------------------------------------------------------
+
+    @property
+    def latency(self) -> float:
+        return self._latency
+
+    def _stall(self) -> BaseException:
+        return StreamError(
+            f"No audio moved on {self._name!r} for {get_timeout():.1f} s: the device stopped "
+            "(the Windows audio service may have hung). Close the stream and open it again."
+        )
+
+    def close(self) -> None:
+        """Stop the stream thread (it releases every COM object); safe to call twice."""
+        if self._closing.is_set():
+            return
+        self._closing.set()
+        if self.ring is not None:
+            self.ring.fail(closed_error(self.direction))
+        if threading.current_thread() is not self._thread:
+            self._thread.join(max(get_timeout(), 1.0))
+
+
+class WasapiPlayback(_Stream):
+    direction = "playback"
+
+    def __init__(self, config: StreamConfig) -> None:
+        self._idle = True  # nothing written since opening or since the last drain
+        self._padding = 0
+        self._played_out = threading.Event()
+        self._underruns = 0
+        super().__init__(config, render=True)
+
+    def _buffer_seconds(self) -> float:
+        blocksize = self._config.blocksize
+        block = blocksize / self.samplerate if blocksize else 0.01
+        return max(2 * block, 0.03)
+
+    def _get_service(self, client: Any) -> Any:
+        out = ffi.new("IAudioRenderClient **")
+        iid = guid(decl.IID_IAUDIO_RENDER_CLIENT)
+        hr = client.lpVtbl.GetService(client, iid, ffi.cast("void **", out))
+        check(hr, "IAudioClient::GetService(IAudioRenderClient)")
+        return out[0]
+
+    def _prepare(self, client: Any, service: Any) -> None:
+        blocksize = self._config.blocksize or self._buffer_frames // 2
+        self.ring = FrameRing(self.channels, max(2 * blocksize, self._buffer_frames))
+        self._latency += self.ring.capacity / self.samplerate / 2
+        self._fill(client, service)  # silence (nothing written yet): the stream starts clean
+
+    def _fill(self, client: Any, service: Any) -> None:
+        ring = self.ring
+        assert ring is not None
+        padding = ffi.new("UINT32 *")
+        check(client.lpVtbl.GetCurrentPadding(client, padding), "IAudioClient::GetCurrentPadding")
+        free = self._buffer_frames - int(padding[0])
+        self._padding = int(padding[0])
+        if free <= 0:
+            return
+        data = ffi.new("BYTE **")
+        check(service.lpVtbl.GetBuffer(service, free, data), "IAudioRenderClient::GetBuffer")
+        view = np.frombuffer(ffi.buffer(data[0], free * self.channels * 4), dtype=np.float32)
+        frames = view.reshape(free, self.channels)
+        if self._idle and ring.available == 0:
+            frames[:] = 0.0  # between takes: silence, not an underrun
+        else:
+            had = ring.underruns
+            ring.pull_into(frames)
+            self._underruns += ring.underruns - had
+        check(service.lpVtbl.ReleaseBuffer(service, free, 0), "IAudioRenderClient::ReleaseBuffer")
+        if self._idle and ring.available == 0 and self._padding == 0:
+            self._played_out.set()
+
+    def _pump(self, client: Any, service: Any, event: Any) -> None:
+        while not self._closing.is_set():
+            self._wait(event)
+            self._fill(client, service)
+
+    def _before_stop(self, client: Any) -> None:
+        time.sleep(min(self._latency, 0.1))  # what the server was handed is still playing
+
+    def write(self, frames: np.ndarray) -> None:
+        ring = self.ring
+        assert ring is not None
+        total, done = frames.shape[0], 0
+        while done < total:
+            ring.wait_writable(1, get_timeout(), self._stall)
+            done += ring.put(frames[done:])
+            self._played_out.clear()
+            self._idle = False
+
+    def drain(self) -> None:
+        """Wait until the ring and the device buffer are empty and the last frame is heard."""
+        ring = self.ring
+        assert ring is not None
+        ring.wait_empty(get_timeout(), self._stall)
+        self._idle = True
+        deadline = time.monotonic() + get_timeout()
+        while not self._played_out.wait(0.05):
+            ring.check()
+            if time.monotonic() >= deadline:
+                raise self._stall()
+        ring.check()
+        time.sleep(min(self._latency, 0.1))
+
+    @property
+    def underruns(self) -> int:
+        return self._underruns
+
+
+class WasapiCapture(_Stream):
+    direction = "recording"
+
+    def __init__(self, config: StreamConfig) -> None:
+        self._period = 0.01
+        super().__init__(config, render=False)
+
+    def _buffer_seconds(self) -> float:
+        blocksize = self._config.blocksize
+        return max(CAPTURE_BUFFER_SECONDS, 4 * blocksize / self.samplerate if blocksize else 0)
+
+    def _get_service(self, client: Any) -> Any:
+        out = ffi.new("IAudioCaptureClient **")
+        hr = client.lpVtbl.GetService(
+            client, guid(decl.IID_IAUDIO_CAPTURE_CLIENT), ffi.cast("void **", out)
+        )
+        if hr < 0 and unsigned(hr) == WRONG_ENDPOINT_TYPE and self._loopback:
+            raise BackendError(
+                f"Loopback recording of {self._name!r} is not supported by this WASAPI "
+                f"({hresult_name(hr)}; Wine lacks it). Record the speaker's monitor "
+                "microphone instead, if the system lists one.",
+                code=unsigned(hr),
+            )
+        check(hr, "IAudioClient::GetService(IAudioCaptureClient)")
+        return out[0]
+
+    def _prepare(self, client: Any, service: Any) -> None:
+        capacity = int(CAPTURE_RING_SECONDS * self.samplerate)
+        capacity = min(capacity, (64 << 20) // (4 * self.channels))
+        blocksize = self._config.blocksize or 0
+        self.ring = FrameRing(self.channels, max(capacity, 16 * blocksize, 1))
+
+    def _pump(self, client: Any, service: Any, event: Any) -> None:
+        ring = self.ring
+        assert ring is not None
+        data = ffi.new("BYTE **")
+        count = ffi.new("UINT32 *")
+        flags = ffi.new("DWORD *")
+        packet = ffi.new("UINT32 *")
+        started = last_packet = time.monotonic()
+        delivered = 0
+        while not self._closing.is_set():
+            self._wait(event)
+            got_packet = False
+            while True:
+                check(service.lpVtbl.GetNextPacketSize(service, packet), "GetNextPacketSize")
+                if packet[0] == 0:
+                    break
+                check(
+                    service.lpVtbl.GetBuffer(service, data, count, flags, ffi.NULL, ffi.NULL),
+                    "IAudioCaptureClient::GetBuffer",
+                )
+                frames = int(count[0])
+                if flags[0] & decl.AUDCLNT_BUFFERFLAGS_SILENT:
+                    ring.push_silence(frames)
+                else:
+                    raw = ffi.buffer(data[0], frames * self.channels * 4)
+                    ring.push(np.frombuffer(raw, dtype=np.float32).reshape(frames, self.channels))
+                if flags[0] & 0x1:  # AUDCLNT_BUFFERFLAGS_DATA_DISCONTINUITY: frames were lost
+                    ring.overflows += 1
+                check(service.lpVtbl.ReleaseBuffer(service, frames), "ReleaseBuffer")
+                delivered += frames
+                got_packet = True
+            now = time.monotonic()
+            if got_packet:
+                last_packet = now
+            elif self._loopback and now - last_packet > LOOPBACK_SILENCE_AFTER:
+                # Nothing plays, so Windows sends nothing: keep time with silence.
+                due = int((now - started) * self.samplerate) - delivered
+                if due > 0:
+                    ring.push_silence(due)
+                    delivered += due
+
+    @property
+    def capacity(self) -> int:
+        assert self.ring is not None
+        return self.ring.capacity
+
+    def read(self, min_frames: int) -> np.ndarray:
+        ring = self.ring
+        assert ring is not None
+        if min_frames > 0:
+            ring.wait_readable(min_frames, get_timeout(), self._stall)
+        return ring.take(ring.available)
+
+    @property
+    def overflows(self) -> int:
+        assert self.ring is not None
+        return self.ring.overflows
+
+
+# -- device notifications ---------------------------------------------------------------------
+
+
+class _NotificationClient:
+    """An IMMNotificationClient made of cffi callbacks; each notice becomes ``"devices"``."""
+
+    def __init__(self, notify: Callable[[str], None]) -> None:
+        self._notify = notify
+        unknown = {decl.IID_IUNKNOWN, decl.IID_IMMNOTIFICATION_CLIENT}
+        self._iids = {bytes(ffi.buffer(guid(text))) for text in unknown}
+
+        def on_error(exc_type: Any, value: Any, _tb: Any) -> None:
+            _log.error("device notification failed: %s: %s", exc_type.__name__, value)
+
+        def query(this: Any, iid: Any, out: Any) -> int:
+            if bytes(ffi.buffer(iid, ffi.sizeof("GUID"))) in self._iids:
+                out[0] = this
+                return 0
+            out[0] = ffi.NULL
+            return -0x7FFFBFFE  # E_NOINTERFACE as a signed HRESULT
+
+        def changed(*_args: Any) -> int:
+            self._notify("devices")
+            return 0
+
+        vtbl = ffi.new("IMMNotificationClientVtbl *")
+        self._callbacks = [
+            ffi.callback(
+                "HRESULT(__stdcall *)(IMMNotificationClient *, const GUID *, void **)",
+                query,
+                error=-0x7FFFBFFE,
+                onerror=on_error,
+            ),
+            ffi.callback("ULONG(__stdcall *)(IMMNotificationClient *)", lambda _t: 1, error=1),
+            ffi.callback("ULONG(__stdcall *)(IMMNotificationClient *)", lambda _t: 1, error=1),
+            ffi.callback(
+                "HRESULT(__stdcall *)(IMMNotificationClient *, LPCWSTR, DWORD)",
+                changed,
+                error=0,
+                onerror=on_error,
+            ),
+            ffi.callback(
+                "HRESULT(__stdcall *)(IMMNotificationClient *, LPCWSTR)",
+                changed,
+                error=0,
+                onerror=on_error,
+            ),
+            ffi.callback(
+                "HRESULT(__stdcall *)(IMMNotificationClient *, LPCWSTR)",
+                changed,
+                error=0,
+                onerror=on_error,
+            ),
+            ffi.callback(
+                "HRESULT(__stdcall *)(IMMNotificationClient *, int, int, LPCWSTR)",
+                changed,
+                error=0,
+                onerror=on_error,
+            ),
+            ffi.callback(
+                "HRESULT(__stdcall *)(IMMNotificationClient *, LPCWSTR, PROPERTYKEY)",
+                changed,
+                error=0,
+                onerror=on_error,
+            ),
+        ]
+        (
+            vtbl.QueryInterface,
+            vtbl.AddRef,
+            vtbl.Release,
+            vtbl.OnDeviceStateChanged,
+            vtbl.OnDeviceAdded,
+            vtbl.OnDeviceRemoved,
+            vtbl.OnDefaultDeviceChanged,
+            vtbl.OnPropertyValueChanged,
+        ) = self._callbacks
+        self._vtbl = vtbl
+        self.pointer = ffi.new("IMMNotificationClient *")
+        self.pointer.lpVtbl = vtbl
+
+
+class _WasapiSubscription:
+    def __init__(self, backend: WasapiBackend, callback: Callable[[str], None]) -> None:
+        self._backend, self._callback = backend, callback
+
+    def close(self) -> None:
+        self._backend.unsubscribe(self._callback)
+
+
+# -- the backend -------------------------------------------------------------------------------
+
+
+class WasapiBackend:
+    """WASAPI shared mode on Windows (and under Wine); see the module docstring."""
+
+    name = "WASAPI"
+    samplerate_range = (8000, 384000)
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._listeners: list[Callable[[str], None]] = []
+        self._notifier: _NotificationClient | None = None
+        self._notifier_enumerator: Any = None
+        self._wine: bool | None = None
+
+    @property
+    def capabilities(self) -> Capabilities:
+        wine = self._under_wine()
+        return Capabilities(loopback=not wine, exclusive_mode=False)
+
+    def _under_wine(self) -> bool:
+        if self._wine is None:
+            self._wine = running_under_wine()
+        return self._wine
+
+    def list_devices(self, kind: DeviceKind) -> list[DeviceInfo]:
+        with _enumerator() as enumerator:
+            own = [_info(e, kind, False) for e in _list_endpoints(enumerator, _flow(kind))]
+            if kind == "microphone":
+                own += [_info(e, kind, True) for e in _list_endpoints(enumerator, decl.E_RENDER)]
+        return own
+
+    def default_device_id(self, kind: DeviceKind) -> str | None:
+        with _enumerator() as enumerator:
+            device = ffi.new("IMMDevice **")
+            hr = enumerator.lpVtbl.GetDefaultAudioEndpoint(
+                enumerator, _flow(kind), decl.E_CONSOLE, device
+            )
+            if hr < 0:
+                if unsigned(hr) == NOT_FOUND:
+                    return None
+                check(hr, "Asking for the default audio endpoint")
+            try:
+                return _device_id(device[0])
+            finally:
+                release(device[0])
+
+    def device_info(self, kind: DeviceKind, device_id: str) -> DeviceInfo:
+        for info in self.list_devices(kind):
+            if info.id == device_id:
+                return info
+        raise DeviceNotFoundError(f"There is no {kind} {device_id!r} any more.")
+
+    def open_playback(self, config: StreamConfig) -> WasapiPlayback:
+        return WasapiPlayback(config)
+
+    def open_capture(self, config: StreamConfig) -> WasapiCapture:
+        return WasapiCapture(config)
+
+    def subscribe(self, callback: Callable[[str], None]) -> _WasapiSubscription:
+        with self._lock:
+            self._listeners.append(callback)
+            if self._notifier is None:
+                self._register()
+        return _WasapiSubscription(self, callback)
+
+    def _register(self) -> None:
+        notifier = _NotificationClient(self._dispatch)
+        ensure_com()
+        out = ffi.new("IMMDeviceEnumerator **")
+        check(
+            ole32().CoCreateInstance(
+                guid(decl.CLSID_MMDEVICE_ENUMERATOR),
+                ffi.NULL,
+                decl.CLSCTX_ALL,
+                guid(decl.IID_IMMDEVICE_ENUMERATOR),
+                ffi.cast("void **", out),
+            ),
+            "Creating the audio device enumerator",
+        )
+        enumerator = out[0]
+        hr = enumerator.lpVtbl.RegisterEndpointNotificationCallback(enumerator, notifier.pointer)
+        if hr < 0:
+            release(enumerator)
+            check(hr, "Registering for device notifications")
+        self._notifier, self._notifier_enumerator = notifier, enumerator
+
+    def _dispatch(self, notice: str) -> None:
+        for listener in list(self._listeners):
+            listener(notice)
+
+    def unsubscribe(self, callback: Callable[[str], None]) -> None:
+        with self._lock:
+            if callback in self._listeners:
+                self._listeners.remove(callback)
+            if self._listeners or self._notifier is None:
+                return
+            notifier, enumerator = self._notifier, self._notifier_enumerator
+            self._notifier = self._notifier_enumerator = None
+        ensure_com()
+        enumerator.lpVtbl.UnregisterEndpointNotificationCallback(enumerator, notifier.pointer)
+        release(enumerator)
+
+    def set_default(self, kind: DeviceKind, device_id: str) -> None:
+        raise BackendError(
+            "Windows has no public way for a program to change the default device: use the "
+            "Sound settings."
+        )
+
+    def set_volume(self, kind: DeviceKind, device_id: str, volumes: tuple[float, ...]) -> None:
+        raise BackendError("Changing a device's volume is not supported on WASAPI yet.")
+
+    def set_mute(self, kind: DeviceKind, device_id: str, muted: bool) -> None:
+        raise BackendError("Muting a device is not supported on WASAPI yet.")
+
+    def get_name(self) -> str:
+        return ""
+
+    def set_name(self, name: str) -> None:
+        """Windows names a program's streams after its executable; nothing to change."""
+
+    def server_description(self) -> str:
+        return "WASAPI (Wine)" if self._under_wine() else "WASAPI"
+
+    def server_address(self) -> str:
+        return "the Windows audio service"
+
+    def close(self) -> None:
+        """Nothing is held between calls (every call makes its own enumerator)."""
