@@ -15,10 +15,12 @@ loopback stream there raises a clear error.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -257,6 +259,7 @@ class _Stream:
         self._thread = threading.Thread(
             target=self._run, name=f"scgui-wasapi-{self.direction}", daemon=True
         )
+        _live_cores.add(self)
         self._thread.start()
         if not self._ready.wait(max(get_timeout(), 5.0)):
             self._closing.set()
@@ -400,18 +403,19 @@ class _Stream:
             "(the Windows audio service may have hung). Close the stream and open it again."
         )
 
-    def close(self) -> None:
-        """Stop the stream thread (it releases every COM object); safe to call twice."""
-        if self._closing.is_set():
-            return
+    def close(self, wait: bool = True) -> None:
+        """Stop the stream thread (it releases every COM object); safe to call twice.
+
+        Without ``wait`` it only asks (for finalizers, which may run on any thread).
+        """
         self._closing.set()
         if self.ring is not None:
             self.ring.fail(closed_error(self.direction))
-        if threading.current_thread() is not self._thread:
+        if wait and threading.current_thread() is not self._thread:
             self._thread.join(max(get_timeout(), 1.0))
 
 
-class WasapiPlayback(_Stream):
+class _PlaybackCore(_Stream):
     direction = "playback"
 
     def __init__(self, config: StreamConfig) -> None:
@@ -437,7 +441,6 @@ class WasapiPlayback(_Stream):
         blocksize = self._config.blocksize or self._buffer_frames // 2
         self.ring = FrameRing(self.channels, max(2 * blocksize, self._buffer_frames))
         self._latency += self.ring.capacity / self.samplerate / 2
-        self._fill(client, service)  # silence (nothing written yet): the stream starts clean
 
     def _fill(self, client: Any, service: Any) -> None:
         ring = self.ring
@@ -446,21 +449,21 @@ class WasapiPlayback(_Stream):
         check(client.lpVtbl.GetCurrentPadding(client, padding), "IAudioClient::GetCurrentPadding")
         free = self._buffer_frames - int(padding[0])
         self._padding = int(padding[0])
+        if self._idle and ring.available == 0:
+            # Between takes nothing is written (the engine plays silence by itself), so the
+            # device buffer runs empty and a drain can tell that the last frame has gone.
+            if self._padding == 0:
+                self._played_out.set()
+            return
         if free <= 0:
             return
         data = ffi.new("BYTE **")
         check(service.lpVtbl.GetBuffer(service, free, data), "IAudioRenderClient::GetBuffer")
         view = np.frombuffer(ffi.buffer(data[0], free * self.channels * 4), dtype=np.float32)
-        frames = view.reshape(free, self.channels)
-        if self._idle and ring.available == 0:
-            frames[:] = 0.0  # between takes: silence, not an underrun
-        else:
-            had = ring.underruns
-            ring.pull_into(frames)
-            self._underruns += ring.underruns - had
+        had = ring.underruns
+        ring.pull_into(view.reshape(free, self.channels))
+        self._underruns += ring.underruns - had
         check(service.lpVtbl.ReleaseBuffer(service, free, 0), "IAudioRenderClient::ReleaseBuffer")
-        if self._idle and ring.available == 0 and self._padding == 0:
-            self._played_out.set()
 
     def _pump(self, client: Any, service: Any, event: Any) -> None:
         while not self._closing.is_set():
@@ -499,7 +502,7 @@ class WasapiPlayback(_Stream):
         return self._underruns
 
 
-class WasapiCapture(_Stream):
+class _CaptureCore(_Stream):
     direction = "recording"
 
     def __init__(self, config: StreamConfig) -> None:
@@ -588,6 +591,80 @@ class WasapiCapture(_Stream):
     def overflows(self) -> int:
         assert self.ring is not None
         return self.ring.overflows
+
+
+class _Facade:
+    """What the shared code holds: the stream thread references only the core, so a facade
+    dropped without ``close()`` is collected, and its finalizer ends the thread."""
+
+    _core: _PlaybackCore | _CaptureCore
+
+    def _adopt(self, core: _PlaybackCore | _CaptureCore) -> None:
+        self._core = core
+        self.device_id, self.samplerate, self.channels = (
+            core.device_id,
+            core.samplerate,
+            core.channels,
+        )
+        weakref.finalize(self, core.close, False)
+
+    @property
+    def latency(self) -> float:
+        return self._core.latency
+
+    def close(self) -> None:
+        self._core.close()
+
+
+class WasapiPlayback(_Facade):
+    """An output stream (see :class:`~scgui.audio.backends.base.PlaybackStream`)."""
+
+    def __init__(self, config: StreamConfig) -> None:
+        self._playback = _PlaybackCore(config)
+        self._adopt(self._playback)
+
+    def write(self, frames: np.ndarray) -> None:
+        self._playback.write(frames)
+
+    def drain(self) -> None:
+        self._playback.drain()
+
+    @property
+    def underruns(self) -> int:
+        return self._playback.underruns
+
+
+class WasapiCapture(_Facade):
+    """An input stream (see :class:`~scgui.audio.backends.base.CaptureStream`)."""
+
+    def __init__(self, config: StreamConfig) -> None:
+        self._capture = _CaptureCore(config)
+        self._adopt(self._capture)
+
+    @property
+    def capacity(self) -> int:
+        return self._capture.capacity
+
+    def read(self, min_frames: int) -> np.ndarray:
+        return self._capture.read(min_frames)
+
+    @property
+    def overflows(self) -> int:
+        return self._capture.overflows
+
+
+#: Every stream thread still running: ended before the interpreter shuts down, as a COM
+#: call on a thread of a finalising interpreter crashes it.
+_live_cores: weakref.WeakSet[_Stream] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all_streams() -> None:
+    cores = list(_live_cores)
+    for core in cores:
+        core.close(wait=False)
+    for core in cores:
+        core._thread.join(1.0)
 
 
 # -- device notifications ---------------------------------------------------------------------

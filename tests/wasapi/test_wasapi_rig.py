@@ -1,0 +1,284 @@
+"""The library through WASAPI, against the virtual rig's real server (Wine, or a Windows runner
+given a rig). A pattern played must come back sample-exact, channel by channel.
+
+Wine's WASAPI converts through 16-bit integers on its way to PulseAudio, so the patterns here
+hold only 16-bit values: those pass bit for bit (PLATFORM_NOTES, "WASAPI under Wine")."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import scgui.audio as sc
+from scgui.audio.backends import get_backend
+from scgui.virtual_rig import MULTI8, MULTI8_REVERSED, SCARLETT, SCARLETT_SWAPPED
+
+RATE = 48000
+
+
+def pattern(frames: int, channels: int, seed: int = 0) -> np.ndarray:
+    """Random 16-bit values with no zero sample, as float32: the first frame is easy to find."""
+    rng = np.random.default_rng(seed)
+    magnitude = rng.integers(1600, 16000, (frames, channels))
+    sign = rng.choice([-1, 1], (frames, channels))
+    return (magnitude * sign / 32768.0).astype(np.float32)
+
+
+def capture_while_playing(
+    speaker: sc.Speaker,
+    microphone: sc.Microphone,
+    data: np.ndarray,
+    *,
+    play_channels: object = None,
+    record_channels: object = None,
+    margin: float = 0.4,
+) -> np.ndarray:
+    with microphone.recorder(RATE, channels=record_channels) as recorder:
+        with speaker.player(RATE, channels=play_channels) as player:
+            recorder.record(None)
+            player.play(data)
+            player.wait()
+        return recorder.record(len(data) + int(margin * RATE))
+
+
+def find_exact(recording: np.ndarray, expected: np.ndarray) -> None:
+    """``expected`` appears in ``recording`` bit for bit, nothing lost, doubled or added."""
+    loud = np.flatnonzero(np.any(recording != 0, axis=1))
+    assert loud.size, "the played signal never arrived: the recording is pure silence"
+    start = int(loud[0])
+    segment = recording[start : start + len(expected)]
+    assert segment.shape == expected.shape, f"only {len(segment)} of {len(expected)} frames"
+    wrong = np.flatnonzero(np.any(segment != expected, axis=1))
+    assert wrong.size == 0, (
+        f"{wrong.size} frames differ, first at {wrong[0]}: "
+        f"{segment[wrong[0]]} != {expected[wrong[0]]}"
+    )
+    assert not np.any(recording[start + len(expected) :]), "extra audio after the pattern"
+
+
+# -- devices ---------------------------------------------------------------------------------
+
+
+def test_the_backend_is_wasapi() -> None:
+    backend = get_backend()
+    assert backend.name == "WASAPI"
+    assert "WASAPI" in backend.server_description()
+
+
+def test_speakers_microphones_and_defaults(rig) -> None:
+    speakers = {s.name: s for s in sc.all_speakers()}
+    assert speakers[MULTI8.description].channels == 8
+    assert speakers[SCARLETT.description].channels == 2
+    microphones = {m.name: m for m in sc.all_microphones()}
+    assert microphones[MULTI8_REVERSED.description].channels == 8
+    assert microphones[f"Monitor of {MULTI8.description}"].channels == 8
+    assert not any(m.isloopback for m in microphones.values())
+    assert sc.default_speaker().id in {s.id for s in speakers.values()}
+    assert sc.default_microphone().id in {m.id for m in microphones.values()}
+    for speaker in speakers.values():
+        assert speaker.id.startswith("{") and speaker.channels >= 1
+        assert len(speaker.channel_names) == speaker.channels
+    assert speakers[MULTI8.description].channel_names[:3] == (
+        "Front Left",
+        "Front Right",
+        "Front Center",
+    )
+
+
+def test_every_speaker_is_also_a_loopback_microphone(rig) -> None:
+    speakers = sc.all_speakers()
+    loopbacks = [m for m in sc.all_microphones(include_loopback=True) if m.isloopback]
+    assert {m.id for m in loopbacks} == {s.id for s in speakers}
+    assert all(m.channels == sc.get_speaker(m.id).channels for m in loopbacks)
+
+
+def test_matching_by_id_and_name(rig, multi8) -> None:
+    assert sc.get_speaker(multi8.id).id == multi8.id
+    assert sc.get_speaker("multi").id == multi8.id  # part of the name, any case
+    with pytest.raises(sc.DeviceNotFoundError):
+        sc.get_speaker("no such device anywhere")
+    with pytest.raises(IndexError):  # soundcard's exception type
+        sc.get_microphone("no such device anywhere")
+
+
+# -- sample-exact streams ------------------------------------------------------------------------
+
+
+def test_stereo_loopback_is_exact(scarlett, scarlett_monitor) -> None:
+    data = pattern(RATE // 2, 2, seed=1)
+    find_exact(capture_while_playing(scarlett, scarlett_monitor, data), data)
+
+
+def test_eight_channels_arrive_exact_channel_by_channel(multi8, multi8_monitor) -> None:
+    data = pattern(RATE // 2, 8, seed=2)
+    find_exact(capture_while_playing(multi8, multi8_monitor, data), data)
+
+
+@pytest.mark.parametrize("channel", [0, 3, 7])
+def test_one_channel_played_is_found_on_that_channel_only(multi8, multi8_monitor, channel) -> None:
+    data = pattern(RATE // 4, 1, seed=3 + channel)
+    recording = capture_while_playing(multi8, multi8_monitor, data, play_channels=[channel])
+    silent = [c for c in range(8) if c != channel]
+    assert not np.any(recording[:, silent]), "audio leaked onto other channels"
+    find_exact(recording[:, [channel]], data)
+
+
+def test_a_single_channel_is_recorded_correctly(multi8, multi8_monitor) -> None:
+    """The library this replaces records garbage when asked for one channel on WASAPI."""
+    data = pattern(RATE // 4, 8, seed=4)
+    recording = capture_while_playing(multi8, multi8_monitor, data, record_channels=[5])
+    assert recording.shape[1] == 1
+    find_exact(recording, data[:, [5]])
+
+
+def test_channel_maps_reorder_and_mix(scarlett, scarlett_monitor) -> None:
+    data = pattern(RATE // 4, 2, seed=5)
+    swapped = capture_while_playing(
+        scarlett, scarlett_monitor, data, play_channels=[1, 0], record_channels=[0, 1]
+    )
+    find_exact(swapped, data[:, ::-1])
+    by_name = capture_while_playing(
+        scarlett, scarlett_monitor, data, record_channels=["right", "left"]
+    )
+    find_exact(by_name, data[:, ::-1])
+
+
+def test_routing_through_the_remapped_sources(rig, multi8, scarlett) -> None:
+    """Each output channel arrives on the input channel the rig's wiring says, by position."""
+    for speaker, source in ((multi8, MULTI8_REVERSED), (scarlett, SCARLETT_SWAPPED)):
+        microphone = sc.get_microphone(source.description)
+        out_positions = speaker._info.channel_positions
+        in_positions = microphone._info.channel_positions
+        for out_channel, position in enumerate(out_positions):
+            expected = in_positions.index(
+                source.channel_map[source.master_channel_map.index(position)]
+            )
+            data = pattern(RATE // 10, 1, seed=10 + out_channel)
+            recording = capture_while_playing(
+                speaker, microphone, data, play_channels=[out_channel]
+            )
+            loud = [c for c in range(microphone.channels) if np.any(recording[:, c])]
+            assert loud == [expected], (speaker.name, out_channel, loud)
+            find_exact(recording[:, [expected]], data)
+
+
+def test_record_none_and_record_n(scarlett_monitor) -> None:
+    with scarlett_monitor.recorder(RATE, blocksize=480) as recorder:
+        first = recorder.record(None)
+        assert first.ndim == 2 and first.shape[1] == 2 and len(first) > 0
+        block = recorder.record(1000)
+        assert block.shape == (1000, 2) and block.dtype == np.float32
+        assert 0 < recorder.latency < 0.5
+
+
+def test_a_one_shot_click_is_heard_in_full(scarlett, scarlett_monitor) -> None:
+    click = np.zeros((480, 2), dtype=np.float32)
+    click[:48] = pattern(48, 2, seed=6)
+    with scarlett_monitor.recorder(RATE) as recorder:
+        recorder.record(None)
+        scarlett.play(click, RATE)  # opens, plays, drains, closes
+        recording = recorder.record(int(0.5 * RATE))
+    loud = np.flatnonzero(np.any(recording != 0, axis=1))
+    assert loud.size == 48, f"{loud.size} of the click's 48 frames arrived"
+    assert np.array_equal(recording[loud[0] : loud[0] + 48], click[:48])  # (np.testing calls
+    # platform.win32_ver(), which aborts under Wine)
+
+
+def test_playback_latency_reflects_the_blocksize(scarlett) -> None:
+    with scarlett.player(RATE, blocksize=256) as small:
+        small_latency = small.latency
+    with scarlett.player(RATE, blocksize=4800) as large:
+        large_latency = large.latency
+    assert 0 < small_latency < large_latency < 1.0
+
+
+# -- errors and bad input -----------------------------------------------------------------------
+
+
+def test_loopback_capture_error_is_clear_under_wine(rig, scarlett) -> None:
+    if get_backend().capabilities.loopback:
+        pytest.skip("this WASAPI records loopback: see test_loopback_records_what_plays")
+    loopback = sc.get_microphone(scarlett.id, include_loopback=True)
+    assert loopback.isloopback
+    with pytest.raises(sc.AudioError, match=r"Loopback recording of .* is not supported"):
+        with loopback.recorder(RATE):
+            pass
+
+
+@pytest.mark.real_windows
+def test_loopback_records_what_plays(scarlett) -> None:
+    loopback = sc.get_microphone(scarlett.id, include_loopback=True)
+    data = pattern(RATE // 2, 2, seed=7)
+    recording = capture_while_playing(scarlett, loopback, data)
+    assert (
+        np.corrcoef(recording[np.any(recording != 0, axis=1)][: len(data), 0], data[:, 0])[0, 1]
+        > 0.99
+    )
+
+
+@pytest.mark.real_windows
+def test_loopback_delivers_silence_when_nothing_plays(scarlett) -> None:
+    loopback = sc.get_microphone(scarlett.id, include_loopback=True)
+    with loopback.recorder(RATE) as recorder:
+        started = time.monotonic()
+        silence = recorder.record(RATE // 2)
+        assert time.monotonic() - started < 2.0
+    assert silence.shape == (RATE // 2, 2) and not np.any(silence)
+
+
+def test_bad_arguments_are_clear(multi8, multi8_monitor) -> None:
+    with pytest.raises(sc.InvalidConfigError, match="channel"):
+        multi8.player(RATE, channels=[8])
+    with pytest.raises(ValueError):
+        multi8_monitor.recorder(0)
+    with multi8.player(RATE) as player:
+        with pytest.raises(sc.InvalidDataError):
+            player.play(np.full((10, 8), np.nan, dtype=np.float32))
+        with pytest.raises(sc.InvalidDataError):
+            player.play(np.zeros((10, 3), dtype=np.float32))
+
+
+def test_close_from_another_thread_wakes_a_reader(multi8_monitor) -> None:
+    recorder = multi8_monitor.recorder(RATE)
+    recorder.__enter__()
+    errors: list[BaseException] = []
+
+    def read_forever() -> None:
+        try:
+            recorder.record(RATE * 60)
+        except sc.AudioError as exc:
+            errors.append(exc)
+
+    reader = threading.Thread(target=read_forever)
+    reader.start()
+    time.sleep(0.3)
+    recorder.close()
+    reader.join(5)
+    assert not reader.is_alive() and errors and isinstance(errors[0], sc.StreamError)
+
+
+def test_streams_dropped_without_close_do_not_hang_or_abort(multi8, multi8_monitor) -> None:
+    import gc
+
+    def stream_threads() -> int:
+        return sum(t.name.startswith("scgui-wasapi") for t in threading.enumerate())
+
+    before = stream_threads()
+    for _ in range(20):
+        multi8.player(RATE).__enter__()
+        multi8_monitor.recorder(RATE).__enter__()
+    gc.collect()
+    deadline = time.monotonic() + 3.0
+    while stream_threads() > before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert stream_threads() == before, "threads of dropped streams still run"
+    assert sc.get_speaker(multi8.id).channels == 8
+
+
+def test_watch_registers_and_lists(rig) -> None:
+    """Wine delivers no notifications; the watch must still start, list and close cleanly."""
+    with sc.watch_devices() as watch:
+        assert watch.get(timeout=0.2) is None
