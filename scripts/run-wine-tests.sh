@@ -28,7 +28,16 @@ from scgui.virtual_rig import VirtualRig
 report, extra = sys.argv[1], sys.argv[2:]
 windows_report = "Z:" + report.replace("/", "\\")
 with VirtualRig() as rig:
-    env = {**os.environ, **rig.env, "SCGUI_WASAPI_RIG": "1"}
+    # A sink that one test unplugs while recording from it (by module index: unloading by
+    # name would remove every null sink).
+    vanishing = rig.pactl(
+        "load-module", "module-null-sink", "sink_name=vanishing", "channels=2",
+        "sink_properties=device.description=Vanishing",
+    ).strip()
+    env = {
+        **os.environ, **rig.env,
+        "SCGUI_WASAPI_RIG": "1", "SCGUI_WASAPI_VANISHING_MODULE": vanishing,
+    }
     command = [
         "bash", "scripts/wine-python.sh", "-m", "pytest",
         "-c", "tests/wasapi/pytest.ini", "--rootdir", "tests/wasapi",

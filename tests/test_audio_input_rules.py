@@ -189,3 +189,15 @@ def test_fuzz_device_lookup(query) -> None:
         except sc.AudioError:
             continue
         assert isinstance(query, str) and query.strip(), (query, device)
+
+
+def test_exclusive_mode_where_the_backend_has_none(multi8, multi8_monitor) -> None:
+    assert not sc.capabilities().exclusive_mode  # PulseAudio mixes every stream
+    with pytest.raises(sc.InvalidConfigError, match="no exclusive mode"):
+        with multi8.player(48000, exclusive=True):
+            pass
+    with pytest.raises(sc.InvalidConfigError, match="no exclusive mode"):
+        with multi8_monitor.recorder(48000, exclusive=True):
+            pass
+    with pytest.raises(sc.InvalidConfigError, match="True or False"):
+        multi8.player(48000, exclusive="yes")  # type: ignore[arg-type]

@@ -136,3 +136,19 @@ def test_a_failing_listener_does_not_escape_into_windows(caplog) -> None:
     client = _NotificationClient(broken)
     assert client.pointer.lpVtbl.OnDeviceAdded(client.pointer, "id") == 0
     assert "listener bug" in caplog.text
+
+
+def test_loopback_clock_fills_silence_at_the_stream_rate() -> None:
+    from scgui.audio.backends.wasapi import LOOPBACK_SILENCE_AFTER, LoopbackClock
+
+    clock = LoopbackClock(48000, now=100.0)
+    assert clock.silence_due(100.0 + LOOPBACK_SILENCE_AFTER / 2) == 0  # a packet may come
+    clock.delivered(480, now=100.01)
+    assert clock.silence_due(100.03) == 0
+    # Nothing plays from here: silence up to the wall clock, once.
+    assert clock.silence_due(100.5) == 24000 - 480
+    assert clock.silence_due(100.5) == 0
+    assert clock.silence_due(101.0) == 24000
+    # Playing again: packets count, and no silence is added while they come.
+    clock.delivered(480, now=101.01)
+    assert clock.silence_due(101.02) == 0

@@ -117,10 +117,19 @@ class Speaker(_Device):
     _kind = "speaker"
 
     def player(
-        self, samplerate: int, channels: ChannelsArg = None, blocksize: int | None = None
+        self,
+        samplerate: int,
+        channels: ChannelsArg = None,
+        blocksize: int | None = None,
+        *,
+        exclusive: bool = False,
     ) -> Player:
-        """A :class:`Player` for this speaker; open it with ``with``."""
-        return Player(self._info, samplerate, channels, blocksize)
+        """A :class:`Player` for this speaker; open it with ``with``.
+
+        ``exclusive=True`` takes the device for this stream alone, where the platform allows
+        it (WASAPI; see :func:`scgui.audio.capabilities`).
+        """
+        return Player(self._info, samplerate, channels, blocksize, exclusive)
 
     def play(
         self,
@@ -152,10 +161,18 @@ class Microphone(_Device):
         return self._info.isloopback
 
     def recorder(
-        self, samplerate: int, channels: ChannelsArg = None, blocksize: int | None = None
+        self,
+        samplerate: int,
+        channels: ChannelsArg = None,
+        blocksize: int | None = None,
+        *,
+        exclusive: bool = False,
     ) -> Recorder:
-        """A :class:`Recorder` for this microphone; open it with ``with``."""
-        return Recorder(self._info, samplerate, channels, blocksize)
+        """A :class:`Recorder` for this microphone; open it with ``with``.
+
+        ``exclusive=True``: as for :meth:`Speaker.player`.
+        """
+        return Recorder(self._info, samplerate, channels, blocksize, exclusive)
 
     def record(
         self,

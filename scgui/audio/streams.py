@@ -161,7 +161,12 @@ class _StreamHandle:
     _stream: Any
 
     def __init__(
-        self, device: DeviceInfo, samplerate: Any, channels: ChannelsArg, blocksize: Any
+        self,
+        device: DeviceInfo,
+        samplerate: Any,
+        channels: ChannelsArg,
+        blocksize: Any,
+        exclusive: bool = False,
     ) -> None:
         self.device = device
         self.samplerate = check_samplerate(samplerate)
@@ -169,14 +174,27 @@ class _StreamHandle:
         self.channelmap: ChannelMap = parse_channel_map(
             channels, device.channels, device.name, positions=device.channel_positions
         )
+        if not isinstance(exclusive, bool):
+            raise InvalidConfigError(f"exclusive must be True or False, not {exclusive!r}.")
         self._config = StreamConfig(
             device_id=device.id,
             samplerate=self.samplerate,
             channels=device.channels,
             blocksize=self.blocksize,
             stream_name=f"scgui {type(self).__name__.lower()}",
+            exclusive=exclusive,
         )
         self._stream = None
+
+    def _backend(self) -> Any:
+        """The backend, once it is known to be able to open this stream."""
+        backend = get_backend()
+        if self._config.exclusive and not backend.capabilities.exclusive_mode:
+            raise InvalidConfigError(
+                f"{backend.name} has no exclusive mode: open the stream without "
+                "exclusive=True (it is then shared with other programs)."
+            )
+        return backend
 
     @property
     def channels(self) -> int:
@@ -217,7 +235,7 @@ class Player(_StreamHandle):
 
     def __enter__(self) -> Player:
         if self._stream is None:
-            self._stream = get_backend().open_playback(self._config)
+            self._stream = self._backend().open_playback(self._config)
         return self
 
     def __exit__(
@@ -257,15 +275,20 @@ class Recorder(_StreamHandle):
     _stream: CaptureStream | None
 
     def __init__(
-        self, device: DeviceInfo, samplerate: Any, channels: ChannelsArg, blocksize: Any
+        self,
+        device: DeviceInfo,
+        samplerate: Any,
+        channels: ChannelsArg,
+        blocksize: Any,
+        exclusive: bool = False,
     ) -> None:
-        super().__init__(device, samplerate, channels, blocksize)
+        super().__init__(device, samplerate, channels, blocksize, exclusive)
         self._pending: list[np.ndarray] = []
         self._pending_frames = 0
 
     def __enter__(self) -> Recorder:
         if self._stream is None:
-            self._stream = get_backend().open_capture(self._config)
+            self._stream = self._backend().open_capture(self._config)
             self._pending, self._pending_frames = [], 0
         return self
 

@@ -6,6 +6,8 @@ hold only 16-bit values: those pass bit for bit (PLATFORM_NOTES, "WASAPI under W
 
 from __future__ import annotations
 
+import os
+import subprocess
 import threading
 import time
 
@@ -14,6 +16,7 @@ import pytest
 
 import scgui.audio as sc
 from scgui.audio.backends import get_backend
+from scgui.audio.backends._com import ffi, ole32, running_under_wine
 from scgui.virtual_rig import MULTI8, MULTI8_REVERSED, SCARLETT, SCARLETT_SWAPPED
 
 RATE = 48000
@@ -282,3 +285,54 @@ def test_watch_registers_and_lists(rig) -> None:
     """Wine delivers no notifications; the watch must still start, list and close cleanly."""
     with sc.watch_devices() as watch:
         assert watch.get(timeout=0.2) is None
+
+
+def test_exclusive_mode_refusal_is_clear(multi8) -> None:
+    if not running_under_wine():
+        pytest.skip("on Windows the device may well allow exclusive mode")
+    assert sc.capabilities().exclusive_mode
+    with pytest.raises(sc.InvalidConfigError, match="refuses exclusive mode"):
+        with multi8.player(RATE, exclusive=True):
+            pass
+
+
+def test_works_on_a_thread_someone_put_in_a_single_threaded_apartment(multi8_monitor) -> None:
+    """Qt initialises COM as STA on its GUI thread: that must not stop the library."""
+    results: list[object] = []
+
+    def in_sta() -> None:
+        hr = ole32().CoInitializeEx(ffi.NULL, 0x2)  # COINIT_APARTMENTTHREADED
+        try:
+            names = [m.name for m in sc.all_microphones()]
+            with multi8_monitor.recorder(RATE) as recorder:
+                results.append((hr, names, recorder.record(480).shape))
+        except BaseException as exc:
+            results.append(exc)
+
+    thread = threading.Thread(target=in_sta)
+    thread.start()
+    thread.join(20)
+    assert results and not isinstance(results[0], BaseException), results
+    hr, names, shape = results[0]  # type: ignore[misc]
+    assert hr in (0, 1) and multi8_monitor.name in names and shape == (480, 8)
+
+
+def test_a_device_unplugged_mid_stream_is_a_clear_error(rig) -> None:
+    """The runner loads a sink for this test alone; unloading it invalidates the endpoint."""
+    module = os.environ.get("SCGUI_WASAPI_VANISHING_MODULE")
+    if not module:
+        pytest.skip("the runner did not load the vanishing sink")
+    microphone = sc.get_microphone("Monitor of Vanishing")
+    with microphone.recorder(RATE) as recorder:
+        recorder.record(480)
+        # A Linux command from Windows: Wine's "start /unix" runs it, detached.
+        subprocess.run(
+            ["cmd", "/c", "start", "/unix", "/usr/bin/pactl", "unload-module", module],
+            check=True,
+            timeout=30,
+        )
+        started = time.monotonic()
+        with pytest.raises(sc.StreamError, match="unplugged or disabled"):
+            while time.monotonic() - started < 10:
+                recorder.record(480)
+    assert time.monotonic() - started < 5

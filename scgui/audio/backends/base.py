@@ -76,6 +76,9 @@ class StreamConfig:
     channels: int
     blocksize: int | None = None
     stream_name: str = "scgui"
+    #: Take the device for this stream alone (no mixing, no resampling), where the backend
+    #: has :attr:`Capabilities.exclusive_mode`.
+    exclusive: bool = False
 
 
 @dataclass(frozen=True)

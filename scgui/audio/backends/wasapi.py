@@ -237,6 +237,32 @@ def _data_flow(device: Any) -> int:
 # -- streams ---------------------------------------------------------------------------------
 
 
+class LoopbackClock:
+    """Keeps a loopback recording on time while Windows sends no packets (nothing plays).
+
+    Counts the frames delivered since the stream started; once no packet came for
+    :data:`LOOPBACK_SILENCE_AFTER` seconds, :meth:`silence_due` says how many silent frames
+    bring the recording up to the wall clock, so a ``record()`` gets silence at the right
+    rate instead of waiting until something plays.
+    """
+
+    def __init__(self, samplerate: int, now: float) -> None:
+        self._rate = samplerate
+        self._started = self._last_packet = now
+        self._frames = 0
+
+    def delivered(self, frames: int, now: float) -> None:
+        self._frames += frames
+        self._last_packet = now
+
+    def silence_due(self, now: float) -> int:
+        if now - self._last_packet <= LOOPBACK_SILENCE_AFTER:
+            return 0
+        due = max(0, int((now - self._started) * self._rate) - self._frames)
+        self._frames += due
+        return due
+
+
 class _Stream:
     """One WASAPI stream on a thread of its own; subclasses move the audio."""
 
@@ -252,6 +278,7 @@ class _Stream:
         self._closing = threading.Event()
         self._ready = threading.Event()
         self._setup_error: BaseException | None = None
+        self._exclusive = False
         self._latency = 0.0
         self._buffer_frames = 0
         self._name = config.device_id
@@ -324,25 +351,28 @@ class _Stream:
         flags = decl.AUDCLNT_STREAMFLAGS_EVENTCALLBACK
         if self._loopback:
             flags |= decl.AUDCLNT_STREAMFLAGS_LOOPBACK
-        seconds = self._buffer_seconds()
+        exclusive = self._config.exclusive
+        if exclusive and self._loopback:
+            raise InvalidConfigError(
+                "A loopback recording shares the speaker with what plays on it: open it "
+                "without exclusive=True."
+            )
+        if exclusive:
+            # Event-driven exclusive mode: the buffer is one device period, and so is the
+            # periodicity (IAudioClient::Initialize).
+            default, minimum = ffi.new("REFERENCE_TIME *"), ffi.new("REFERENCE_TIME *")
+            check(client.lpVtbl.GetDevicePeriod(client, default, minimum), "GetDevicePeriod")
+            duration = periodicity = int(default[0])
+            mode = decl.AUDCLNT_SHAREMODE_EXCLUSIVE
+        else:
+            duration, periodicity = int(self._buffer_seconds() * REFTIMES_PER_SECOND), 0
+            mode = decl.AUDCLNT_SHAREMODE_SHARED
         hr = client.lpVtbl.Initialize(
-            client,
-            decl.AUDCLNT_SHAREMODE_SHARED,
-            flags,
-            int(seconds * REFTIMES_PER_SECOND),
-            0,
-            ffi.cast("WAVEFORMATEX *", fmt),
-            ffi.NULL,
+            client, mode, flags, duration, periodicity, ffi.cast("WAVEFORMATEX *", fmt), ffi.NULL
         )
         if hr < 0:
-            code = unsigned(hr)
-            if code == 0x88890008:  # AUDCLNT_E_UNSUPPORTED_FORMAT
-                raise InvalidConfigError(
-                    f"{self._name!r} does not take {self.channels} channels of float32 at "
-                    f"{self.samplerate} Hz ({hresult_name(hr)}): use the device's own rate and "
-                    "channel count."
-                )
-            check(hr, f"Opening {self.direction} on {self._name!r}")
+            raise self._initialize_error(hr)
+        self._exclusive = exclusive
         frames = ffi.new("UINT32 *")
         check(client.lpVtbl.GetBufferSize(client, frames), "IAudioClient::GetBufferSize")
         self._buffer_frames = int(frames[0])
@@ -351,6 +381,34 @@ class _Stream:
         if client.lpVtbl.GetStreamLatency(client, latency) >= 0:
             stream_latency = int(latency[0]) / REFTIMES_PER_SECOND
         self._latency = stream_latency + self._buffer_frames / self.samplerate
+
+    def _initialize_error(self, hr: int) -> BaseException:
+        """What to tell a user whose device refused the stream."""
+        code, name = unsigned(hr), hresult_name(hr)
+        where = f"{self.direction} on {self._name!r}"
+        if code == 0x88890008:  # AUDCLNT_E_UNSUPPORTED_FORMAT
+            mode = "in exclusive mode" if self._config.exclusive else "in shared mode"
+            return InvalidConfigError(
+                f"{self._name!r} does not take {self.channels} channels of float32 at "
+                f"{self.samplerate} Hz {mode} ({name}): use the device's own rate"
+                + (", or shared mode." if self._config.exclusive else ".")
+            )
+        if code == 0x8889000E:  # AUDCLNT_E_EXCLUSIVE_MODE_NOT_ALLOWED
+            return InvalidConfigError(
+                f"{self._name!r} refuses exclusive mode ({name}): allow it in the device's "
+                "Sound settings (Advanced: 'Allow applications to take exclusive control'), or "
+                "open the stream without exclusive=True."
+            )
+        if code == 0x8889000A:  # AUDCLNT_E_DEVICE_IN_USE
+            return StreamError(
+                f"{self._name!r} is in use by another program in exclusive mode ({name}): "
+                "close that program, or choose another device."
+            )
+        try:
+            check(hr, f"Opening {where}")
+        except BackendError as exc:
+            return exc
+        return BackendError(f"Opening {where} failed: {name}.", code=code)
 
     def _cleanup(self, client: Any, service: Any, event: Any) -> None:
         if client is not None:
@@ -447,8 +505,9 @@ class _PlaybackCore(_Stream):
         assert ring is not None
         padding = ffi.new("UINT32 *")
         check(client.lpVtbl.GetCurrentPadding(client, padding), "IAudioClient::GetCurrentPadding")
-        free = self._buffer_frames - int(padding[0])
         self._padding = int(padding[0])
+        # Event-driven exclusive mode hands over the whole buffer at each event.
+        free = self._buffer_frames if self._exclusive else self._buffer_frames - self._padding
         if self._idle and ring.available == 0:
             # Between takes nothing is written (the engine plays silence by itself), so the
             # device buffer runs empty and a drain can tell that the last frame has gone.
@@ -541,8 +600,7 @@ class _CaptureCore(_Stream):
         count = ffi.new("UINT32 *")
         flags = ffi.new("DWORD *")
         packet = ffi.new("UINT32 *")
-        started = last_packet = time.monotonic()
-        delivered = 0
+        clock = LoopbackClock(self.samplerate, time.monotonic())
         while not self._closing.is_set():
             self._wait(event)
             got_packet = False
@@ -563,17 +621,17 @@ class _CaptureCore(_Stream):
                 if flags[0] & 0x1:  # AUDCLNT_BUFFERFLAGS_DATA_DISCONTINUITY: frames were lost
                     ring.overflows += 1
                 check(service.lpVtbl.ReleaseBuffer(service, frames), "ReleaseBuffer")
-                delivered += frames
+                clock.delivered(frames, time.monotonic())
                 got_packet = True
-            now = time.monotonic()
             if got_packet:
-                last_packet = now
-            elif self._loopback and now - last_packet > LOOPBACK_SILENCE_AFTER:
-                # Nothing plays, so Windows sends nothing: keep time with silence.
-                due = int((now - started) * self.samplerate) - delivered
-                if due > 0:
-                    ring.push_silence(due)
-                    delivered += due
+                continue
+            # No packet: ask the client, which reports an endpoint that went away
+            # (AUDCLNT_E_DEVICE_INVALIDATED) where the capture client may not.
+            check(client.lpVtbl.GetCurrentPadding(client, packet), "GetCurrentPadding")
+            if self._loopback:
+                silence = clock.silence_due(time.monotonic())
+                if silence:
+                    ring.push_silence(silence)
 
     @property
     def capacity(self) -> int:
@@ -775,7 +833,8 @@ class WasapiBackend:
     @property
     def capabilities(self) -> Capabilities:
         wine = self._under_wine()
-        return Capabilities(loopback=not wine, exclusive_mode=False)
+        # Wine accepts no exclusive stream, but asking gives its clear refusal.
+        return Capabilities(loopback=not wine, exclusive_mode=True)
 
     def _under_wine(self) -> bool:
         if self._wine is None:
