@@ -407,6 +407,19 @@ def test_mute_and_default_buttons_emit_requests(qtbot, panel) -> None:
     assert blocker.args[0].id == "multi8"
 
 
+def test_controls_the_platform_lacks_are_disabled_with_a_reason(panel) -> None:
+    """WASAPI: Windows lets no program set the default device, nor (here) mute one."""
+    from scgui.audio.backends.base import Capabilities
+
+    panel.set_capabilities(Capabilities(set_default=False, volume=False))
+    group = panel.group("speaker")
+    panel.select_device("speaker", "multi8")
+    assert not group.default_button.isEnabled() and not group.mute_button.isEnabled()
+    assert "sound settings" in group.default_button.toolTip()
+    panel.set_capabilities(Capabilities(set_default=True, volume=True))
+    assert group.default_button.isEnabled() and group.mute_button.isEnabled()
+
+
 def test_panel_default_marker_follows_default_id(panel, speakers, microphones) -> None:
     panel.select_device("speaker", "multi8")
     group = panel.group("speaker")

@@ -43,6 +43,8 @@ class DeviceSnapshot:
     microphones: list[sc.Microphone]  # loopback (monitor) sources included
     default_speaker_id: str | None
     default_microphone_id: str | None
+    #: What the platform lets a program change (set default, volume...); None when unknown.
+    capabilities: sc.Capabilities | None = None
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,7 @@ class AppController(QObject):
                 sc.all_microphones(include_loopback=True),
                 backend.default_device_id("speaker"),
                 backend.default_device_id("microphone"),
+                backend.capabilities,
             )
         except sc.AudioError as exc:
             self._server_lost(str(exc))

@@ -52,6 +52,7 @@ from PySide6.QtWidgets import (
 )
 
 from scgui.audio import Microphone, Speaker
+from scgui.audio.backends.base import Capabilities
 
 from .device_model import Column, Device, DeviceTableModel
 
@@ -288,6 +289,8 @@ class DeviceGroup(QWidget):
         # 0 % and back must not lose a left/right balance.
         self._balances: dict[str, tuple[float, ...]] = {}
         self._selected_id: str | None = None
+        self._can_set_default = True  # what the platform lets a program change
+        self._can_mute = True
         self._throttle = _Throttle(VOLUME_EMIT_INTERVAL_MS, self._emit_volume, self)
         self._dialog: ChannelVolumeDialog | None = None
 
@@ -408,6 +411,11 @@ class DeviceGroup(QWidget):
         else:
             self._refresh_strip(device)
 
+    def set_capabilities(self, set_default: bool, mute: bool) -> None:
+        """Offer only what the platform lets a program change."""
+        self._can_set_default, self._can_mute = set_default, mute
+        self._refresh_strip(self.selected_device())
+
     def selected_device(self) -> Device | None:
         """The selected device (its newest snapshot), or None."""
         rows = self.view.selectionModel().selectedRows()
@@ -457,6 +465,7 @@ class DeviceGroup(QWidget):
         has_device = device is not None
         for widget in (self.mute_button, self.default_button, self.channels_button):
             widget.setEnabled(has_device)
+        self.mute_button.setEnabled(has_device and self._can_mute)
         if device is None:
             self.name_label.setText(f"Select a {_NOUN[self.kind]} to adjust it")
             self.name_label.setEnabled(False)
@@ -473,12 +482,17 @@ class DeviceGroup(QWidget):
         self.name_label.setText(device.name)
         self.name_label.setToolTip(f"{device.name}\nID: {device.id}")
         is_default = self.model.is_default(device)
-        self.default_button.setEnabled(not is_default)
-        self.default_button.setToolTip(
-            f"This is the default {_NOUN[self.kind]}"
-            if is_default
-            else f"Make this the system's default {_NOUN[self.kind]}"
-        )
+        self.default_button.setEnabled(not is_default and self._can_set_default)
+        if not self._can_set_default:
+            tip = (
+                "This system does not let programs change the default device: use its "
+                "sound settings"
+            )
+        elif is_default:
+            tip = f"This is the default {_NOUN[self.kind]}"
+        else:
+            tip = f"Make this the system's default {_NOUN[self.kind]}"
+        self.default_button.setToolTip(tip)
         with QSignalBlocker(self.mute_button):
             self.mute_button.setChecked(info.muted)
         has_volume = bool(info.volume)
@@ -626,6 +640,11 @@ class DevicePanel(QWidget):
             [m for m in microphones if m.isloopback], default_microphone_id
         )
         self._update_tab_titles()
+
+    def set_capabilities(self, capabilities: Capabilities) -> None:
+        """Disable the controls the platform does not support (WASAPI: default, mute)."""
+        for group in self._groups.values():
+            group.set_capabilities(capabilities.set_default, capabilities.volume)
 
     # ------------------------------------------------------------------ lookups
     def group(self, kind: str) -> DeviceGroup:

@@ -303,6 +303,8 @@ class MainWindow(QMainWindow):
             self.monitor_bar.set_monitoring(False)
 
     def _on_devices(self, snapshot: DeviceSnapshot) -> None:
+        if snapshot.capabilities is not None:
+            self.device_panel.set_capabilities(snapshot.capabilities)
         self.device_panel.update_devices(
             snapshot.speakers,
             snapshot.microphones,
