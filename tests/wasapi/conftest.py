@@ -1,5 +1,8 @@
 """Fixtures for the WASAPI tests: the devices of a virtual rig that runs outside Windows.
 
+``test_wasapi_logic.py`` runs anywhere (the Linux suite includes it); ``test_wasapi_rig.py``
+is marked ``windows`` and runs under Windows Python only.
+
 Under Wine, ``scripts/run-wine-tests.sh`` starts the rig (PulseAudio, the same devices as the
 Linux suite) and passes ``PULSE_SERVER`` on; Wine's WASAPI shows its sinks and sources as
 endpoints named by their descriptions. On a real Windows runner there is no rig: the tests
@@ -30,13 +33,16 @@ if sys.platform == "win32" and running_under_wine():
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip what this platform cannot run; only items marked ``windows`` are touched, as
+    this hook sees the whole session's items when the Linux suite collects this folder."""
+    windows_items = [item for item in items if item.get_closest_marker("windows") is not None]
     if sys.platform != "win32":
-        skip = pytest.mark.skip(reason="WASAPI tests run under Windows Python (or Wine)")
-        for item in items:
+        skip = pytest.mark.skip(reason="needs Windows Python (or Wine): scripts/run-wine-tests.sh")
+        for item in windows_items:
             item.add_marker(skip)
         return
     wine = running_under_wine()
-    for item in items:
+    for item in windows_items:
         if wine and item.get_closest_marker("real_windows") is not None:
             item.add_marker(pytest.mark.skip(reason="Wine's WASAPI lacks this; real Windows"))
         if not RIG and "rig" in getattr(item, "fixturenames", ()):

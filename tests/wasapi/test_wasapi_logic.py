@@ -2,7 +2,7 @@
 define them, float32 formats and speaker masks, GUIDs, HRESULT names, and the device
 notification client called through its own COM vtable (as Windows would call it).
 
-The backend itself runs against a real server under Wine: tests/wasapi/ (see the README)."""
+The backend itself runs against a real server under Wine: test_wasapi_rig.py (see the README)."""
 
 from __future__ import annotations
 
