@@ -11,6 +11,10 @@
 # SCGUI_SKIP_PIPEWIRE=1 skips the pass.
 # The pass takes no pytest arguments: it always runs the files in pipewire_tests below.
 #
+# Third pass, WASAPI under Wine (about 30 s, plus 2-4 min to install Wine and Windows Python
+# on a fresh machine): tests/wasapi under Windows CPython in Wine, against a private
+# PulseAudio rig (scripts/run-wine-tests.sh). SCGUI_SKIP_WINE=1 skips it.
+#
 # Exit code: the first failing pytest pass's, else 1 if ruff found problems, else 0.
 set -euo pipefail
 
@@ -36,12 +40,22 @@ if [ "${SCGUI_SKIP_PIPEWIRE:-0}" != 1 ]; then
         --reruns 1 --only-rerun PipeWireDropout "${pipewire_tests[@]}" || pipewire_status=$?
 fi
 
+wine_status=0
+if [ "${SCGUI_SKIP_WINE:-0}" != 1 ]; then
+    echo "[run-tests] third pass: WASAPI under Wine (tests/wasapi)" >&2
+    SCGUI_PY="$SCGUI_PY" bash "$(dirname "${BASH_SOURCE[0]}")/run-wine-tests.sh" || wine_status=$?
+fi
+
 if [ "$test_status" -ne 0 ]; then
     exit "$test_status"
 fi
 if [ "$pipewire_status" -ne 0 ]; then
     echo "[run-tests] the PipeWire pass (SCGUI_RIG_SERVER=pipewire) failed" >&2
     exit "$pipewire_status"
+fi
+if [ "$wine_status" -ne 0 ]; then
+    echo "[run-tests] the WASAPI pass under Wine failed" >&2
+    exit "$wine_status"
 fi
 if [ "$lint_status" -ne 0 ]; then
     echo "[run-tests] tests passed but 'ruff check .' failed" >&2
