@@ -233,7 +233,9 @@ def _shaped_noise(
     magnitude = np.zeros(freqs.shape)
     magnitude[inside] = freqs[inside] ** exponent
     phase = rng.uniform(0.0, 2.0 * np.pi, freqs.shape)
-    spectrum = magnitude * np.exp(1j * phase)
+    # cos + i sin rather than exp(i phase): the same numbers, and Windows builds of NumPy
+    # then need no complex exp from the C runtime (Wine's lacks it: the WASAPI job).
+    spectrum = magnitude * (np.cos(phase) + 1j * np.sin(phase))
     if frames % 2 == 0:
         spectrum[-1] = spectrum[-1].real  # the Nyquist bin of a real signal is real
     return np.fft.irfft(spectrum, frames)

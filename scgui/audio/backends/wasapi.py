@@ -481,6 +481,7 @@ class _PlaybackCore(_Stream):
         self._padding = 0
         self._played_out = threading.Event()
         self._underruns = 0
+        self._dry = False
         super().__init__(config, render=True)
 
     def _buffer_seconds(self) -> float:
@@ -514,13 +515,24 @@ class _PlaybackCore(_Stream):
             if self._padding == 0:
                 self._played_out.set()
             return
+        if not self._exclusive:
+            # Shared mode: hand over what there is; the device buffer still holds the rest.
+            # It running empty while the program is still playing is an underrun (counted
+            # once per dry spell).
+            if ring.available == 0:
+                if self._padding == 0 and not self._dry:
+                    self._dry = True
+                    self._underruns += 1
+                return
+            self._dry = False
+            free = min(free, ring.available)
         if free <= 0:
             return
         data = ffi.new("BYTE **")
         check(service.lpVtbl.GetBuffer(service, free, data), "IAudioRenderClient::GetBuffer")
         view = np.frombuffer(ffi.buffer(data[0], free * self.channels * 4), dtype=np.float32)
         had = ring.underruns
-        ring.pull_into(view.reshape(free, self.channels))
+        ring.pull_into(view.reshape(free, self.channels))  # exclusive: short is silence
         self._underruns += ring.underruns - had
         check(service.lpVtbl.ReleaseBuffer(service, free, 0), "IAudioRenderClient::ReleaseBuffer")
 
