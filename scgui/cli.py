@@ -235,7 +235,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--level-db",
         type=level_dbfs("--level-db"),
         default=-20.0,
-        help="signal level in dBFS RMS, 0 or less (default -20)",
+        help="signal level in dBFS, 0 or less (default -20)",
+    )
+    routing.add_argument(
+        "--one-by-one",
+        action="store_true",
+        help="one output at a time, with noise (slower; for noisy rooms). Default: every "
+        "output in one take with staggered sweeps, skew exact to the sample",
     )
 
     latency = command(
@@ -657,7 +663,8 @@ def check_routing(args: argparse.Namespace) -> int:
     def progress(done: int, total: int) -> None:
         if show_progress:
             end = "\n" if done == total else ""
-            print(f"\rchecking output {done} of {total}", end=end, file=sys.stderr, flush=True)
+            what = "checking outputs" if not args.one_by_one else "checking output"
+            print(f"\r{what} {done} of {total}", end=end, file=sys.stderr, flush=True)
 
     try:
         report = run_check(
@@ -669,6 +676,7 @@ def check_routing(args: argparse.Namespace) -> int:
             level_db=args.level_db,
             progress=progress,
             cancel=stop,
+            method="one-by-one" if args.one_by_one else "sweeps",
         )
     except Cancelled as exc:
         if exc.partial is not None:

@@ -98,7 +98,9 @@ def test_recording_through_the_window(window, qtbot, tmp_path) -> None:
         window.record_panel.record_button.click()
     assert not window.record_panel.record_button.isEnabled()
     data = pattern(RATE // 4, 8, seed=21)
-    sc.get_speaker(MULTI8.name).play(data, RATE)
+    # One block for the whole pattern: the server holds all of it, so a test thread held up
+    # by a busy machine cannot make the speaker run dry in the middle.
+    sc.get_speaker(MULTI8.name).play(data, RATE, blocksize=RATE // 4)
     qtbot.wait(200)
     with qtbot.waitSignal(worker.recordingFinished):
         window.record_panel.stop_button.click()

@@ -35,16 +35,21 @@ def loaded_module(rig, *args: str) -> Iterator[str]:
         rig.pactl("unload-module", index)
 
 
-@pytest.fixture(scope="module")
-def multi8_report(rig) -> RoutingReport:
+METHODS = ["sweeps", "one-by-one"]
+
+
+@pytest.fixture(scope="module", params=METHODS)
+def multi8_report(rig, request) -> RoutingReport:
     """One check of every output of multi8 into the reversed source, against identity."""
-    return check_routing(MULTI8.name, MULTI8_REVERSED.name, expected="identity")
+    return check_routing(
+        MULTI8.name, MULTI8_REVERSED.name, expected="identity", method=request.param
+    )
 
 
-@pytest.fixture(scope="module")
-def stereo_report(rig) -> RoutingReport:
+@pytest.fixture(scope="module", params=METHODS)
+def stereo_report(rig, request) -> RoutingReport:
     """scarlett into the L/R-swapped source, against identity."""
-    return check_routing(SCARLETT.name, SCARLETT_SWAPPED.name)
+    return check_routing(SCARLETT.name, SCARLETT_SWAPPED.name, method=request.param)
 
 
 # -- detection --------------------------------------------------------------------------------
@@ -204,6 +209,7 @@ def test_cancel_raises_with_the_channels_already_measured(rig) -> None:
             SCARLETT_SWAPPED.name,
             progress=lambda count, total: done.append(count),
             cancel=lambda: bool(done) and done[-1] >= 1,
+            method="one-by-one",
         )
     partial = info.value.partial
     assert partial is not None and partial.info["cancelled"] is True
@@ -211,9 +217,17 @@ def test_cancel_raises_with_the_channels_already_measured(rig) -> None:
     assert partial.result(0).arrives_on == (1,)
     event = threading.Event()
     event.set()
-    with pytest.raises(Cancelled) as info:
-        check_routing(SCARLETT.name, SCARLETT_SWAPPED.name, cancel=event)
-    assert info.value.partial is None
+    for method in METHODS:
+        with pytest.raises(Cancelled) as info:
+            check_routing(SCARLETT.name, SCARLETT_SWAPPED.name, cancel=event, method=method)
+        assert info.value.partial is None
+    # All at once: a cancel while recording ends the take, with nothing measured yet.
+    started = time.monotonic()
+    with pytest.raises(Cancelled):
+        check_routing(
+            MULTI8.name, MULTI8_REVERSED.name, cancel=lambda: time.monotonic() - started > 0.3
+        )
+    assert time.monotonic() - started < 1.5
 
 
 def test_check_is_right_while_another_thread_keeps_python_busy(rig) -> None:
@@ -430,3 +444,40 @@ def test_expectation_from_map_matches_the_rig_wiring() -> None:
     routing = MULTI8_REVERSED.routing  # routing[j] = output arriving on input j
     expected = {out: routing.index(out) for out in range(8)}
     assert expected == expectation_from_map([7, 6, 5, 4, 3, 2, 1, 0])
+
+
+# -- every output in one take ---------------------------------------------------------------
+
+
+def test_one_take_gives_exact_zero_skew_and_levels(rig) -> None:
+    """All outputs on one clock: every path of the rig is sample-aligned, so skew is 0."""
+    report = check_routing(MULTI8.name, MULTI8_REVERSED.name, expected="reverse")
+    assert report.all_passed, report.text_table()
+    assert report.info["method"] == "sweeps"
+    data = report.to_dict()
+    assert [o["skew_ms"] for o in data["outputs"]] == [0.0] * 8
+    assert data["skew_reference_output"] == 0
+    assert np.allclose(np.diag(report.matrix.gain_db[:, ::-1]), 0.0, atol=0.01)
+    off = report.matrix.gain_db.copy()
+    np.fill_diagonal(off[:, ::-1], FLOOR_DB)
+    assert np.all(off == FLOOR_DB)  # no crosstalk reads above the floor
+    assert "SKEW ms" in report.text_table()
+
+
+@pytest.mark.pulseaudio_only  # PipeWire may tap the monitor before the volume
+def test_one_take_measures_a_known_gain_and_polarity(rig) -> None:
+    """A sink at a set volume reads as that gain on every path, in the one take."""
+    with loaded_module(
+        rig,
+        "module-null-sink",
+        "sink_name=quiet8",
+        "channels=8",
+        "rate=48000",
+        "format=float32le",
+        "norewinds=1",
+    ):
+        rig.pactl("set-sink-volume", "quiet8", "50%")  # cubic: 0.125 linear, -18.06 dB
+        report = check_routing("quiet8", "quiet8.monitor")
+    levels = np.diag(report.matrix.gain_db)
+    assert np.allclose(levels, 20 * np.log10(0.5**3), atol=0.05), levels
+    assert all(r.warnings for r in report.results)  # a level far from 0 dB is flagged

@@ -716,6 +716,22 @@ class RoutingReport:
         """The result of device output channel ``output``."""
         return self.results[self.matrix.row(output)]
 
+    @property
+    def skew_reference(self) -> ChannelResult | None:
+        """The output every skew is relative to: the first one that arrived anywhere."""
+        return next((r for r in self.results if r.delay_ms is not None), None)
+
+    def skew_ms(self, result: ChannelResult) -> float | None:
+        """How much later than the reference output ``result``'s output arrives, in ms.
+
+        Exact to the sample when every output was measured in one take (``method="sweeps"``);
+        one take per output adds each take's own timing to it.
+        """
+        reference = self.skew_reference
+        if reference is None or result.delay_ms is None or reference.delay_ms is None:
+            return None
+        return result.delay_ms - reference.delay_ms
+
     def summary(self) -> str:
         """One line: ``"PASS: all 8 outputs routed as expected"`` or what failed."""
         total = len(self.results)
@@ -741,6 +757,9 @@ class RoutingReport:
             "samplerate": m.samplerate,
             "all_passed": self.all_passed,
             "summary": self.summary(),
+            "skew_reference_output": (
+                self.skew_reference.output if self.skew_reference is not None else None
+            ),
             "thresholds": {
                 "detect_db": self.thresholds.detect_db,
                 "crosstalk_db": self.thresholds.crosstalk_db,
@@ -758,6 +777,7 @@ class RoutingReport:
                     "input": r.input,
                     "level_db": _number(r.level_db),
                     "delay_ms": _number(r.delay_ms, 3),
+                    "skew_ms": _number(self.skew_ms(r), 3),
                     "polarity": r.polarity,
                     "crosstalk": list(r.crosstalk),
                     "warnings": list(r.warnings),
@@ -847,7 +867,9 @@ class RoutingReport:
                 return "-"
             return f"{number} {name}".rstrip()
 
-        rows = [("OUT", "EXPECTED", "STATUS", "ARRIVES ON", "LEVEL dB", "DELAY ms", "NOTES")]
+        rows = [
+            ("OUT", "EXPECTED", "STATUS", "ARRIVES ON", "LEVEL dB", "DELAY ms", "SKEW ms", "NOTES")
+        ]
         for r in self.results:
             if not r.arrives_on:
                 arrives = "-"
@@ -866,11 +888,12 @@ class RoutingReport:
                     arrives,
                     f"{r.level_db:.1f}" if r.arrives_on else "-",
                     f"{r.delay_ms:.2f}" if r.delay_ms is not None else "-",
+                    f"{skew:.3f}" if (skew := self.skew_ms(r)) is not None else "-",
                     "; ".join(notes),
                 )
             )
         widths = [max(len(line[i]) for line in rows) for i in range(len(rows[0]))]
-        right = {4, 5}
+        right = {4, 5, 6}
         lines = head
         for line in rows:
             cells = [

@@ -101,14 +101,23 @@ class _Stop(Exception):
     """Internal: the cancel token was seen while recording."""
 
 
-def _player_blocksize(frames: int, samplerate: int) -> int:
+#: Most bytes one player block may hold. The server caps a stream's buffer (PulseAudio at
+#: 4 MiB); a block near that cap makes it ask for data only once the buffer is empty, and
+#: every refill is then an underrun (measured: 32 channels at 96 kHz).
+MAX_BLOCK_BYTES = 1 << 20
+
+
+def _player_blocksize(frames: int, samplerate: int, channels: int = 1) -> int:
     """A player block size that lets the server take a whole test signal in one write.
 
     A player holds a few blocks (at least two); with the default 10 ms blocks, a longer
     signal is fed in pieces while it plays, and a Python thread that is held up (by the GIL
-    in a busy GUI process, say) opens a gap in it. Never smaller than the default.
+    in a busy GUI process, say) opens a gap in it. Never smaller than the default, never
+    more than :data:`MAX_BLOCK_BYTES` of ``channels`` float32 channels.
     """
-    return max(round(samplerate * 0.01), -(-frames // 2))
+    default = round(samplerate * 0.01)
+    largest = max(default, MAX_BLOCK_BYTES // (4 * max(1, channels)))
+    return max(default, min(-(-frames // 2), largest))
 
 
 def _record_more(
@@ -299,8 +308,14 @@ def check_routing(
     max_wait_seconds: float = 0.6,
     thresholds: Thresholds | None = None,
     seed: int = 0,
+    method: str = "sweeps",
 ) -> RoutingReport:
-    """Play an identification signal on each output channel in turn; find where it arrives.
+    """Find where every output channel arrives: all at once (default), or one at a time.
+
+    ``method="sweeps"`` measures every output in one take with staggered exponential sweeps
+    (:mod:`scgui.measure.routing_at_once`): a few seconds for 32 channels, and the skew
+    between outputs exact to the sample. ``method="one-by-one"``, described below, plays an
+    identification signal on each output in turn: slower, for noisy rooms.
 
     For each output channel, its :func:`~scgui.measure.signals.ident_signal` plays on that
     channel alone (silence on the others) while every channel of ``microphone`` records;
@@ -367,11 +382,38 @@ def check_routing(
     the larger output buffer can add to the delays shown; for the latency of an ordinary
     stream use :func:`measure_latency`.
     """
+    if method not in ("sweeps", "one-by-one"):
+        raise ValueError(f"method must be 'sweeps' or 'one-by-one', not {method!r}.")
     speaker = _speaker(speaker)
     microphone = _microphone(microphone)
     outputs = _check_outputs(output_channels, speaker)
     wanted = _resolve_expectation(expected, outputs, microphone.channels, microphone.name)
     is_cancelled = _cancel_check(cancel)
+    if method == "sweeps":
+        from .routing_at_once import check_routing_at_once
+
+        context: dict[str, object] = {
+            "output_device": speaker.name,
+            "input_device": microphone.name,
+            "output_id": speaker.id,
+            "input_id": microphone.id,
+            "level_db": level_db,
+        }
+        try:
+            return check_routing_at_once(
+                speaker,
+                microphone,
+                outputs,
+                wanted,
+                samplerate,
+                level_db,
+                thresholds or Thresholds(),
+                context,
+                lambda recorder, count: _record_more(recorder, count, is_cancelled),
+                progress,
+            )
+        except _Stop:
+            raise Cancelled(None) from None
     signals = [
         ident_signal(out, signal_seconds, samplerate, level_db, seed=seed) for out in outputs
     ]
@@ -407,7 +449,7 @@ def check_routing(
     retried: list[int] = []
     try:
         with microphone.recorder(samplerate) as recorder:
-            blocksize = _player_blocksize(signals[0].size, samplerate)
+            blocksize = _player_blocksize(signals[0].size, samplerate, speaker.channels)
             with speaker.player(samplerate, blocksize=blocksize) as player:
                 for out, signal in zip(outputs, signals, strict=True):
                     if is_cancelled():
@@ -552,7 +594,7 @@ def measure_latency(
         progress(0, int(repeats))
     try:
         with microphone.recorder(samplerate) as recorder:
-            blocksize = _player_blocksize(sweep.size, samplerate)
+            blocksize = _player_blocksize(sweep.size, samplerate, speaker.channels)
             with speaker.player(samplerate, blocksize=blocksize) as player:
                 for _ in range(int(repeats)):
                     if is_cancelled():

@@ -1,0 +1,158 @@
+"""The routing check in one take: every output at once, with staggered exponential sweeps.
+
+:func:`scgui.measure.runs.check_routing` runs this by default (``method="sweeps"``); the
+one-output-at-a-time run stays for noisy rooms (``method="one-by-one"``). One take plays
+the pilot and every output's sweep (:mod:`scgui.measure.sweeps`), records every input, and
+reads each path's level, polarity and delay off the deconvolved recording. All delays come
+from one recording, on one clock, so the skew between outputs is exact to the sample; 32
+outputs take about as long as 3 s of audio plus the analysis.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+import scgui.audio as sc
+
+from .routing import Expectation, RoutingMatrix, RoutingReport, Thresholds, classify
+from .sweeps import StaggeredTake, analyse_take, staggered_take
+
+#: Longest round trip waited for after the take has played, s.
+LATENCY_ALLOWANCE_SECONDS = 0.5
+#: Frames of exact silence on every input inside the pilot that mark a server dropout.
+DROPOUT_FRAMES = 64
+
+
+def _has_dropout(recording: NDArray[np.float32], base: int | None, frames: int) -> bool:
+    """Exact silence on every input where the pilot (played on every output) was arriving."""
+    if base is None:
+        return False
+    sound = np.flatnonzero(np.any(recording[base:] != 0, axis=1))
+    if sound.size == 0:
+        return False
+    start = base + int(sound[0])  # the response's first frame (base is a little early)
+    silent = ~np.any(recording[start : start + frames] != 0, axis=1)
+    if silent.size < DROPOUT_FRAMES:
+        return False
+    runs = np.convolve(silent.astype(np.int32), np.ones(DROPOUT_FRAMES, np.int32), "valid")
+    return bool(np.any(runs == DROPOUT_FRAMES))
+
+
+def run_take(
+    recorder: sc.Recorder,
+    player: sc.Player,
+    frames: NDArray[np.float32],
+    take: StaggeredTake,
+    record_more: Callable[[sc.Recorder, int], NDArray[np.float32]],
+    progress: Callable[[float], None],
+) -> NDArray[np.float32]:
+    """Play the take and record it to its end plus the latency allowance."""
+    recorder.record(None)  # the recording starts now
+    player.play(frames)
+    player.wait()  # the recorder's buffer holds seconds: nothing is lost meanwhile
+    total = frames.shape[0] + round(LATENCY_ALLOWANCE_SECONDS * recorder.samplerate)
+    pieces = [recorder.record(None)]
+    have = pieces[0].shape[0]
+    step = max(1, recorder.samplerate // 10)
+    while have < total:
+        piece = record_more(recorder, min(step, total - have))
+        pieces.append(piece)
+        have += piece.shape[0]
+        progress(have / total)
+    return np.concatenate(pieces)
+
+
+def check_routing_at_once(
+    speaker: sc.Speaker,
+    microphone: sc.Microphone,
+    outputs: Sequence[int],
+    wanted: Expectation,
+    samplerate: int,
+    level_db: float,
+    limits: Thresholds,
+    info: dict[str, object],
+    record_more: Callable[[sc.Recorder, int], NDArray[np.float32]],
+    progress: Callable[[int, int], None] | None,
+    *,
+    sweep_seconds: float = 0.5,
+    stagger_seconds: float = 0.05,
+    attempts: int = 3,
+) -> RoutingReport:
+    """Measure every output of ``outputs`` in one take (see the module docstring).
+
+    ``record_more(recorder, count)`` records while watching the caller's cancel token. A take
+    during which the player ran dry, the recorder dropped audio or the server delivered
+    silence inside the pilot is repeated, ``attempts`` times in all.
+    """
+    from .runs import MeasurementError, _player_blocksize
+
+    take = staggered_take(
+        len(outputs),
+        samplerate,
+        sweep_seconds=sweep_seconds,
+        stagger_seconds=stagger_seconds,
+        level_db=level_db,
+    )
+    played = take.signals()
+    frames = np.zeros((played.shape[0], speaker.channels), dtype=np.float32)
+    frames[:, list(outputs)] = played
+    steps = len(outputs)
+
+    reported = [0]
+
+    def report_recording(fraction: float) -> None:
+        # Recording is most of the work (0.7 of it), the analysis the rest; each step once.
+        done = min(steps - 1, math.floor(fraction * 0.7 * steps))
+        if progress is not None and done > reported[0]:
+            reported[0] = done
+            progress(done, steps)
+
+    if progress is not None:
+        progress(0, steps)
+    retried = 0
+    with microphone.recorder(samplerate) as recorder:
+        blocksize = _player_blocksize(frames.shape[0], samplerate, speaker.channels)
+        with speaker.player(samplerate, blocksize=blocksize) as player:
+            for _ in range(attempts):
+                underruns, overflows = player.underruns, recorder.overflows
+                recording = run_take(recorder, player, frames, take, record_more, report_recording)
+                interrupted = player.underruns != underruns or recorder.overflows != overflows
+                paths = analyse_take(take, recording, detect_db=limits.floor_db)
+                if not interrupted and not _has_dropout(recording, paths.base, take.sweep.frames):
+                    break
+                retried += 1
+            else:
+                raise MeasurementError(
+                    f"the test signal was interrupted {attempts} times in a row (the output ran "
+                    "dry or the input dropped audio): the computer or the sound server is "
+                    "overloaded."
+                )
+    gain = paths.gain
+    nothing = gain == 0.0
+    matrix = RoutingMatrix(
+        outputs=tuple(int(o) for o in outputs),
+        inputs=tuple(range(microphone.channels)),
+        gain_db=paths.gain_db,
+        delay_ms=np.where(nothing, np.nan, paths.delay * 1000.0 / samplerate),
+        polarity=np.sign(gain).astype(np.int8),
+        samplerate=float(samplerate),
+        output_names=tuple(speaker.channel_names[o] for o in outputs),
+        input_names=tuple(microphone.channel_names),
+    )
+    result = classify(
+        matrix,
+        wanted,
+        limits,
+        **info,
+        method="sweeps",
+        sweep_seconds=sweep_seconds,
+        stagger_ms=round(stagger_seconds * 1000.0, 3),
+        retried_takes=retried,
+    )
+    if progress is not None:
+        progress(steps, steps)
+    return result
