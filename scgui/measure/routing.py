@@ -886,7 +886,7 @@ class RoutingReport:
                     channel(r.expected, m.input_name(r.expected) if r.expected in m.inputs else ""),
                     r.status.value.upper() if not r.passed else r.status.value,
                     arrives,
-                    f"{r.level_db:.1f}" if r.arrives_on else "-",
+                    f"{round(r.level_db, 1) + 0.0:.1f}" if r.arrives_on else "-",
                     f"{r.delay_ms:.2f}" if r.delay_ms is not None else "-",
                     f"{skew:.3f}" if (skew := self.skew_ms(r)) is not None else "-",
                     "; ".join(notes),

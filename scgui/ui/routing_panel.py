@@ -135,9 +135,15 @@ class RoutingPanel(QWidget):
         self.heatmap.setAccessibleName("Detected routing matrix")
         self.table = QTableWidget(0, 6)
         self.table.setHorizontalHeaderLabels(
-            ["Output", "Status", "Arrives on", "Level", "Delay", "Details"]
+            ["Output", "Status", "Arrives on", "Level", "Skew", "Details"]
         )
         self.table.horizontalHeader().setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
+        skew_header = self.table.horizontalHeaderItem(4)
+        if skew_header is not None:
+            skew_header.setToolTip(
+                "How much later than the first output this one arrives; exact to the sample, "
+                "as every output is measured in one take"
+            )
         self.table.verticalHeader().hide()
         self.table.setAccessibleName("Routing check results per output channel")
 
@@ -330,8 +336,10 @@ class RoutingPanel(QWidget):
         self.heatmap.set_image(render_routing_image(report, scale=2.0))
         self.table.setRowCount(len(report.results))
         for row, result in enumerate(report.results):
-            level = f"{result.level_db:.1f} dB" if result.arrives_on else "–"
-            delay = f"{result.delay_ms:.2f} ms" if result.delay_ms is not None else "–"
+            # + 0.0 turns a rounded -0.0 into 0.0
+            level = f"{round(result.level_db, 1) + 0.0:.1f} dB" if result.arrives_on else "–"
+            skew = report.skew_ms(result)
+            delay = f"{skew:+.3f} ms" if skew is not None else "–"
             arrives = ", ".join(str(c) for c in result.arrives_on) or "nowhere"
             details = "; ".join((result.message, *result.warnings)).strip("; ")
             cells = [
