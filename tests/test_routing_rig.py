@@ -481,3 +481,24 @@ def test_one_take_measures_a_known_gain_and_polarity(rig) -> None:
     levels = np.diag(report.matrix.gain_db)
     assert np.allclose(levels, 20 * np.log10(0.5**3), atol=0.05), levels
     assert all(r.warnings for r in report.results)  # a level far from 0 dB is flagged
+
+
+def test_preconditions_are_checked_and_reported(rig, capsys) -> None:
+    """A sink at 50 %, a muted input, a converted rate and too few inputs are each named."""
+    rig.pactl("set-sink-volume", MULTI8.name, "50%")
+    rig.pactl("set-source-mute", MULTI8_REVERSED.name, "1")
+    try:
+        report = check_routing(MULTI8.name, MULTI8_REVERSED.name, samplerate=44100)
+        warnings = report.info["preconditions"]
+        assert any("at 50 %" in w and "Multi8" in w for w in warnings), warnings
+        assert any("muted" in w for w in warnings), warnings
+        assert any("44100 Hz" in w and "converts" in w for w in warnings), warnings
+        assert "warning: " in report.text_table()
+        assert json.loads(report.to_json())["preconditions"] == warnings
+    finally:
+        rig.pactl("set-sink-volume", MULTI8.name, "100%")
+        rig.pactl("set-source-mute", MULTI8_REVERSED.name, "0")
+    fewer = check_routing(MULTI8.name, SCARLETT_IN.name, output_channels=[0, 1, 2])
+    assert any("only 2 inputs" in w for w in fewer.info["preconditions"])
+    clean = check_routing(SCARLETT.name, SCARLETT_SWAPPED.name, expected="reverse")
+    assert clean.info["preconditions"] == [] and clean.all_passed

@@ -902,6 +902,7 @@ class RoutingReport:
             ]
             lines.append("  ".join(cells).rstrip())
         lines.append(self.summary())
+        lines.extend(f"warning: {text}" for text in self.info.get("preconditions") or ())
         return "\n".join(lines)
 
     def save(self, path: str | Path) -> Path:

@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 
 import scgui.audio as sc
 
+from .preconditions import check_preconditions
 from .routing import (
     Expectation,
     RoutingMatrix,
@@ -389,6 +390,7 @@ def check_routing(
     outputs = _check_outputs(output_channels, speaker)
     wanted = _resolve_expectation(expected, outputs, microphone.channels, microphone.name)
     is_cancelled = _cancel_check(cancel)
+    warnings = check_preconditions(speaker, microphone, outputs, samplerate)
     if method == "sweeps":
         from .routing_at_once import check_routing_at_once
 
@@ -398,6 +400,7 @@ def check_routing(
             "output_id": speaker.id,
             "input_id": microphone.id,
             "level_db": level_db,
+            "preconditions": warnings,
         }
         try:
             return check_routing_at_once(
@@ -427,6 +430,8 @@ def check_routing(
         "level_db": level_db,
         "signal_seconds": signal_seconds,
         "seed": seed,
+        "method": "one-by-one",
+        "preconditions": warnings,
     }
     names_out = list(speaker.channel_names)
     names_in = tuple(microphone.channel_names)

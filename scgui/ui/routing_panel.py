@@ -331,7 +331,12 @@ class RoutingPanel(QWidget):
     def _show_report(self, report: RoutingReport) -> None:
         self.report = report
         color = STATUS_COLORS[Status.PASS if report.all_passed else Status.WRONG]
-        self.summary.setText(report.summary())
+        warnings = report.info.get("preconditions") or []
+        text = report.summary()
+        if warnings:
+            # Shown with the verdict: a sink at 50 % or a muted input explains a FAIL.
+            text += "".join(f"\n⚠ {line}" for line in warnings)
+        self.summary.setText(text)
         self.summary.setStyleSheet(f"color: {color}; font-weight: bold;")
         self.heatmap.set_image(render_routing_image(report, scale=2.0))
         self.table.setRowCount(len(report.results))
