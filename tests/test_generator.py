@@ -61,3 +61,34 @@ def test_array_source_plays_once() -> None:
     assert source.read(4).shape == (4, 1)
     assert source.read(100).shape == (6, 1)
     assert source.read(100).shape == (0, 1)
+
+
+def _beeps(column: np.ndarray) -> list[float]:
+    """Lengths in seconds of the beeps in one column."""
+    loud = np.abs(column) > 1e-4
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], loud.astype(np.int8), [0]])))
+    runs = [(end - begin) / RATE for begin, end in zip(edges[::2], edges[1::2], strict=True)]
+    merged: list[float] = []
+    for length in runs:  # the zero crossings of the tone split a beep into many runs
+        if merged and length < 0.01:
+            continue
+        merged.append(length)
+    return merged
+
+
+def test_channel_beeps_count_the_device_channel_from_one() -> None:
+    source = make_source(SignalSpec("Channel beeps"), RATE, 3, [0, 2, 11])
+    data = source.read(int(1.5 * RATE))  # the beeps of one loop (the pause follows)
+    assert data.shape[1] == 3
+    envelope = np.abs(data)
+    # Smooth over a few cycles of the 880 Hz tone, then count beeps by their length.
+    kernel = np.ones(int(0.005 * RATE)) / int(0.005 * RATE)
+    counts = []
+    for k in range(3):
+        smooth = np.convolve(envelope[:, k], kernel, "same")
+        lengths = _beeps(smooth)
+        counts.append(
+            (sum(1 for x in lengths if x > 0.3), sum(1 for x in lengths if 0.05 < x < 0.3))
+        )
+    assert counts == [(0, 1), (0, 3), (1, 2)]  # channel 1, 3, and 12 (one ten, two units)
+    assert np.max(envelope) == pytest.approx(0.1, rel=0.01)  # -20 dBFS peak

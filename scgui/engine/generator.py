@@ -6,6 +6,7 @@ with a short fade-in; sweeps and identification bursts play once. Levels default
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,7 +15,7 @@ from scgui.measure import signals
 
 from .sources import ArraySource
 
-KINDS = ("Sine", "Pink noise", "White noise", "Log sweep", "Channel ident")
+KINDS = ("Sine", "Pink noise", "White noise", "Log sweep", "Channel ident", "Channel beeps")
 LOOP_SECONDS = 2.0
 FADE_IN = 0.01
 
@@ -31,8 +32,14 @@ class SignalSpec:
     sweep_seconds: float = 5.0
 
 
-def make_source(spec: SignalSpec, samplerate: int, channels: int) -> ArraySource:
-    """A source of ``channels`` columns playing ``spec`` (ident: a different signal each)."""
+def make_source(
+    spec: SignalSpec, samplerate: int, channels: int, device_channels: Sequence[int] = ()
+) -> ArraySource:
+    """A source of ``channels`` columns playing ``spec`` (ident: a different signal each).
+
+    ``device_channels`` are the device channel indexes the columns go to (default 0, 1...):
+    "Channel beeps" makes device channel ``c`` beep ``c + 1`` times.
+    """
     if spec.level_db > 0:
         raise ValueError(f"The level must be at most 0 dBFS, not {spec.level_db:g}.")
     if channels < 1:
@@ -59,6 +66,10 @@ def make_source(spec: SignalSpec, samplerate: int, channels: int) -> ArraySource
             spec.sweep_from, spec.sweep_to, spec.sweep_seconds, samplerate, spec.level_db
         )
         loop = False
+    elif spec.kind == "Channel beeps":
+        targets = list(device_channels) or list(range(channels))
+        data = signals.channel_beeps([c + 1 for c in targets], samplerate, spec.level_db)
+        return ArraySource(data, samplerate, loop=True, fade_in=0.0)
     elif spec.kind == "Channel ident":
         data = signals.ident_signals(channels, LOOP_SECONDS, samplerate, spec.level_db, 0.0)
         return ArraySource(data, samplerate, loop=True, fade_in=FADE_IN)

@@ -380,3 +380,35 @@ def ident_signals(
         for k in range(int(channels))
     ]
     return np.ascontiguousarray(np.stack(columns, axis=1))
+
+
+#: Channel beeps: a short beep counts one, a long one ten (channel 12: long, short, short).
+BEEP_SHORT, BEEP_LONG, BEEP_GAP, BEEP_PAUSE = 0.12, 0.4, 0.15, 1.0
+BEEP_HZ = 880.0
+
+
+def channel_beeps(
+    numbers: Sequence[int], samplerate: float, level_db: float = DEFAULT_LEVEL_DB
+) -> NDArray[np.float32]:
+    """A loop in which the channel numbered ``n`` beeps ``n`` times: ``frames x len(numbers)``.
+
+    The identification a person can hear (as ``speaker-test`` says the channel's name):
+    numbers count from 1, as people count channels; tens are long beeps, units short ones,
+    then a pause. All columns share one loop length, the longest channel's.
+    """
+    if not numbers or min(numbers) < 1:
+        raise ValueError("channel numbers count from 1.")
+
+    def one(number: int) -> NDArray[np.float32]:
+        pieces: list[NDArray[np.float32]] = []
+        for length in [BEEP_LONG] * (number // 10) + [BEEP_SHORT] * (number % 10):
+            pieces.append(sine(BEEP_HZ, length, samplerate, level_db, fade=0.01))
+            pieces.append(np.zeros(_frame_count(BEEP_GAP, samplerate), dtype=np.float32))
+        return np.concatenate(pieces)
+
+    columns = [one(n) for n in numbers]
+    frames = max(c.size for c in columns) + _frame_count(BEEP_PAUSE, samplerate)
+    out = np.zeros((frames, len(columns)), dtype=np.float32)
+    for k, column in enumerate(columns):
+        out[: column.size, k] = column
+    return out

@@ -125,7 +125,7 @@ class GeneratorPanel(QGroupBox):
                     f"{speaker.name} has channels 0 to {speaker.channels - 1}; "
                     f"{', '.join(map(str, bad))} is not one of them."
                 )
-            source = make_source(self.spec(), speaker.info.samplerate, len(channels))
+            source = make_source(self.spec(), speaker.info.samplerate, len(channels), channels)
         except ValueError as exc:
             self.message.setText(str(exc))
             return
