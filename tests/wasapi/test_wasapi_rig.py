@@ -350,3 +350,22 @@ def test_a_device_unplugged_mid_stream_is_a_clear_error(rig) -> None:
             while time.monotonic() - started < 10:
                 recorder.record(480)
     assert time.monotonic() - started < 5
+
+
+def test_listing_leaves_the_callers_thread_without_a_com_apartment(rig) -> None:
+    """A program that lists devices before creating its QApplication must still be able to
+    make that thread single-threaded for Qt (OleInitialize): scgui's COM runs elsewhere."""
+    results: list[int] = []
+
+    def fresh_thread() -> None:
+        sc.all_speakers()
+        sc.default_microphone()
+        hr = ole32().CoInitializeEx(ffi.NULL, 0x2)  # COINIT_APARTMENTTHREADED, as Qt does
+        results.append(hr)
+        if hr >= 0:
+            ole32().CoUninitialize()
+
+    thread = threading.Thread(target=fresh_thread)
+    thread.start()
+    thread.join(20)
+    assert results == [0], f"CoInitializeEx gave {results}: the thread already had COM"

@@ -39,7 +39,7 @@ SPEAKER_POSITIONS: tuple[tuple[str, str], ...] = (
 DEFAULT_MASKS = {
     1: 0x4,  # mono: front center
     2: 0x3,  # stereo
-    3: 0x7,  # 2.1 as front left, right, center
+    3: 0x7,  # 3.0: front left, right, center
     4: 0x33,  # quad
     5: 0x37,  # 5.0 (front, center, back)
     6: 0x3F,  # 5.1

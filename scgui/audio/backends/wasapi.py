@@ -16,13 +16,14 @@ loopback stream there raises a clear error.
 from __future__ import annotations
 
 import atexit
+import concurrent.futures
 import contextlib
 import logging
 import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -55,6 +56,7 @@ from ._wasapi_format import describe_mix_format, float_format, mask_for, positio
 from .base import Capabilities, DeviceInfo, DeviceKind, StreamConfig
 
 _log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 REFTIMES_PER_SECOND = 10_000_000
 DEVICE_INVALIDATED = 0x88890004
@@ -500,6 +502,8 @@ class _PlaybackCore(_Stream):
         blocksize = self._config.blocksize or self._buffer_frames // 2
         self.ring = FrameRing(self.channels, max(2 * blocksize, self._buffer_frames))
         self._latency += self.ring.capacity / self.samplerate / 2
+        if self._exclusive:
+            self._release_silence(service, self._buffer_frames)  # pre-roll before Start
 
     def _fill(self, client: Any, service: Any) -> None:
         ring = self.ring
@@ -510,19 +514,26 @@ class _PlaybackCore(_Stream):
         # Event-driven exclusive mode hands over the whole buffer at each event.
         free = self._buffer_frames if self._exclusive else self._buffer_frames - self._padding
         if self._idle and ring.available == 0:
-            # Between takes nothing is written (the engine plays silence by itself), so the
-            # device buffer runs empty and a drain can tell that the last frame has gone.
+            self._dry = True  # the first empty buffer after a pause is no underrun
+            if self._exclusive:
+                # Exclusive mode plays whatever the buffer holds: hand over silence, each
+                # period. Padding means nothing here, so the last take has gone already.
+                self._release_silence(service, free)
+                self._played_out.set()
+                return
+            # Shared mode: nothing is written between takes (the engine plays silence), so
+            # the device buffer runs empty and a drain can tell the last frame has gone.
             if self._padding == 0:
                 self._played_out.set()
             return
         if not self._exclusive:
             # Shared mode: hand over what there is; the device buffer still holds the rest.
-            # It running empty while the program is still playing is an underrun (counted
-            # once per dry spell).
+            # The buffer running empty while the program is still playing is an underrun
+            # (counted once per dry spell), whether the ring was empty or this thread late.
+            if self._padding == 0 and not self._dry:
+                self._dry = True
+                self._underruns += 1
             if ring.available == 0:
-                if self._padding == 0 and not self._dry:
-                    self._dry = True
-                    self._underruns += 1
                 return
             self._dry = False
             free = min(free, ring.available)
@@ -535,6 +546,16 @@ class _PlaybackCore(_Stream):
         ring.pull_into(view.reshape(free, self.channels))  # exclusive: short is silence
         self._underruns += ring.underruns - had
         check(service.lpVtbl.ReleaseBuffer(service, free, 0), "IAudioRenderClient::ReleaseBuffer")
+
+    def _release_silence(self, service: Any, frames: int) -> None:
+        if frames <= 0:
+            return
+        data = ffi.new("BYTE **")
+        check(service.lpVtbl.GetBuffer(service, frames, data), "IAudioRenderClient::GetBuffer")
+        check(
+            service.lpVtbl.ReleaseBuffer(service, frames, decl.AUDCLNT_BUFFERFLAGS_SILENT),
+            "IAudioRenderClient::ReleaseBuffer",
+        )
 
     def _pump(self, client: Any, service: Any, event: Any) -> None:
         while not self._closing.is_set():
@@ -613,6 +634,7 @@ class _CaptureCore(_Stream):
         flags = ffi.new("DWORD *")
         packet = ffi.new("UINT32 *")
         clock = LoopbackClock(self.samplerate, time.monotonic())
+        first_packet = True
         while not self._closing.is_set():
             self._wait(event)
             got_packet = False
@@ -625,13 +647,18 @@ class _CaptureCore(_Stream):
                     "IAudioCaptureClient::GetBuffer",
                 )
                 frames = int(count[0])
+                if frames == 0:  # AUDCLNT_S_BUFFER_EMPTY: nothing after all
+                    break
                 if flags[0] & decl.AUDCLNT_BUFFERFLAGS_SILENT:
                     ring.push_silence(frames)
                 else:
                     raw = ffi.buffer(data[0], frames * self.channels * 4)
                     ring.push(np.frombuffer(raw, dtype=np.float32).reshape(frames, self.channels))
-                if flags[0] & 0x1:  # AUDCLNT_BUFFERFLAGS_DATA_DISCONTINUITY: frames were lost
+                if flags[0] & 0x1 and not first_packet:
+                    # AUDCLNT_BUFFERFLAGS_DATA_DISCONTINUITY: frames were lost (the flag is
+                    # set on a stream's first packet too, where it means nothing).
                     ring.overflows += 1
+                first_packet = False
                 check(service.lpVtbl.ReleaseBuffer(service, frames), "ReleaseBuffer")
                 clock.delivered(frames, time.monotonic())
                 got_packet = True
@@ -752,6 +779,8 @@ class _NotificationClient:
             _log.error("device notification failed: %s: %s", exc_type.__name__, value)
 
         def query(this: Any, iid: Any, out: Any) -> int:
+            if out == ffi.NULL or iid == ffi.NULL:
+                return -0x7FFFBFFD  # E_POINTER
             if bytes(ffi.buffer(iid, ffi.sizeof("GUID"))) in self._iids:
                 out[0] = this
                 return 0
@@ -826,6 +855,44 @@ class _WasapiSubscription:
         self._backend.unsubscribe(self._callback)
 
 
+# -- the backend's own COM thread -------------------------------------------------------------
+
+
+class _ComThread:
+    """One private thread, in the multithreaded apartment, for every backend-level COM call.
+
+    The caller's threads never get a COM apartment from scgui: a program that lists devices
+    on its main thread before creating its QApplication would otherwise make that thread
+    multithreaded, and Qt's OleInitialize there (clipboard, drag and drop) would fail.
+    """
+
+    def __init__(self) -> None:
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def call(self, function: Callable[..., _T], *args: Any) -> _T:
+        with self._lock:
+            if self._executor is None:
+                self._executor = concurrent.futures.ThreadPoolExecutor(
+                    1, thread_name_prefix="scgui-wasapi-com", initializer=ensure_com
+                )
+            executor = self._executor
+        future = executor.submit(function, *args)
+        timeout = max(get_timeout(), 5.0)
+        try:
+            return future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            raise ServerUnavailableError(
+                f"The Windows audio service did not answer within {timeout:.0f} s."
+            ) from None
+
+    def shutdown(self) -> None:
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=False)
+
+
 # -- the backend -------------------------------------------------------------------------------
 
 
@@ -841,6 +908,8 @@ class WasapiBackend:
         self._notifier: _NotificationClient | None = None
         self._notifier_enumerator: Any = None
         self._wine: bool | None = None
+        self._com = _ComThread()
+        _live_backends.add(self)
 
     @property
     def capabilities(self) -> Capabilities:
@@ -854,6 +923,9 @@ class WasapiBackend:
         return self._wine
 
     def list_devices(self, kind: DeviceKind) -> list[DeviceInfo]:
+        return self._com.call(self._list_devices, kind)
+
+    def _list_devices(self, kind: DeviceKind) -> list[DeviceInfo]:
         with _enumerator() as enumerator:
             own = [_info(e, kind, False) for e in _list_endpoints(enumerator, _flow(kind))]
             if kind == "microphone":
@@ -861,6 +933,9 @@ class WasapiBackend:
         return own
 
     def default_device_id(self, kind: DeviceKind) -> str | None:
+        return self._com.call(self._default_device_id, kind)
+
+    def _default_device_id(self, kind: DeviceKind) -> str | None:
         with _enumerator() as enumerator:
             device = ffi.new("IMMDevice **")
             hr = enumerator.lpVtbl.GetDefaultAudioEndpoint(
@@ -889,14 +964,13 @@ class WasapiBackend:
 
     def subscribe(self, callback: Callable[[str], None]) -> _WasapiSubscription:
         with self._lock:
-            self._listeners.append(callback)
             if self._notifier is None:
-                self._register()
+                self._com.call(self._register)
+            self._listeners.append(callback)
         return _WasapiSubscription(self, callback)
 
     def _register(self) -> None:
         notifier = _NotificationClient(self._dispatch)
-        ensure_com()
         out = ffi.new("IMMDeviceEnumerator **")
         check(
             ole32().CoCreateInstance(
@@ -925,11 +999,22 @@ class WasapiBackend:
                 self._listeners.remove(callback)
             if self._listeners or self._notifier is None:
                 return
+        self._unregister()
+
+    def _unregister(self) -> None:
+        """Stop notifications (before the callbacks' interpreter can go away)."""
+        with self._lock:
             notifier, enumerator = self._notifier, self._notifier_enumerator
             self._notifier = self._notifier_enumerator = None
-        ensure_com()
-        enumerator.lpVtbl.UnregisterEndpointNotificationCallback(enumerator, notifier.pointer)
-        release(enumerator)
+        if notifier is None:
+            return
+
+        def unregister() -> None:
+            enumerator.lpVtbl.UnregisterEndpointNotificationCallback(enumerator, notifier.pointer)
+            release(enumerator)
+
+        with contextlib.suppress(Exception):
+            self._com.call(unregister)
 
     def set_default(self, kind: DeviceKind, device_id: str) -> None:
         raise BackendError(
@@ -956,4 +1041,21 @@ class WasapiBackend:
         return "the Windows audio service"
 
     def close(self) -> None:
-        """Nothing is held between calls (every call makes its own enumerator)."""
+        """Stop notifications and the COM thread; the next call starts them again.
+
+        Streams keep their own threads (each closes with its stream).
+        """
+        with self._lock:
+            self._listeners.clear()
+        self._unregister()
+        self._com.shutdown()
+
+
+#: Backends with notifications to stop before the interpreter shuts down.
+_live_backends: weakref.WeakSet[WasapiBackend] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_backends() -> None:
+    for backend in list(_live_backends):
+        backend.close()
