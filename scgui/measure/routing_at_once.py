@@ -19,10 +19,11 @@ from numpy.typing import NDArray
 import scgui.audio as sc
 
 from .routing import Expectation, RoutingMatrix, RoutingReport, Thresholds, classify
-from .sweeps import StaggeredTake, analyse_take, staggered_take
+from .sweeps import PILOT_REACH_SECONDS, StaggeredTake, analyse_take, staggered_take
 
-#: Longest round trip waited for after the take has played, s.
-LATENCY_ALLOWANCE_SECONDS = 0.5
+#: Longest round trip waited for after the take has played, s: as long as the pilot is
+#: looked for (a longer one cannot be measured in one take; use one-by-one).
+LATENCY_ALLOWANCE_SECONDS = PILOT_REACH_SECONDS
 #: Frames of exact silence on every input inside the pilot that mark a server dropout.
 DROPOUT_FRAMES = 64
 
@@ -49,14 +50,25 @@ def run_take(
     take: StaggeredTake,
     record_more: Callable[[sc.Recorder, int], NDArray[np.float32]],
     progress: Callable[[float], None],
+    blocksize: int,
+    is_cancelled: Callable[[], bool],
 ) -> NDArray[np.float32]:
-    """Play the take and record it to its end plus the latency allowance."""
+    """Play the take a block at a time (looking at the cancel token in between), then record
+    to its end plus the latency allowance."""
+    from .runs import _Stop
+
     recorder.record(None)  # the recording starts now
-    player.play(frames)
-    player.wait()  # the recorder's buffer holds seconds: nothing is lost meanwhile
     total = frames.shape[0] + round(LATENCY_ALLOWANCE_SECONDS * recorder.samplerate)
-    pieces = [recorder.record(None)]
-    have = pieces[0].shape[0]
+    pieces = []
+    have = 0
+    for start in range(0, frames.shape[0], blocksize):
+        if is_cancelled():
+            raise _Stop
+        player.play(frames[start : start + blocksize])
+        pieces.append(recorder.record(None))  # the recorder's buffer holds seconds anyway
+        have += pieces[-1].shape[0]
+        progress(have / total)
+    player.wait()  # at most two blocks; then the player is idle, not running dry
     step = max(1, recorder.samplerate // 10)
     while have < total:
         piece = record_more(recorder, min(step, total - have))
@@ -77,6 +89,7 @@ def check_routing_at_once(
     info: dict[str, object],
     record_more: Callable[[sc.Recorder, int], NDArray[np.float32]],
     progress: Callable[[int, int], None] | None,
+    is_cancelled: Callable[[], bool] = lambda: False,
     *,
     sweep_seconds: float = 0.5,
     stagger_seconds: float = 0.05,
@@ -119,7 +132,16 @@ def check_routing_at_once(
         with speaker.player(samplerate, blocksize=blocksize) as player:
             for _ in range(attempts):
                 underruns, overflows = player.underruns, recorder.overflows
-                recording = run_take(recorder, player, frames, take, record_more, report_recording)
+                recording = run_take(
+                    recorder,
+                    player,
+                    frames,
+                    take,
+                    record_more,
+                    report_recording,
+                    blocksize,
+                    is_cancelled,
+                )
                 interrupted = player.underruns != underruns or recorder.overflows != overflows
                 paths = analyse_take(take, recording, detect_db=limits.floor_db)
                 if not interrupted and not _has_dropout(recording, paths.base, take.sweep.frames):

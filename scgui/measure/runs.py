@@ -114,10 +114,11 @@ def _player_blocksize(frames: int, samplerate: int, channels: int = 1) -> int:
     A player holds a few blocks (at least two); with the default 10 ms blocks, a longer
     signal is fed in pieces while it plays, and a Python thread that is held up (by the GIL
     in a busy GUI process, say) opens a gap in it. Never smaller than the default, never
-    more than :data:`MAX_BLOCK_BYTES` of ``channels`` float32 channels.
+    more than :data:`MAX_BLOCK_BYTES` of ``channels`` float32 channels nor a quarter of a
+    second (a run waits for at most two blocks before it can be cancelled).
     """
     default = round(samplerate * 0.01)
-    largest = max(default, MAX_BLOCK_BYTES // (4 * max(1, channels)))
+    largest = max(default, min(MAX_BLOCK_BYTES // (4 * max(1, channels)), samplerate // 4))
     return max(default, min(-(-frames // 2), largest))
 
 
@@ -414,6 +415,7 @@ def check_routing(
                 context,
                 lambda recorder, count: _record_more(recorder, count, is_cancelled),
                 progress,
+                is_cancelled,
             )
         except _Stop:
             raise Cancelled(None) from None

@@ -9,9 +9,11 @@ deconvolved recording of every input, so one take measures every path: level (pe
 polarity (its sign) and delay, to the sample, all on the one clock of the one take. Skew
 between outputs is therefore exact, where one take per output would add each take's timing.
 
-A *pilot* sweep on every output at once comes first: the earliest response in the take is
-always the pilot's, which fixes the base latency of the whole take without knowing which
-outputs are connected, and so where each output's window lies.
+A *pilot* sweep on every output at once comes first, and no output's own sweep starts until
+:data:`PILOT_REACH_SECONDS` later: whatever arrives before that is the pilot, which fixes
+the base latency of the whole take without knowing which outputs are connected, and so
+where each output's window lies. The sweep's length is chosen so that the harmonic
+distortion products of every output fall between the windows, not in them.
 
 Pure NumPy, no audio: :func:`scgui.measure.runs.check_routing` plays and records it.
 """
@@ -162,6 +164,35 @@ class StaggeredTake:
         return out.astype(np.float32)
 
 
+#: Longest round trip a take allows for, s: the pilot is looked for only before output 0's
+#: sweep starts, so that nothing else can be taken for it.
+PILOT_REACH_SECONDS = 0.3
+#: Where a window looks for a path, around the take's base latency: from ``GUARD`` before
+#: (a path faster than the earliest the pilot showed; the response's own width) to
+#: ``REACH`` after (the skew a path may have).
+GUARD_SECONDS, REACH_SECONDS = 0.005, 0.015
+#: Harmonic distortion products (2nd to 5th) are kept out of every window by the choice of
+#: the sweep's length, with this much room.
+HARMONICS, HARMONIC_MARGIN_SECONDS = range(2, 6), 0.002
+
+
+def harmonic_offsets(sweep_seconds: float, f1: float, f2: float) -> list[float]:
+    """How much earlier than the linear response each harmonic (2nd..5th) arrives, s."""
+    rate = math.log(f2 / f1)
+    return [sweep_seconds * math.log(n) / rate for n in HARMONICS]
+
+
+def _clear_of_harmonics(sweep_seconds: float, stagger: float, f1: float, f2: float) -> bool:
+    """Whether no harmonic of any output lands in any output's window."""
+    low, high = -GUARD_SECONDS - HARMONIC_MARGIN_SECONDS, REACH_SECONDS + HARMONIC_MARGIN_SECONDS
+    for offset in harmonic_offsets(sweep_seconds, f1, f2):
+        # Output k + m's harmonic lands at m * stagger - offset from output k's response.
+        residue = (-offset) % stagger
+        if residue <= high or residue - stagger >= low:
+            return False
+    return True
+
+
 def staggered_take(
     outputs: int,
     samplerate: float,
@@ -172,26 +203,34 @@ def staggered_take(
 ) -> StaggeredTake:
     """Lay out a take that measures ``outputs`` outputs at once (see the module docstring).
 
-    The pilot's responses come first; output ``k``'s sweep starts ``(k + 2)`` staggers after
-    it (a one-stagger gap keeps the pilot's tail out of output 0's window).
+    The sweep is made the shortest at least ``sweep_seconds`` long whose harmonics (2nd to
+    5th) of every output land between the windows of the others, not in them. The pilot
+    comes first; output 0's sweep starts :data:`PILOT_REACH_SECONDS` plus a stagger later.
     """
     if outputs < 1:
         raise ValueError("at least one output is needed.")
-    sweep = exp_sweep(sweep_seconds, samplerate, level_db)
+    if stagger_seconds < 2 * (GUARD_SECONDS + REACH_SECONDS):
+        raise ValueError(f"the stagger must be at least {2 * (GUARD_SECONDS + REACH_SECONDS)} s.")
+    f1, f2 = SWEEP_BAND[0], min(SWEEP_BAND[1], 0.45 * samplerate)
+    length = sweep_seconds
+    while not _clear_of_harmonics(length, stagger_seconds, f1, f2):
+        length += 0.001
+        if length > 4 * sweep_seconds:
+            raise ValueError("no sweep length keeps the harmonics out of the windows.")
+    sweep = exp_sweep(length, samplerate, level_db)
     stagger = round(stagger_seconds * samplerate)
-    starts = tuple((k + 2) * stagger for k in range(outputs))
+    first = round(PILOT_REACH_SECONDS * samplerate) + stagger
+    starts = tuple(first + k * stagger for k in range(outputs))
     return StaggeredTake(sweep, stagger, outputs, starts)
 
 
-#: Frames from a band-limited response's first crossing of -60 dB to its peak (about).
-_PEAK_HALF_WIDTH = 0
-
-
 def _guard(take: StaggeredTake) -> int:
-    """Frames a window starts before the base latency: 5 ms, where a neighbour's response
-    has died down below -80 dB (a path may also come a little earlier than the pilot's
-    earliest response showed)."""
-    return min(take.stagger // 4, round(0.005 * take.sweep.samplerate))
+    """Frames a window starts before the base latency (see :data:`GUARD_SECONDS`)."""
+    return round(GUARD_SECONDS * take.sweep.samplerate)
+
+
+def _reach(take: StaggeredTake) -> int:
+    return round(REACH_SECONDS * take.sweep.samplerate)
 
 
 @dataclass(frozen=True)
@@ -259,36 +298,76 @@ def analyse_take(
     found_in = limited
     inputs = full.shape[1]
     threshold = 10.0 ** (detect_db / 20.0)
-    window = take.stagger
+    guard, reach = _guard(take), _reach(take)
+    window = take.stagger  # the full-band cut, for the frequency response
     gain = np.zeros((take.outputs, inputs))
     delay = np.full((take.outputs, inputs), np.nan)
     cut = np.zeros((take.outputs, window, inputs))
-    pilot_span = min(found_in.shape[0], 2 * take.stagger)
-    loud = np.flatnonzero(np.max(np.abs(found_in[:pilot_span]), axis=1) >= threshold)
-    if loud.size == 0:
-        # Nothing came back within the pilot's reach (a longer latency?): look everywhere.
-        loud = np.flatnonzero(np.max(np.abs(found_in), axis=1) >= threshold)
-        if loud.size == 0:
-            return PathResponses(gain, delay, None, cut)
-    base = int(loud[0]) + _PEAK_HALF_WIDTH  # the threshold is crossed just before the peak
-    guard = _guard(take)
+    base = _pilot(found_in, take, threshold)
+    if base is None:
+        return PathResponses(gain, delay, None, cut)
+    spread = max(1, round(0.001 * take.sweep.samplerate))  # +-1 ms: the response's energy
+    scale = _energy_scale(take, spread)
     for k, start in enumerate(take.starts):
         begin = max(0, start + base - guard)
-        piece = found_in[begin : begin + window]
-        if piece.shape[0] == 0:
+        piece = found_in[begin : begin + guard + reach]
+        if piece.shape[0] < 3:
             continue
-        peaks = np.argmax(np.abs(piece), axis=0)
-        values = piece[peaks, np.arange(inputs)]
-        found = np.abs(values) >= threshold
-        gain[k] = np.where(found, values, 0.0)
-        delay[k] = np.where(found, begin + peaks - start, np.nan)
         for j in range(inputs):
-            # Each path's full-band response, cut as the perfect one is: peak at the guard.
-            first = begin + int(peaks[j]) - guard
+            column = piece[:, j]
+            peak = int(np.argmax(np.abs(column)))
+            value = column[peak]
+            if abs(value) < threshold:
+                continue
+            # Gain from the energy around the peak (the same for any fractional delay), sign
+            # from the peak; delay from a parabola through the peak and its neighbours.
+            around = found_in[max(0, begin + peak - spread) : begin + peak + spread + 1, j]
+            gain[k, j] = math.copysign(math.sqrt(float(np.sum(around * around)) / scale), value)
+            delay[k, j] = begin + peak + _vertex(column, peak) - start
+            first = begin + peak - guard
             if first >= 0:
                 piece_j = full[first : first + window, j]
                 cut[k, : piece_j.shape[0], j] = piece_j
     return PathResponses(gain, delay, base, cut)
+
+
+def _pilot(found_in: NDArray[np.float64], take: StaggeredTake, threshold: float) -> int | None:
+    """The base latency: the pilot's earliest strong response, looked for only before output
+    0's sweep starts (nothing else arrives there, harmonics of the pilot come earlier and
+    weaker). None when nothing came back that early."""
+    span = found_in[: max(1, take.starts[0] - _guard(take))]
+    level = np.max(np.abs(span), axis=1)
+    peak = int(np.argmax(level))
+    if level[peak] < threshold:
+        return None
+    # The earliest input's response, within a guard before the strongest one.
+    near = level[max(0, peak - _guard(take)) : peak + 1]
+    strong = np.flatnonzero(near >= level[peak] * 10 ** (-20 / 20))
+    return max(0, peak - _guard(take)) + int(strong[0])
+
+
+def _vertex(column: NDArray[np.float64], peak: int) -> float:
+    """Sub-sample offset of the peak of ``|column|``: the vertex of a parabola, in -0.5..0.5."""
+    if peak == 0 or peak == column.size - 1:
+        return 0.0
+    a, b, c = (abs(float(column[peak + d])) for d in (-1, 0, 1))
+    denominator = a - 2 * b + c
+    if denominator == 0:
+        return 0.0
+    offset = max(-0.5, min(0.5, 0.5 * (a - c) / denominator))
+    return round(offset, 4)  # a symmetric peak gives 0 exactly, not rounding noise
+
+
+def _energy_scale(take: StaggeredTake, spread: int) -> float:
+    """Energy of a perfect path's band-limited response within ``spread`` of its peak."""
+    pad = round(0.01 * take.sweep.samplerate)
+    padded = np.concatenate([np.zeros(pad), take.sweep.signal, np.zeros(take.sweep.frames)])
+    _, limited = _deconvolve(padded, take.sweep, taper=True)
+    assert limited is not None
+    column = limited[:, 0]
+    peak = int(np.argmax(np.abs(column)))
+    around = column[max(0, peak - spread) : peak + spread + 1]
+    return float(np.sum(around * around))
 
 
 def reference_window(take: StaggeredTake) -> NDArray[np.float64]:
