@@ -272,6 +272,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--samplerate", "-r", type=samplerate("--samplerate"), help="default: the speaker's rate"
     )
     latency.add_argument(
+        "--report",
+        action="append",
+        default=[],
+        metavar="FILE.json",
+        help="also write every take, the summary and the server's stated latency to FILE.json",
+    )
+    latency.add_argument(
         "--level-db",
         type=level_dbfs("--level-db"),
         default=-20.0,
@@ -707,6 +714,9 @@ def latency(args: argparse.Namespace) -> int:
 
     from .measure.runs import measure_latency
 
+    for name in args.report:
+        if Path(name).suffix.lower() != ".json":
+            raise UsageError(f"--report {name}: a latency report is a .json file")
     speaker = sc.get_speaker(args.output)
     microphone = sc.get_microphone(args.input, include_loopback=True)
     _check_samplerate(speaker, args.samplerate)
@@ -734,4 +744,13 @@ def latency(args: argparse.Namespace) -> int:
         f"median {result.median_ms:.2f} ms (min {result.min_ms:.2f}, max {result.max_ms:.2f}, "
         f"{len(result.values_ms)} takes)"
     )
+    stated = result.info.get("stated_latency_ms")
+    if stated is not None:
+        print(f"the server states {stated:.2f} ms for the two streams")
+    for warning in result.warnings:
+        print(f"warning: {warning}")
+    for name in args.report:
+        path = Path(name)
+        path.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
+        print(f"Wrote {path}", file=sys.stderr)
     return EXIT_OK

@@ -502,3 +502,20 @@ def test_preconditions_are_checked_and_reported(rig, capsys) -> None:
     assert any("only 2 inputs" in w for w in fewer.info["preconditions"])
     clean = check_routing(SCARLETT.name, SCARLETT_SWAPPED.name, expected="reverse")
     assert clean.info["preconditions"] == [] and clean.all_passed
+
+
+def test_cli_latency_report_has_every_take_and_the_stated_latency(capsys, tmp_path) -> None:
+    report = tmp_path / "latency.json"
+    status = cli.main(
+        ["latency", "-o", SCARLETT.name, "-i", SCARLETT.monitor, "-n", "3", "--report", str(report)]
+    )
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert "the server states" in out
+    data = json.loads(report.read_text())
+    assert len(data["takes_ms"]) == 3 and data["median_ms"] == sorted(data["takes_ms"])[1]
+    assert data["stated_latency_ms"] > 0 and "cross-correlation" in data["method"]
+    assert isinstance(data["warnings"], list) and data["discarded_takes"] >= 0
+    assert (
+        cli.main(["latency", "-o", SCARLETT.name, "-i", SCARLETT.monitor, "--report", "x.csv"]) == 2
+    )

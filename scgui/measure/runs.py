@@ -474,6 +474,13 @@ def check_routing(
     return report(len(outputs), retried_takes=len(retried))
 
 
+#: How :func:`measure_latency` times a take (said in its report).
+LATENCY_METHOD = (
+    "log sweep found by cross-correlation, timed from the moment it was queued on the "
+    "player, the recorder drained just before (within one server fragment)"
+)
+
+
 @dataclass(frozen=True)
 class LatencyResult:
     """Round-trip latencies of repeated takes from one output to one input.
@@ -516,6 +523,43 @@ class LatencyResult:
     def spread_ms(self) -> float:
         """``max_ms - min_ms``: how much the latency varies from one stream start to another."""
         return self.max_ms - self.min_ms
+
+    @property
+    def warnings(self) -> list[str]:
+        """What makes the figure doubtful, in words (empty when nothing does)."""
+        out = []
+        if self.min_ms <= 0.0:
+            out.append(
+                f"a take read {self.min_ms:.2f} ms: a real path cannot be that fast; the figure "
+                "is timed from when the recorder was drained, which moves by a server fragment"
+            )
+        if self.spread_ms > 1.0:
+            out.append(
+                f"the takes spread over {self.spread_ms:.2f} ms: each is timed from when the "
+                "recorder was drained, not from the streams' own clocks"
+            )
+        discarded = self.info.get("discarded_takes")
+        if discarded:
+            out.append(f"{discarded} take(s) were discarded for an underrun or overflow")
+        return out
+
+    def to_dict(self) -> dict[str, object]:
+        """Every take and the summary, as JSON-ready builtins."""
+        return {
+            "report": "scgui latency",
+            "version": 1,
+            **self.info,
+            "output_channel": self.output_channel,
+            "input_channel": self.input_channel,
+            "samplerate": self.samplerate,
+            "level_db": round(self.level_db, 2),
+            "takes_ms": [round(v, 3) for v in self.values_ms],
+            "median_ms": round(self.median_ms, 3),
+            "min_ms": round(self.min_ms, 3),
+            "max_ms": round(self.max_ms, 3),
+            "spread_ms": round(self.spread_ms, 3),
+            "warnings": self.warnings,
+        }
 
 
 def measure_latency(
@@ -597,16 +641,24 @@ def measure_latency(
     values: list[float] = []
     chosen = input_channel
     level = 0.0
+    stated: float | None = None
+    retried: list[int] = []
     if progress is not None:
         progress(0, int(repeats))
     try:
         with microphone.recorder(samplerate) as recorder:
             blocksize = _player_blocksize(sweep.size, samplerate, speaker.channels)
             with speaker.player(samplerate, blocksize=blocksize) as player:
+                try:  # what the server says the two streams add, for comparison
+                    stated = (player.latency + recorder.latency) * 1000.0
+                except sc.AudioError:
+                    stated = None
                 for _ in range(int(repeats)):
                     if is_cancelled():
                         raise _Stop
-                    recording = _take(recorder, player, frames, sweep, timing, is_cancelled)
+                    recording = _take(
+                        recorder, player, frames, sweep, timing, is_cancelled, retried
+                    )
                     gains, delays = find_arrivals(sweep, recording)
                     levels = 20.0 * np.log10(np.maximum(np.abs(gains), 1e-12))
                     if chosen is None:
@@ -632,5 +684,11 @@ def measure_latency(
         input_channel=int(chosen if chosen is not None else 0),
         samplerate=samplerate,
         level_db=level,
-        info={"output_device": speaker.name, "input_device": microphone.name},
+        info={
+            "output_device": speaker.name,
+            "input_device": microphone.name,
+            "method": LATENCY_METHOD,
+            "stated_latency_ms": None if stated is None else round(stated, 3),
+            "discarded_takes": len(retried),
+        },
     )
