@@ -489,7 +489,9 @@ class _PlaybackCore(_Stream):
     def _buffer_seconds(self) -> float:
         blocksize = self._config.blocksize
         block = blocksize / self.samplerate if blocksize else 0.01
-        return max(2 * block, 0.03)
+        # At least 60 ms: the stream thread is a Python thread, which a busy interpreter (or
+        # machine) can hold up for tens of milliseconds.
+        return max(2 * block, 0.06)
 
     def _get_service(self, client: Any) -> Any:
         out = ffi.new("IAudioRenderClient **")
