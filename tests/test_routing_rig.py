@@ -514,7 +514,8 @@ def test_cli_latency_report_has_every_take_and_the_stated_latency(capsys, tmp_pa
     assert "the server states" in out
     data = json.loads(report.read_text())
     assert len(data["takes_ms"]) == 3 and data["median_ms"] == sorted(data["takes_ms"])[1]
-    assert data["stated_latency_ms"] > 0 and "cross-correlation" in data["method"]
+    # What the server states (it may be 0 for an idle null sink), beside the takes.
+    assert data["stated_latency_ms"] >= 0 and "cross-correlation" in data["method"]
     assert isinstance(data["warnings"], list) and data["discarded_takes"] >= 0
     assert (
         cli.main(["latency", "-o", SCARLETT.name, "-i", SCARLETT.monitor, "--report", "x.csv"]) == 2
