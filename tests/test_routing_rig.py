@@ -455,7 +455,8 @@ def test_one_take_gives_exact_zero_skew_and_levels(rig) -> None:
     assert report.all_passed, report.text_table()
     assert report.info["method"] == "sweeps"
     data = report.to_dict()
-    assert [o["skew_ms"] for o in data["outputs"]] == [0.0] * 8
+    # Exact to the sample: well within half a frame (0.0104 ms at 48 kHz) of zero.
+    assert all(abs(o["skew_ms"]) < 0.005 for o in data["outputs"]), data["outputs"]
     assert data["skew_reference_output"] == 0
     assert np.allclose(np.diag(report.matrix.gain_db[:, ::-1]), 0.0, atol=0.01)
     off = report.matrix.gain_db.copy()

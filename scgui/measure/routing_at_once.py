@@ -19,28 +19,39 @@ from numpy.typing import NDArray
 import scgui.audio as sc
 
 from .routing import Expectation, RoutingMatrix, RoutingReport, Thresholds, classify
-from .sweeps import PILOT_REACH_SECONDS, StaggeredTake, analyse_take, staggered_take
+from .sweeps import (
+    PILOT_REACH_SECONDS,
+    PathResponses,
+    StaggeredTake,
+    analyse_take,
+    staggered_take,
+)
 
 #: Longest round trip waited for after the take has played, s: as long as the pilot is
 #: looked for (a longer one cannot be measured in one take; use one-by-one).
 LATENCY_ALLOWANCE_SECONDS = PILOT_REACH_SECONDS
-#: Frames of exact silence on every input inside the pilot that mark a server dropout.
+#: Frames of exact silence inside an arriving sweep that mark a server dropout.
 DROPOUT_FRAMES = 64
 
 
-def _has_dropout(recording: NDArray[np.float32], base: int | None, frames: int) -> bool:
-    """Exact silence on every input where the pilot (played on every output) was arriving."""
-    if base is None:
+def _has_dropout(recording: NDArray[np.float32], take: StaggeredTake, paths: PathResponses) -> bool:
+    """Exact silence (a server dropout) where a connected path's sweep was arriving.
+
+    Each path found is looked at over its own sweep on its own input: a live signal is never
+    exactly zero for :data:`DROPOUT_FRAMES` frames in a row, a server that dropped audio is.
+    """
+    if paths.base is None:
         return False
-    sound = np.flatnonzero(np.any(recording[base:] != 0, axis=1))
-    if sound.size == 0:
-        return False
-    start = base + int(sound[0])  # the response's first frame (base is a little early)
-    silent = ~np.any(recording[start : start + frames] != 0, axis=1)
-    if silent.size < DROPOUT_FRAMES:
-        return False
-    runs = np.convolve(silent.astype(np.int32), np.ones(DROPOUT_FRAMES, np.int32), "valid")
-    return bool(np.any(runs == DROPOUT_FRAMES))
+    window = np.ones(DROPOUT_FRAMES, np.int32)
+    for k, j in zip(*np.nonzero(paths.gain), strict=True):
+        start = take.starts[k] + int(paths.delay[k, j])
+        column = recording[start : start + take.sweep.frames, j]
+        if column.size < DROPOUT_FRAMES:
+            continue
+        silent = (column == 0).astype(np.int32)
+        if np.any(np.convolve(silent, window, "valid") == DROPOUT_FRAMES):
+            return True
+    return False
 
 
 def run_take(
@@ -129,7 +140,9 @@ def check_routing_at_once(
     retried = 0
     with microphone.recorder(samplerate) as recorder:
         blocksize = _player_blocksize(frames.shape[0], samplerate, speaker.channels)
-        with speaker.player(samplerate, blocksize=blocksize) as player:
+        player = speaker.player(samplerate, blocksize=blocksize)
+        player.__enter__()
+        try:  # closed without a second drain: each take already waited for its end
             for _ in range(attempts):
                 underruns, overflows = player.underruns, recorder.overflows
                 recording = run_take(
@@ -144,7 +157,7 @@ def check_routing_at_once(
                 )
                 interrupted = player.underruns != underruns or recorder.overflows != overflows
                 paths = analyse_take(take, recording, detect_db=limits.floor_db)
-                if not interrupted and not _has_dropout(recording, paths.base, take.sweep.frames):
+                if not interrupted and not _has_dropout(recording, take, paths):
                     break
                 retried += 1
             else:
@@ -153,6 +166,8 @@ def check_routing_at_once(
                     "dry or the input dropped audio): the computer or the sound server is "
                     "overloaded."
                 )
+        finally:
+            player.close()
     gain = paths.gain
     nothing = gain == 0.0
     matrix = RoutingMatrix(

@@ -529,12 +529,6 @@ class PulsePlayback(_Stream):
         lib, core = self._lib, self._core
         callbacks = _callbacks(self._connection)
         queued = PLAYBACK_BLOCKS * self.blocksize / self.samplerate
-        with self._connection.locked():
-            self._check_locked()
-            if core.drained:
-                # Nothing written since the last drain: nothing to wait for. (Asking anyway
-                # sometimes gets no answer from pipewire-pulse on an idle stream.)
-                return
         core.drain_pending = True  # pipewire-pulse may report the underflow before the ack
         try:
             with self._connection.locked():
