@@ -78,9 +78,27 @@ def assert_exact(segment: np.ndarray, expected: np.ndarray) -> None:
             f"{mismatched.size} frames arrived as silence (first at frame {mismatched[0]}), "
             "everything else bit-exact: a PipeWire dropout"
         )
+    if on_pipewire() and _silence_inserted_at(segment, expected, int(mismatched[0])):
+        raise PipeWireDropout(
+            f"silence was inserted at frame {mismatched[0]} and the audio went on after it, "
+            "bit-exact but later: a PipeWire stall"
+        )
     raise AssertionError(
         f"{mismatched.size} frames differ, first at frame {mismatched[0]}: "
         f"got {segment[mismatched[0]]}, expected {expected[mismatched[0]]}"
+    )
+
+
+def _silence_inserted_at(segment: np.ndarray, expected: np.ndarray, first: int) -> bool:
+    """Whether ``segment`` is ``expected`` with a run of silence inserted at ``first``: the
+    audio after the run is the expected audio from ``first`` on, bit for bit (shifted)."""
+    silent = ~np.any(segment[first:] != 0, axis=1)
+    if silent.size < DROPOUT_MIN_FRAMES or not np.all(silent[:DROPOUT_MIN_FRAMES]):
+        return False
+    run = int(np.argmin(silent)) if not np.all(silent) else silent.size
+    resumed = segment[first + run :]
+    return resumed.shape[0] > 0 and not np.any(
+        resumed != expected[first : first + resumed.shape[0]]
     )
 
 
