@@ -94,14 +94,18 @@ def test_recording_through_the_window(window, qtbot, tmp_path) -> None:
     window.record_panel.set_format("wav", "FLOAT")
     window.record_panel.path_edit.setText(str(path))
     worker = window.controller.worker
-    with qtbot.waitSignal(worker.recordingStarted):
-        window.record_panel.record_button.click()
-    assert not window.record_panel.record_button.isEnabled()
     data = pattern(RATE // 4, 8, seed=21)
-    # One block for the whole pattern: the server holds all of it, so a test thread held up
-    # by a busy machine cannot make the speaker run dry in the middle.
-    sc.get_speaker(MULTI8.name).play(data, RATE, blocksize=RATE // 4)
-    qtbot.wait(200)
+    # The player is open and running before the take starts (a stream that joins a running
+    # sink can stall for a moment at its start), and holds the whole pattern in one block.
+    with sc.get_speaker(MULTI8.name).player(RATE, blocksize=RATE // 4) as player:
+        player.play(np.zeros((RATE // 10, 8), dtype=np.float32))
+        player.wait()
+        with qtbot.waitSignal(worker.recordingStarted):
+            window.record_panel.record_button.click()
+        assert not window.record_panel.record_button.isEnabled()
+        player.play(data)
+        player.wait()
+    qtbot.wait(300)
     with qtbot.waitSignal(worker.recordingFinished):
         window.record_panel.stop_button.click()
     recorded, _ = soundfile.read(str(path), dtype="float32", always_2d=True)
