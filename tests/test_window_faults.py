@@ -329,7 +329,10 @@ def test_killed_window_leaves_a_take_and_the_next_start_recovers_it(
         if needs_recovery:
             qtbot.waitUntil(lambda: pending_takes(tmp_path) == [], timeout=20000)
             qtbot.waitUntil(lambda: not window.recovery.running, timeout=5000)
-            assert "Recovered 1" in window.statusBar().currentMessage()
+            # The job's report is queued to the GUI thread: it shows a moment later.
+            qtbot.waitUntil(
+                lambda: "Recovered 1" in window.statusBar().currentMessage(), timeout=5000
+            )
         qtbot.waitUntil(lambda: window.journal.paths() == [], timeout=5000)  # nothing to offer
         assert warnings == []
     finally:
