@@ -712,7 +712,7 @@ def latency(args: argparse.Namespace) -> int:
     """``scgui latency``: one line per take, then the median (and the range)."""
     import scgui.audio as sc
 
-    from .measure.runs import measure_latency
+    from .measure.latency import measure_latency
 
     for name in args.report:
         if Path(name).suffix.lower() != ".json":
@@ -739,14 +739,18 @@ def latency(args: argparse.Namespace) -> int:
         f"input {result.input_channel}, {result.samplerate} Hz:"
     )
     for number, value in enumerate(result.values_ms, start=1):
-        print(f"  take {number}: {value:.2f} ms")
+        print(f"  take {number}: {value:.3f} ms")
     print(
-        f"median {result.median_ms:.2f} ms (min {result.min_ms:.2f}, max {result.max_ms:.2f}, "
-        f"{len(result.values_ms)} takes)"
+        f"path latency {result.median_ms:.3f} ms (median of {len(result.values_ms)} takes; "
+        f"spread {result.spread_ms:.3f} ms; timed on the streams' clocks, whose positions "
+        f"step by up to {result.info.get('clock_step_ms', 0):.2f} ms)"
     )
     stated = result.info.get("stated_latency_ms")
     if stated is not None:
-        print(f"the server states {stated:.2f} ms for the two streams")
+        print(
+            f"the server states {stated:.2f} ms for the two streams: "
+            f"{result.stream_round_trip_ms:.2f} ms round trip through them"
+        )
     for warning in result.warnings:
         print(f"warning: {warning}")
     for name in args.report:

@@ -15,7 +15,13 @@ from typing import Any
 import numpy as np
 
 from .backends import get_backend
-from .backends.base import CaptureStream, DeviceInfo, PlaybackStream, StreamConfig
+from .backends.base import (
+    CaptureStream,
+    DeviceInfo,
+    DevicePosition,
+    PlaybackStream,
+    StreamConfig,
+)
 from .channelmap import ChannelMap, ChannelsArg, parse_channel_map
 from .errors import AudioError, InvalidConfigError, InvalidDataError, StreamError
 
@@ -205,6 +211,17 @@ class _StreamHandle:
     def latency(self) -> float:
         """Seconds of latency of the open stream, as the sound server reports it."""
         return self._open_stream().latency
+
+    def device_position(self) -> DevicePosition:
+        """Which frame of this stream is at the device's converter, and when.
+
+        Frames are numbered from 0 at the first frame played (or recorded, counting those
+        still waiting to be returned) since the stream was opened; the time is
+        :func:`time.perf_counter`. The positions of a player and a recorder put both on one
+        clock: that is how :func:`scgui.measure.latency.measure_latency` times a round trip.
+        Asks the server, so it takes a round trip to it (bounded by the timeout).
+        """
+        return self._open_stream().device_position()
 
     def _open_stream(self) -> Any:
         if self._stream is None:

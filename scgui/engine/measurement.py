@@ -14,7 +14,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal
 
 import scgui.audio as sc
-from scgui.measure import runs
+from scgui.measure import latency, runs
 
 
 class MeasurementThread(QThread):
@@ -59,5 +59,5 @@ def routing_check(parent: QObject | None = None, **kwargs: Any) -> MeasurementTh
 
 
 def latency_measurement(parent: QObject | None = None, **kwargs: Any) -> MeasurementThread:
-    """A thread that runs :func:`scgui.measure.runs.measure_latency` with ``kwargs``."""
-    return MeasurementThread(runs.measure_latency, parent, **kwargs)
+    """A thread that runs :func:`scgui.measure.latency.measure_latency` with ``kwargs``."""
+    return MeasurementThread(latency.measure_latency, parent, **kwargs)

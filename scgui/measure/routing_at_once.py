@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 import scgui.audio as sc
 
 from .routing import Expectation, RoutingMatrix, RoutingReport, Thresholds, classify
+from .runs import DROPOUT_FRAMES, MeasurementError, _player_blocksize, _Stop
 from .sweeps import (
     PILOT_REACH_SECONDS,
     PathResponses,
@@ -30,8 +31,6 @@ from .sweeps import (
 #: Longest round trip waited for after the take has played, s: as long as the pilot is
 #: looked for (a longer one cannot be measured in one take; use one-by-one).
 LATENCY_ALLOWANCE_SECONDS = PILOT_REACH_SECONDS
-#: Frames of exact silence inside an arriving sweep that mark a server dropout.
-DROPOUT_FRAMES = 64
 
 
 def _has_dropout(recording: NDArray[np.float32], take: StaggeredTake, paths: PathResponses) -> bool:
@@ -66,7 +65,6 @@ def run_take(
 ) -> NDArray[np.float32]:
     """Play the take a block at a time (looking at the cancel token in between), then record
     to its end plus the latency allowance."""
-    from .runs import _Stop
 
     recorder.record(None)  # the recording starts now
     total = frames.shape[0] + round(LATENCY_ALLOWANCE_SECONDS * recorder.samplerate)
@@ -112,7 +110,6 @@ def check_routing_at_once(
     during which the player ran dry, the recorder dropped audio or the server delivered
     silence inside the pilot is repeated, ``attempts`` times in all.
     """
-    from .runs import MeasurementError, _player_blocksize
 
     take = staggered_take(
         len(outputs),

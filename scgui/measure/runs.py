@@ -1,26 +1,24 @@
 """Measurement runs: play test signals and record them through :mod:`scgui.audio`.
 
-The routing check and the latency measurement are implemented once, here, without Qt: the
-command line calls them directly, the GUI calls them from its worker thread (with ``progress``
-and ``cancel``), and the tests call them against the virtual rig. The analysis itself is the
-pure code of :mod:`scgui.measure.routing`.
+The routing check is implemented once, here, without Qt (the latency measurement is in
+:mod:`scgui.measure.latency`): the command line calls it directly, the GUI calls it from its
+worker thread (with ``progress`` and ``cancel``), and the tests call it against the virtual
+rig. The analysis itself is the pure code of :mod:`scgui.measure.routing` and
+:mod:`scgui.measure.sweeps`.
 
-Every take follows the same steps, so that the recording starts when the signal is queued:
-the recorder is opened first and stays open; before each take it is drained
+A one-by-one take follows these steps, so that the recording starts when the signal is
+queued: the recorder is opened first and stays open; before each take it is drained
 (``record(None)``), the signal is queued on the already open player, the player is waited
 for, and the recorder then goes on until the signal has come back through the input side
-(or, for a path that does not exist, until a time limit). Delays are therefore counted from
-the moment the signal was queued: the round-trip latency of the path, to within a block of
-the sound server.
+(or, for a path that does not exist, until a time limit).
 """
 
 from __future__ import annotations
 
 import math
-import statistics
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -40,14 +38,12 @@ from .routing import (
     find_arrivals,
     identity_expectation,
 )
-from .signals import DEFAULT_LEVEL_DB, ident_signal, log_sweep
+from .signals import DEFAULT_LEVEL_DB, ident_signal
 
 __all__ = [
     "Cancelled",
-    "LatencyResult",
     "MeasurementError",
     "check_routing",
-    "measure_latency",
 ]
 
 ProgressCallback = Callable[[int, int], None]
@@ -472,223 +468,3 @@ def check_routing(
         partial = report(len(recordings), cancelled=True) if recordings else None
         raise Cancelled(partial) from None
     return report(len(outputs), retried_takes=len(retried))
-
-
-#: How :func:`measure_latency` times a take (said in its report).
-LATENCY_METHOD = (
-    "log sweep found by cross-correlation, timed from the moment it was queued on the "
-    "player, the recorder drained just before (within one server fragment)"
-)
-
-
-@dataclass(frozen=True)
-class LatencyResult:
-    """Round-trip latencies of repeated takes from one output to one input.
-
-    Attributes
-    ----------
-    values_ms:
-        One latency per take, in ms, in the order measured.
-    output_channel, input_channel:
-        The path measured (device channel indexes).
-    samplerate:
-        Of the streams, in Hz.
-    level_db:
-        Level of the signal on the input, dB re played (from the first take).
-    """
-
-    values_ms: list[float]
-    output_channel: int
-    input_channel: int
-    samplerate: int
-    level_db: float = 0.0
-    info: dict[str, object] = field(default_factory=dict)
-
-    @property
-    def median_ms(self) -> float:
-        """Median of :attr:`values_ms`: the figure to quote."""
-        return float(statistics.median(self.values_ms))
-
-    @property
-    def min_ms(self) -> float:
-        """Shortest take."""
-        return float(min(self.values_ms))
-
-    @property
-    def max_ms(self) -> float:
-        """Longest take."""
-        return float(max(self.values_ms))
-
-    @property
-    def spread_ms(self) -> float:
-        """``max_ms - min_ms``: how much the latency varies from one stream start to another."""
-        return self.max_ms - self.min_ms
-
-    @property
-    def warnings(self) -> list[str]:
-        """What makes the figure doubtful, in words (empty when nothing does)."""
-        out = []
-        if self.min_ms <= 0.0:
-            out.append(
-                f"a take read {self.min_ms:.2f} ms: a real path cannot be that fast; the figure "
-                "is timed from when the recorder was drained, which moves by a server fragment"
-            )
-        if self.spread_ms > 1.0:
-            out.append(
-                f"the takes spread over {self.spread_ms:.2f} ms: each is timed from when the "
-                "recorder was drained, not from the streams' own clocks"
-            )
-        discarded = self.info.get("discarded_takes")
-        if discarded:
-            out.append(f"{discarded} take(s) were discarded for an underrun or overflow")
-        return out
-
-    def to_dict(self) -> dict[str, object]:
-        """Every take and the summary, as JSON-ready builtins."""
-        return {
-            "report": "scgui latency",
-            "version": 1,
-            **self.info,
-            "output_channel": self.output_channel,
-            "input_channel": self.input_channel,
-            "samplerate": self.samplerate,
-            "level_db": round(self.level_db, 2),
-            "takes_ms": [round(v, 3) for v in self.values_ms],
-            "median_ms": round(self.median_ms, 3),
-            "min_ms": round(self.min_ms, 3),
-            "max_ms": round(self.max_ms, 3),
-            "spread_ms": round(self.spread_ms, 3),
-            "warnings": self.warnings,
-        }
-
-
-def measure_latency(
-    speaker: sc.Speaker | str,
-    microphone: sc.Microphone | str,
-    repeats: int = 5,
-    samplerate: int = 48000,
-    output_channel: int = 0,
-    input_channel: int | None = None,
-    *,
-    level_db: float = DEFAULT_LEVEL_DB,
-    signal_seconds: float = 0.02,
-    tail_seconds: float = 0.05,
-    max_wait_seconds: float = 1.0,
-    detect_db: float = -40.0,
-    progress: ProgressCallback | None = None,
-    cancel: CancelToken | None = None,
-) -> LatencyResult:
-    """Round-trip latency from ``output_channel`` to an input, by cross-correlating a sweep.
-
-    Each take plays a short logarithmic sweep (20 ms, 300 Hz to 16 kHz, faded) and finds its
-    delay in the recording from the peak of the cross-correlation, to the sample. The latency
-    is counted from the moment the sweep was queued on the open player, with the default
-    10 ms blocks of an ordinary stream, until it arrives on the input: as an application
-    sees it. Takes are repeated because the figure moves with where in the sound server's
-    cycle a stream starts; quote the median.
-
-    Parameters
-    ----------
-    speaker, microphone:
-        Devices (or ids / parts of names).
-    repeats:
-        Number of takes (at least 1).
-    samplerate:
-        Of both streams, in Hz.
-    output_channel:
-        The output channel to play on.
-    input_channel:
-        The input channel to measure; None picks the one where the signal arrives strongest
-        in the first take.
-    level_db:
-        Peak level of the sweep in dBFS.
-    signal_seconds:
-        Length of the sweep.
-    tail_seconds, max_wait_seconds:
-        How long to record at least after the sweep was played, and how much longer while
-        it has not arrived: the longest latency that can be measured is about
-        ``signal_seconds + tail_seconds + max_wait_seconds``.
-    detect_db:
-        The signal must arrive at least this loud (dB re played), or the take fails.
-    progress, cancel:
-        As for :func:`check_routing` (``progress`` counts takes; cancelling raises
-        :class:`Cancelled` with no partial result).
-
-    Raises
-    ------
-    MeasurementError
-        The signal did not arrive (on any input, or on ``input_channel``), or every attempt
-        at a take was interrupted by an underrun or overflow.
-    ValueError
-        Invalid arguments.
-    """
-    speaker = _speaker(speaker)
-    microphone = _microphone(microphone)
-    if int(repeats) != repeats or repeats < 1:
-        raise ValueError(f"repeats must be a positive integer, got {repeats!r}.")
-    _check_outputs([output_channel], speaker)
-    if input_channel is not None and not 0 <= input_channel < microphone.channels:
-        raise ValueError(
-            f"{microphone.name} has {microphone.channels} input channels; there is no channel "
-            f"{input_channel}."
-        )
-    is_cancelled = _cancel_check(cancel)
-    top = min(16000.0, 0.45 * samplerate)
-    sweep = log_sweep(300.0, top, signal_seconds, samplerate, level_db, fade=0.002)
-    frames = np.zeros((sweep.size, speaker.channels), dtype=np.float32)
-    frames[:, output_channel] = sweep
-    timing = _TakeTiming.make(samplerate, tail_seconds, max_wait_seconds, detect_db)
-    values: list[float] = []
-    chosen = input_channel
-    level = 0.0
-    stated: float | None = None
-    retried: list[int] = []
-    if progress is not None:
-        progress(0, int(repeats))
-    try:
-        with microphone.recorder(samplerate) as recorder:
-            blocksize = _player_blocksize(sweep.size, samplerate, speaker.channels)
-            with speaker.player(samplerate, blocksize=blocksize) as player:
-                try:  # what the server says the two streams add, for comparison
-                    stated = (player.latency + recorder.latency) * 1000.0
-                except sc.AudioError:
-                    stated = None
-                for _ in range(int(repeats)):
-                    if is_cancelled():
-                        raise _Stop
-                    recording = _take(
-                        recorder, player, frames, sweep, timing, is_cancelled, retried
-                    )
-                    gains, delays = find_arrivals(sweep, recording)
-                    levels = 20.0 * np.log10(np.maximum(np.abs(gains), 1e-12))
-                    if chosen is None:
-                        chosen = int(np.argmax(levels))
-                    if levels[chosen] < detect_db:
-                        strongest = int(np.argmax(levels))
-                        raise MeasurementError(
-                            f"the test signal from output {output_channel} of {speaker.name} "
-                            f"did not arrive on input {chosen} of {microphone.name} "
-                            f"(strongest: input {strongest} at {levels[strongest]:.1f} dB "
-                            f"re played; at least {detect_db:g} dB is needed)."
-                        )
-                    if not values:
-                        level = float(levels[chosen])
-                    values.append(float(delays[chosen]) * 1000.0 / samplerate)
-                    if progress is not None:
-                        progress(len(values), int(repeats))
-    except _Stop:
-        raise Cancelled() from None
-    return LatencyResult(
-        values_ms=values,
-        output_channel=output_channel,
-        input_channel=int(chosen if chosen is not None else 0),
-        samplerate=samplerate,
-        level_db=level,
-        info={
-            "output_device": speaker.name,
-            "input_device": microphone.name,
-            "method": LATENCY_METHOD,
-            "stated_latency_ms": None if stated is None else round(stated, 3),
-            "discarded_takes": len(retried),
-        },
-    )

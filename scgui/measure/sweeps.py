@@ -20,6 +20,7 @@ Pure NumPy, no audio: :func:`scgui.measure.runs.check_routing` plays and records
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -68,6 +69,17 @@ class Sweep:
     @property
     def seconds(self) -> float:
         return self.frames / self.samplerate
+
+    @functools.cached_property
+    def perfect_responses(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """(full-band, detection-band unscaled) response of a perfect path, with room before
+        its peak: what measured responses are scaled by. Worked out once per sweep."""
+        pad = round(0.01 * self.samplerate)  # room for the response's left half
+        padded = np.concatenate([np.zeros(pad), self.signal, np.zeros(self.frames)])
+        full, _ = _deconvolve(padded, self)
+        n = _fft_size(full.shape[0])
+        limited = np.fft.irfft(np.fft.rfft(full[:, 0], n) * _detection_taper(n, self), n)
+        return full[:, 0], limited[: full.shape[0]]
 
 
 def exp_sweep(
@@ -273,12 +285,7 @@ def _detection_taper(n: int, sweep: Sweep) -> NDArray[np.float64]:
 def _detection_scale(sweep: Sweep) -> float:
     """The detection-band peak of a perfect path: what a band-limited response is divided by,
     so that a path of gain ``g`` still peaks at ``g``."""
-    pad = round(0.01 * sweep.samplerate)  # room for the response's left half
-    padded = np.concatenate([np.zeros(pad), sweep.signal, np.zeros(sweep.frames)])
-    full, _ = _deconvolve(padded, sweep)
-    n = _fft_size(full.shape[0])
-    taper = _detection_taper(n, sweep)
-    return float(np.max(np.abs(np.fft.irfft(np.fft.rfft(full[:, 0], n) * taper, n))))
+    return float(np.max(np.abs(sweep.perfect_responses[1])))
 
 
 def analyse_take(
@@ -360,11 +367,7 @@ def _vertex(column: NDArray[np.float64], peak: int) -> float:
 
 def _energy_scale(take: StaggeredTake, spread: int) -> float:
     """Energy of a perfect path's band-limited response within ``spread`` of its peak."""
-    pad = round(0.01 * take.sweep.samplerate)
-    padded = np.concatenate([np.zeros(pad), take.sweep.signal, np.zeros(take.sweep.frames)])
-    _, limited = _deconvolve(padded, take.sweep, taper=True)
-    assert limited is not None
-    column = limited[:, 0]
+    column = take.sweep.perfect_responses[1] / _detection_scale(take.sweep)
     peak = int(np.argmax(np.abs(column)))
     around = column[max(0, peak - spread) : peak + spread + 1]
     return float(np.sum(around * around))

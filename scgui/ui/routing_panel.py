@@ -7,6 +7,7 @@ The heatmap is the same picture as the exported PNG.
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
@@ -33,6 +34,7 @@ from PySide6.QtWidgets import (
 
 import scgui.audio as sc
 from scgui.engine.measurement import MeasurementThread, latency_measurement, routing_check
+from scgui.measure.latency import LatencyResult
 from scgui.measure.routing import RoutingReport, Status
 
 from .channel_matrix import load_map
@@ -364,12 +366,22 @@ class RoutingPanel(QWidget):
         self.export_button.setEnabled(True)
 
     def _show_latency(self, result: object) -> None:
-        values = getattr(result, "values_ms", [])
-        median = getattr(result, "median_ms", float("nan"))
-        spread = f"{min(values):.2f} – {max(values):.2f} ms" if values else ""
-        self.latency_label.setText(
-            f"Round-trip latency: <b>{median:.2f} ms</b> (median of {len(values)}; {spread})"
+        if not isinstance(result, LatencyResult):
+            return
+        text = (
+            f"Path latency: <b>{result.median_ms:.2f} ms</b> (median of "
+            f"{len(result.values_ms)} takes, spread {result.spread_ms:.2f} ms, timed on the "
+            "streams' clocks)"
         )
+        trip = result.stream_round_trip_ms
+        if trip is not None:
+            text += f"; through the two streams as the server states them: {trip:.1f} ms"
+        discarded = result.info.get("discarded_takes")
+        if discarded:
+            text += f"; {discarded} take(s) discarded for an underrun, overflow or gap"
+        for warning in result.warnings:
+            text += f"<br>⚠ {html.escape(warning)}"
+        self.latency_label.setText(text)
         self.summary.setText("Latency measured.")
 
     def _export(self) -> None:

@@ -60,7 +60,7 @@ def test_latency(rig, capsys) -> None:
     )
     out = capsys.readouterr().out
     assert status == 0, out
-    assert "median" in out
+    assert "path latency" in out and "median of 5 takes" in out
 
 
 def test_a_missing_device_is_one_line_and_status_1(rig, capsys) -> None:

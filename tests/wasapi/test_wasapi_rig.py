@@ -193,6 +193,38 @@ def test_a_one_shot_click_is_heard_in_full(scarlett, scarlett_monitor) -> None:
     # platform.win32_ver(), which aborts under Wine)
 
 
+def test_device_positions_move_with_the_streams_on_one_clock(scarlett, scarlett_monitor) -> None:
+    """Both streams say which frame is at the device and when, on time.perf_counter()."""
+    with scarlett_monitor.recorder(RATE) as recorder, scarlett.player(RATE) as player:
+        feeder = threading.Thread(target=player.play, args=(np.zeros((RATE, 2), np.float32),))
+        feeder.start()
+        try:
+            recorder.record(RATE // 10)
+            recorder.record(None)
+            first_out, first_in = player.device_position(), recorder.device_position()
+            recorder.record(RATE // 4)
+            later_out, later_in = player.device_position(), recorder.device_position()
+            now = time.perf_counter()
+        finally:
+            feeder.join()
+    for first, later in ((first_out, later_out), (first_in, later_in)):
+        assert later.frame > first.frame and later.time > first.time
+        assert abs(later.time - now) < 0.5  # the same clock as perf_counter, and recent
+        # frames advance at the sample rate (to a device period or two)
+        rate = (later.frame - first.frame) / (later.time - first.time)
+        assert abs(rate - RATE) < 0.15 * RATE, rate
+
+
+def test_latency_takes_agree_on_the_stream_clocks(rig, capsys) -> None:
+    from scgui.measure.latency import measure_latency
+
+    result = measure_latency(SCARLETT.description, f"Monitor of {SCARLETT.description}", repeats=5)
+    assert len(result.values_ms) == 5
+    if result.info["alignments"] == 1:
+        assert result.spread_ms <= 0.5, result.values_ms
+    assert abs(result.median_ms) < 50.0
+
+
 def test_playback_latency_reflects_the_blocksize(scarlett) -> None:
     with scarlett.player(RATE, blocksize=256) as small:
         small_latency = small.latency

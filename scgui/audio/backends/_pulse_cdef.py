@@ -18,6 +18,27 @@ typedef struct pa_proplist pa_proplist;
 typedef uint64_t pa_usec_t;
 typedef uint32_t pa_volume_t;
 
+struct timeval {
+    long tv_sec;
+    long tv_usec;
+};
+
+typedef struct pa_timing_info {
+    struct timeval timestamp;
+    int synchronized_clocks;
+    pa_usec_t sink_usec;
+    pa_usec_t source_usec;
+    pa_usec_t transport_usec;
+    int playing;
+    int write_index_corrupt;
+    int64_t write_index;
+    int read_index_corrupt;
+    int64_t read_index;
+    pa_usec_t configured_sink_usec;
+    pa_usec_t configured_source_usec;
+    int64_t since_underrun;
+} pa_timing_info;
+
 typedef struct pa_sample_spec {
     int format;
     uint32_t rate;
@@ -205,5 +226,6 @@ pa_operation *pa_stream_drain(pa_stream *s, pa_stream_success_cb_t cb, void *use
 pa_operation *pa_stream_update_timing_info(pa_stream *s, pa_stream_success_cb_t cb,
                                            void *userdata);
 int pa_stream_get_latency(pa_stream *s, pa_usec_t *r_usec, int *negative);
+const pa_timing_info *pa_stream_get_timing_info(pa_stream *s);
 const pa_buffer_attr *pa_stream_get_buffer_attr(pa_stream *s);
 """

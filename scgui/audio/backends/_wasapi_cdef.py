@@ -207,6 +207,8 @@ HANDLE __stdcall CreateEventW(void *, BOOL, BOOL, LPCWSTR);
 BOOL __stdcall SetEvent(HANDLE);
 DWORD __stdcall WaitForSingleObject(HANDLE, DWORD);
 BOOL __stdcall CloseHandle(HANDLE);
+BOOL __stdcall QueryPerformanceCounter(int64_t *);
+BOOL __stdcall QueryPerformanceFrequency(int64_t *);
 """
 
 # -- constants ---------------------------------------------------------------------------------

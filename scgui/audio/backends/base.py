@@ -97,6 +97,27 @@ class DeviceEvent:
     isloopback: bool = False
 
 
+@dataclass(frozen=True)
+class DevicePosition:
+    """Where a stream is at its device, on the one clock all streams share.
+
+    At ``time`` (seconds of :func:`time.perf_counter`), frame number ``frame`` of the stream
+    was at the device's converter: being played (output) or captured (input). Frames are
+    numbered from 0, the first frame written to (or read from) the stream, so a frame ``k``
+    was there at ``time + (k - frame) / samplerate``. Two streams' positions put their
+    frames on one time line: that is how a round trip is measured to the sample, whatever
+    the scheduling of the program that reads them.
+    """
+
+    frame: float
+    time: float
+    samplerate: int
+
+    def time_of(self, frame: float) -> float:
+        """When frame ``frame`` is (or was) at the device, in :func:`time.perf_counter` s."""
+        return self.time + (frame - self.frame) / self.samplerate
+
+
 class PlaybackStream(Protocol):
     """An open output stream of ``channels`` float32 channels."""
 
@@ -116,6 +137,9 @@ class PlaybackStream(Protocol):
     @property
     def underruns(self) -> int:
         """How often the server ran out of data to play."""
+
+    def device_position(self) -> DevicePosition:
+        """Which written frame is being played, and when (asks the server; bounded)."""
 
     def close(self) -> None:
         """Release the stream; safe to call twice."""
@@ -146,6 +170,9 @@ class CaptureStream(Protocol):
     @property
     def overflows(self) -> int:
         """How often the server dropped data because it was not read in time."""
+
+    def device_position(self) -> DevicePosition:
+        """Which frame (counted over all read) is being captured, and when (bounded)."""
 
     def close(self) -> None:
         """Release the stream; safe to call twice."""

@@ -46,7 +46,7 @@ from ._pulse_connection import (
     STREAM_TERMINATED,
     Connection,
 )
-from .base import Capabilities, DeviceInfo, DeviceKind, StreamConfig
+from .base import Capabilities, DeviceInfo, DeviceKind, DevicePosition, StreamConfig
 
 _log = logging.getLogger(__name__)
 
@@ -97,6 +97,10 @@ class _Core:
         self.buffer_bytes = 0
         self.channels = 0
         self.frame_bytes = 0
+        #: Audio handed over so far: bytes written (playback), frames received (capture),
+        #: to number frames as the application does when asked where the stream is.
+        self.bytes_written = 0
+        self.frames_received = 0
 
     def fail(self, error: BaseException) -> None:
         """Wake every waiter with ``error`` (any thread; never calls libpulse)."""
@@ -201,6 +205,7 @@ class _StreamCallbacks:
                     if ring is not None:
                         assert core is not None
                         frames = nbytes // core.frame_bytes
+                        core.frames_received += frames
                         if pointer[0] == ffi.NULL:  # a hole: the server lost data
                             ring.push_silence(frames)
                         elif frames:
@@ -391,6 +396,36 @@ class _Stream:
         value = usec[0] / 1e6
         return self._with_local_buffer(-value if negative[0] else value)
 
+    def device_position(self) -> DevicePosition:
+        """Which frame is at the device, and when: from the server's timing snapshot.
+
+        The snapshot's indexes are the server's byte positions in this stream; they are
+        turned into the application's frame numbers with what has been written or received.
+        """
+        ffi, lib = self._ffi, self._lib
+        callbacks = _callbacks(self._connection)
+        self._run_stream_op(
+            lambda stream, ud: lib.pa_stream_update_timing_info(stream, callbacks.success, ud),
+            "asking the server where the stream is",
+        )
+        with self._connection.locked():
+            stream = self._check_locked()
+            info = lib.pa_stream_get_timing_info(stream)
+            if info == ffi.NULL:
+                raise StreamError(
+                    f"The sound server gave no timing for {self.device_id!r}; ask again once "
+                    "the stream plays or records."
+                )
+            wall, now = time.time(), time.perf_counter()
+            stamp = info.timestamp.tv_sec + info.timestamp.tv_usec / 1e6
+            if not info.synchronized_clocks:  # stamped on arrival here, not by the server
+                stamp -= info.transport_usec / 1e6
+            frame = self._frame_at_device(info)
+        return DevicePosition(frame, now - (wall - stamp), self.samplerate)
+
+    def _frame_at_device(self, info: Any) -> float:
+        raise NotImplementedError
+
     def _with_local_buffer(self, server_latency: float) -> float:
         """Add what waits on this side of the server (the capture ring) to its latency."""
         ring = self._core.ring
@@ -470,6 +505,18 @@ class PulsePlayback(_Stream):
     def _configured_latency(self, attr: Any) -> float:
         return attr.tlength / self._frame_bytes / self.samplerate
 
+    def _frame_at_device(self, info: Any) -> float:
+        # read_index: what the sink has taken from the stream; sink_usec: how long it takes
+        # from there to the converter. write_index ends at the last byte written.
+        if info.write_index_corrupt or info.read_index_corrupt:
+            raise StreamError(
+                f"The sound server's position for {self.device_id!r} is not settled yet "
+                "(audio was written while it was asked); ask again."
+            )
+        written = (info.write_index - self._core.bytes_written) / self._frame_bytes
+        read = info.read_index / self._frame_bytes
+        return read - written - info.sink_usec * self.samplerate / 1e6
+
     def write(self, frames: np.ndarray) -> None:
         """Hand ``frames`` to the server, waiting while its buffer is full (bounded)."""
         ffi, conn, core = self._ffi, self._connection, self._core
@@ -516,6 +563,7 @@ class PulsePlayback(_Stream):
                     if lib.pa_stream_write(stream, data + offset, count, ffi.NULL, 0, seek) < 0:
                         raise conn.error("Sending audio to the sound server failed")
                     core.writes += 1
+                    core.bytes_written += count
                     offset += count
                     deadline = time.monotonic() + conn.timeout
                     continue
@@ -583,6 +631,20 @@ class PulseCapture(_Stream):
 
     def _configured_latency(self, attr: Any) -> float:
         return attr.fragsize / self._frame_bytes / self.samplerate
+
+    def _frame_at_device(self, info: Any) -> float:
+        # write_index: what the server has put in the stream's queue; source_usec: how long
+        # ago the newest of it was at the converter. read_index is what this side took.
+        if info.write_index_corrupt or info.read_index_corrupt:
+            raise StreamError(
+                f"The sound server's position for {self.device_id!r} is not settled yet; ask again."
+            )
+        received = (info.read_index / self._frame_bytes) - self._core.frames_received
+        return (
+            info.write_index / self._frame_bytes
+            - received
+            + info.source_usec * self.samplerate / 1e6
+        )
 
     @property
     def capacity(self) -> int:

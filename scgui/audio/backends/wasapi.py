@@ -46,6 +46,7 @@ from ._com import (
     kernel32,
     ole32,
     property_key,
+    qpc_to_perf_counter,
     release,
     running_under_wine,
     task_free,
@@ -53,7 +54,7 @@ from ._com import (
     wide_string,
 )
 from ._wasapi_format import describe_mix_format, float_format, mask_for, positions
-from .base import Capabilities, DeviceInfo, DeviceKind, StreamConfig
+from .base import Capabilities, DeviceInfo, DeviceKind, DevicePosition, StreamConfig
 
 _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -147,17 +148,22 @@ def _activate_client(device: Any, what: str) -> Any:
     return out[0]
 
 
+def _mix_format(client: Any, name: str) -> tuple[int, int, int | None]:
+    """The shared-mode format of an activated client: (rate, channels, channel mask)."""
+    mix = ffi.new("WAVEFORMATEX **")
+    check(client.lpVtbl.GetMixFormat(client, mix), f"Reading the format of {name!r}")
+    try:
+        return describe_mix_format(mix[0])
+    finally:
+        task_free(mix[0])
+
+
 def _describe(device: Any, flow: int) -> _Endpoint:
     device_id = _device_id(device)
     name = _friendly_name(device) or device_id
     client = _activate_client(device, repr(name))
     try:
-        mix = ffi.new("WAVEFORMATEX **")
-        check(client.lpVtbl.GetMixFormat(client, mix), f"Reading the format of {name!r}")
-        try:
-            rate, channels, mask = describe_mix_format(mix[0])
-        finally:
-            task_free(mix[0])
+        rate, channels, mask = _mix_format(client, name)
         endpoint = _Endpoint(device_id, name, flow, rate, channels)
         endpoint.mask = mask
         default_period = ffi.new("REFERENCE_TIME *")
@@ -285,6 +291,8 @@ class _Stream:
         self._buffer_frames = 0
         self._name = config.device_id
         self.ring: FrameRing | None = None
+        #: (frame, perf_counter time) of the newest position seen on the stream thread.
+        self._position: tuple[float, float] | None = None
         self._thread = threading.Thread(
             target=self._run, name=f"scgui-wasapi-{self.direction}", daemon=True
         )
@@ -340,12 +348,7 @@ class _Stream:
             self._cleanup(client, service, event)
 
     def _device_mask(self, client: Any) -> int:
-        mix = ffi.new("WAVEFORMATEX **")
-        check(client.lpVtbl.GetMixFormat(client, mix), f"Reading the format of {self._name!r}")
-        try:
-            _rate, channels, mask = describe_mix_format(mix[0])
-        finally:
-            task_free(mix[0])
+        _rate, channels, mask = _mix_format(client, self._name)
         return mask_for(self.channels, mask if channels == self.channels else None)
 
     def _initialize(self, client: Any, mask: int) -> None:
@@ -457,6 +460,18 @@ class _Stream:
     def latency(self) -> float:
         return self._latency
 
+    def device_position(self) -> DevicePosition:
+        """The newest position the stream thread saw (at most one device period old)."""
+        position = self._position
+        if self._ready.is_set() and self.ring is not None:
+            self.ring.check()
+        if position is None:
+            raise StreamError(
+                f"{self.direction.capitalize()} on {self._name!r} has not moved yet: ask again "
+                "once audio is flowing."
+            )
+        return DevicePosition(position[0], position[1], self.samplerate)
+
     def _stall(self) -> BaseException:
         return StreamError(
             f"No audio moved on {self._name!r} for {get_timeout():.1f} s: the device stopped "
@@ -484,6 +499,7 @@ class _PlaybackCore(_Stream):
         self._played_out = threading.Event()
         self._underruns = 0
         self._dry = False
+        self._handed = 0  # frames handed to the device buffer so far
         super().__init__(config, render=True)
 
     def _buffer_seconds(self) -> float:
@@ -513,6 +529,9 @@ class _PlaybackCore(_Stream):
         padding = ffi.new("UINT32 *")
         check(client.lpVtbl.GetCurrentPadding(client, padding), "IAudioClient::GetCurrentPadding")
         self._padding = int(padding[0])
+        # The frame at the converter now: what was handed over, less what still waits in
+        # the device buffer (to one engine period).
+        self._position = (float(self._handed - self._padding), time.perf_counter())
         # Event-driven exclusive mode hands over the whole buffer at each event.
         free = self._buffer_frames if self._exclusive else self._buffer_frames - self._padding
         if self._idle and ring.available == 0:
@@ -548,6 +567,7 @@ class _PlaybackCore(_Stream):
         ring.pull_into(view.reshape(free, self.channels))  # exclusive: short is silence
         self._underruns += ring.underruns - had
         check(service.lpVtbl.ReleaseBuffer(service, free, 0), "IAudioRenderClient::ReleaseBuffer")
+        self._handed += free
 
     def _release_silence(self, service: Any, frames: int) -> None:
         if frames <= 0:
@@ -635,6 +655,9 @@ class _CaptureCore(_Stream):
         count = ffi.new("UINT32 *")
         flags = ffi.new("DWORD *")
         packet = ffi.new("UINT32 *")
+        device_position = ffi.new("UINT64 *")
+        stamp = ffi.new("UINT64 *")
+        received = 0  # frames pushed into the ring so far
         clock = LoopbackClock(self.samplerate, time.monotonic())
         first_packet = True
         while not self._closing.is_set():
@@ -645,12 +668,17 @@ class _CaptureCore(_Stream):
                 if packet[0] == 0:
                     break
                 check(
-                    service.lpVtbl.GetBuffer(service, data, count, flags, ffi.NULL, ffi.NULL),
+                    service.lpVtbl.GetBuffer(service, data, count, flags, device_position, stamp),
                     "IAudioCaptureClient::GetBuffer",
                 )
                 frames = int(count[0])
                 if frames == 0:  # AUDCLNT_S_BUFFER_EMPTY: nothing after all
                     break
+                # The packet's first frame was captured at its time stamp (100 ns units of
+                # the performance counter); without one, it is taken as just arrived.
+                at = qpc_to_perf_counter(int(stamp[0])) if stamp[0] else time.perf_counter()
+                self._position = (float(received), at)
+                received += frames
                 if flags[0] & decl.AUDCLNT_BUFFERFLAGS_SILENT:
                     ring.push_silence(frames)
                 else:
@@ -672,7 +700,9 @@ class _CaptureCore(_Stream):
             if self._loopback:
                 silence = clock.silence_due(time.monotonic())
                 if silence:
+                    self._position = (float(received), time.perf_counter())
                     ring.push_silence(silence)
+                    received += silence
 
     @property
     def capacity(self) -> int:
@@ -710,6 +740,9 @@ class _Facade:
     @property
     def latency(self) -> float:
         return self._core.latency
+
+    def device_position(self) -> DevicePosition:
+        return self._core.device_position()
 
     def close(self) -> None:
         self._core.close()

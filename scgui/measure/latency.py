@@ -1,0 +1,533 @@
+"""Round-trip latency from the streams' own clocks, not from when Python got round to reading.
+
+A run opens a player and a recorder once and keeps both running: the player plays every
+take's short sweep in one continuous signal (silence between them), the recorder records
+all of it. Each take's sweep is found in the recording by cross-correlation, to the sample
+(with a sub-sample part), so the frame it was played from (``k``) and the frame it
+arrived at (``j``) are exact. The two streams' device positions
+(:meth:`scgui.audio.Player.device_position`) then put both frames on one clock: the
+latency is ``time_in(j) - time_out(k)``, converter to converter, whatever the scheduling of
+this program. Positions are read throughout each take; a server that updates them only
+once per processing cycle reports a capture position that lags and a playback position that
+leads by up to one cycle, so the envelope of a take's readings is used (:func:`zero_time`).
+
+A take during which the player ran dry or the recorder dropped input, or whose sweep came
+back with a gap of digital silence, is discarded and counted. The server's own statement of
+the two streams' latencies is reported beside the measured figure: the round trip an
+application sees through the streams is the path plus what the two streams buffer.
+"""
+
+from __future__ import annotations
+
+import statistics
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+import scgui.audio as sc
+from scgui.audio.backends.base import DevicePosition
+
+from .routing import find_arrivals
+from .runs import (
+    DROPOUT_FRAMES,
+    Cancelled,
+    CancelToken,
+    MeasurementError,
+    ProgressCallback,
+    _cancel_check,
+    _check_outputs,
+    _microphone,
+    _player_blocksize,
+    _speaker,
+    _Stop,
+)
+from .signals import DEFAULT_LEVEL_DB, log_sweep
+
+__all__ = ["LATENCY_METHOD", "LatencyResult", "measure_latency", "zero_time"]
+
+#: How :func:`measure_latency` times a take (said in its report).
+LATENCY_METHOD = (
+    "stream clocks: each take's sweep is found in the recording by cross-correlation, and "
+    "the frame it was played from and the frame it arrived at are put on one clock by the "
+    "server's positions of both streams (the envelope of the positions read during the take)"
+)
+
+#: Most a round trip may be off from its take's median before the take is called doubtful.
+_SPREAD_WARN_MS = 0.5
+_LEAD_IN_SECONDS = 0.15  # silence before the first sweep: both streams are running by then
+_READ_SECONDS = 0.03  # recorded per read; the positions are read after each
+
+
+def zero_time(positions: Sequence[DevicePosition], capture: bool) -> tuple[float, float]:
+    """(when frame 0 was at the device, how far the readings spread), both in seconds.
+
+    Each reading gives a time for frame 0. A server that moves its positions only at its
+    processing cycle makes a capture stream look late (its frame 0 seems later than it
+    was) and a playback stream look early, by up to one cycle: the earliest capture reading
+    and the latest playback reading are the ones nearest the converter.
+    """
+    if not positions:
+        raise ValueError("no positions were read")
+    times = [p.time - p.frame / p.samplerate for p in positions]
+    best = min(times) if capture else max(times)
+    return best, max(times) - min(times)
+
+
+@dataclass(frozen=True)
+class LatencyResult:
+    """Round-trip latencies of repeated takes from one output to one input.
+
+    Attributes
+    ----------
+    values_ms:
+        One latency per kept take, in ms, in the order measured: converter to converter on
+        the streams' clocks.
+    output_channel, input_channel:
+        The path measured (device channel indexes).
+    samplerate:
+        Of the streams, in Hz.
+    level_db:
+        Level of the signal on the input, dB re played (from the first take).
+    info:
+        Devices, method, the server's stated latencies, discarded takes, how coarsely the
+        server's positions step (``clock_step_ms``), and ``alignments``: how many times the
+        two streams' alignment was timed for the kept takes (once per run, and again after
+        an underrun or overflow). Takes of one alignment share one timing, so they agree
+        to the sample; takes of different ones can differ by up to the clock step.
+    """
+
+    values_ms: list[float]
+    output_channel: int
+    input_channel: int
+    samplerate: int
+    level_db: float = 0.0
+    info: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def median_ms(self) -> float:
+        """Median of :attr:`values_ms`: the figure to quote."""
+        return float(statistics.median(self.values_ms))
+
+    @property
+    def min_ms(self) -> float:
+        """Shortest take."""
+        return float(min(self.values_ms))
+
+    @property
+    def max_ms(self) -> float:
+        """Longest take."""
+        return float(max(self.values_ms))
+
+    @property
+    def spread_ms(self) -> float:
+        """``max_ms - min_ms``: how far the takes disagree."""
+        return self.max_ms - self.min_ms
+
+    @property
+    def stream_round_trip_ms(self) -> float | None:
+        """The path plus what the server says the two streams buffer: the round trip an
+        application sees writing to the player and reading from the recorder."""
+        stated = self.info.get("stated_latency_ms")
+        if not isinstance(stated, int | float):
+            return None
+        return self.median_ms + float(stated)
+
+    @property
+    def warnings(self) -> list[str]:
+        """What makes the figure doubtful, in words (empty when nothing does)."""
+        out = []
+        if self.spread_ms > _SPREAD_WARN_MS:
+            out.append(
+                f"the takes spread over {self.spread_ms:.2f} ms: the server's stream positions "
+                "move in coarse steps; quote the median and use more takes"
+            )
+        if self.min_ms < -_SPREAD_WARN_MS:
+            out.append(
+                f"a take read {self.min_ms:.2f} ms: the server's positions of the two streams "
+                "disagree (a monitor or virtual device is timed as the server sees it)"
+            )
+        discarded = self.info.get("discarded_takes")
+        if discarded:
+            out.append(f"{discarded} take(s) were discarded for an underrun, overflow or gap")
+        return out
+
+    def to_dict(self) -> dict[str, object]:
+        """Every take and the summary, as JSON-ready builtins."""
+        trip = self.stream_round_trip_ms
+        return {
+            "report": "scgui latency",
+            "version": 2,
+            **self.info,
+            "output_channel": self.output_channel,
+            "input_channel": self.input_channel,
+            "samplerate": self.samplerate,
+            "level_db": round(self.level_db, 2),
+            "takes_ms": [round(v, 4) for v in self.values_ms],
+            "median_ms": round(self.median_ms, 4),
+            "min_ms": round(self.min_ms, 4),
+            "max_ms": round(self.max_ms, 4),
+            "spread_ms": round(self.spread_ms, 4),
+            "stream_round_trip_ms": None if trip is None else round(trip, 3),
+            "warnings": self.warnings,
+        }
+
+
+@dataclass
+class _Reading:
+    """What was read after one piece of the recording: positions and the xrun counters."""
+
+    recorded: int  # recorder frames returned so far, when read
+    output: DevicePosition
+    input: DevicePosition
+    underruns: int
+    overflows: int
+
+
+class _Background:
+    """Plays one long signal on a thread (``play`` blocks while the server is full)."""
+
+    def __init__(self, player: sc.Player, frames: NDArray[np.float32], block: int) -> None:
+        self.error: BaseException | None = None
+        self._player, self._frames, self._block = player, frames, block
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="scgui latency player", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            for start in range(0, self._frames.shape[0], self._block):
+                if self._stop.is_set():
+                    return
+                self._player.play(self._frames[start : start + self._block])
+        except BaseException as exc:  # reported on the measuring thread
+            self.error = exc
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.thread.join(5.0)
+
+
+def measure_latency(
+    speaker: sc.Speaker | str,
+    microphone: sc.Microphone | str,
+    repeats: int = 5,
+    samplerate: int = 48000,
+    output_channel: int = 0,
+    input_channel: int | None = None,
+    *,
+    level_db: float = DEFAULT_LEVEL_DB,
+    signal_seconds: float = 0.02,
+    tail_seconds: float = 0.05,
+    max_wait_seconds: float = 0.5,
+    detect_db: float = -40.0,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> LatencyResult:
+    """Round-trip latency from ``output_channel`` to an input, timed on the streams' clocks.
+
+    Each take plays a short logarithmic sweep (``signal_seconds``, 300 Hz to 16 kHz,
+    faded); the takes follow one another in one continuous signal, ``signal_seconds +
+    tail_seconds + max_wait_seconds`` apart. See the module for how a take is timed.
+
+    Parameters
+    ----------
+    speaker, microphone:
+        Devices (or ids / parts of names).
+    repeats:
+        Number of takes kept (at least 1); a discarded take is made again, up to as many
+        more in all.
+    samplerate:
+        Of both streams, in Hz.
+    output_channel:
+        The output channel to play on.
+    input_channel:
+        The input channel to measure; None picks the one where the signal arrives strongest
+        in the first take.
+    level_db:
+        Peak level of the sweep in dBFS.
+    signal_seconds, tail_seconds, max_wait_seconds:
+        Length of the sweep; silence after it; and the longest round trip that can be
+        measured (more than that and the sweep is taken for missing).
+    detect_db:
+        The signal must arrive at least this loud (dB re played), or the run fails.
+    progress, cancel:
+        ``progress(done, total)`` counts takes; cancelling raises :class:`Cancelled`.
+
+    Raises
+    ------
+    MeasurementError
+        The signal did not arrive (on any input, or on ``input_channel``), or too many
+        takes were interrupted by an underrun, overflow or gap.
+    ValueError
+        Invalid arguments.
+    """
+    speaker = _speaker(speaker)
+    microphone = _microphone(microphone)
+    if int(repeats) != repeats or repeats < 1:
+        raise ValueError(f"repeats must be a positive integer, got {repeats!r}.")
+    _check_outputs([output_channel], speaker)
+    if input_channel is not None and not 0 <= input_channel < microphone.channels:
+        raise ValueError(
+            f"{microphone.name} has {microphone.channels} input channels; there is no channel "
+            f"{input_channel}."
+        )
+    is_cancelled = _cancel_check(cancel)
+    top = min(16000.0, 0.45 * samplerate)
+    sweep = log_sweep(300.0, top, signal_seconds, samplerate, level_db, fade=0.002)
+    period = sweep.size + round((tail_seconds + max_wait_seconds) * samplerate)
+    lead = round(_LEAD_IN_SECONDS * samplerate)
+    if progress is not None:
+        progress(0, int(repeats))
+    try:
+        with microphone.recorder(samplerate) as recorder:
+            with speaker.player(samplerate) as player:
+                try:  # what the server says the two streams add, for comparison
+                    stated: float | None = (player.latency + recorder.latency) * 1000.0
+                except sc.AudioError:
+                    stated = None
+                run = _Run(recorder, player, sweep, output_channel, lead, period, samplerate)
+                result = run.measure(int(repeats), input_channel, detect_db, is_cancelled, progress)
+    except _Stop:
+        raise Cancelled() from None
+    values, chosen, level, discarded, steps, stretches = result
+    return LatencyResult(
+        values_ms=values,
+        output_channel=output_channel,
+        input_channel=chosen,
+        samplerate=samplerate,
+        level_db=level,
+        info={
+            "output_device": speaker.name,
+            "input_device": microphone.name,
+            "method": LATENCY_METHOD,
+            "stated_latency_ms": None if stated is None else round(stated, 3),
+            "discarded_takes": discarded,
+            "clock_step_ms": round(steps * 1000.0, 3),
+            "alignments": stretches,
+        },
+    )
+
+
+class _Run:
+    """Rounds of takes on an open player and recorder."""
+
+    def __init__(
+        self,
+        recorder: sc.Recorder,
+        player: sc.Player,
+        sweep: NDArray[np.float32],
+        output_channel: int,
+        lead: int,
+        period: int,
+        samplerate: int,
+    ) -> None:
+        self.recorder, self.player, self.sweep = recorder, player, sweep
+        self.output_channel, self.lead, self.period = output_channel, lead, period
+        self.rate = samplerate
+        self.played = 0  # player frames written so far: where the next round starts
+        self.recorded = 0  # recorder frames returned so far
+
+    def measure(
+        self,
+        repeats: int,
+        input_channel: int | None,
+        detect_db: float,
+        is_cancelled: Callable[[], bool],
+        progress: ProgressCallback | None,
+    ) -> tuple[list[float], int, float, int, float, int]:
+        """(latencies ms, input channel, level dB, takes discarded, widest clock step s,
+        alignment stretches the kept takes came from).
+
+        A round plays the takes still missing; up to three rounds are made."""
+        values: list[float] = []
+        chosen, level, discarded, steps = input_channel, 0.0, 0, 0.0
+        stretches: set[float] = set()
+        for _ in range(3):
+            missing = repeats - len(values)
+            for outcome in self._round(
+                missing, len(values), repeats, is_cancelled, progress, detect_db, chosen
+            ):
+                if isinstance(outcome, str):
+                    discarded += 1
+                    continue
+                latency, channel, take_level, take_step, stretch = outcome
+                stretches.add(stretch)
+                if chosen is None:
+                    chosen = channel
+                if not values:
+                    level = take_level
+                values.append(latency)
+                steps = max(steps, take_step)
+            if len(values) == repeats:
+                assert chosen is not None
+                return values, chosen, level, discarded, steps, len(stretches)
+        raise MeasurementError(
+            f"{discarded} takes were interrupted (the output ran dry, the input dropped "
+            "audio, or the server delivered silence): the computer or the sound server is "
+            "overloaded."
+        )
+
+    def _round(
+        self,
+        takes: int,
+        kept: int,
+        repeats: int,
+        is_cancelled: Callable[[], bool],
+        progress: ProgressCallback | None,
+        detect_db: float,
+        chosen: int | None,
+    ) -> list[tuple[float, int, float, float, float] | str]:
+        """Play and record ``takes`` takes in one go, then time each one."""
+        tail = 4 * round(0.02 * self.rate) + round(_READ_SECONDS * self.rate)
+        signal = np.zeros(
+            (self.lead + takes * self.period + tail, self.player.channels), np.float32
+        )
+        starts = [self.played + self.lead + take * self.period for take in range(takes)]
+        for start in starts:
+            at = start - self.played
+            signal[at : at + self.sweep.size, self.output_channel] = self.sweep
+        self.recorded += self.recorder.record(None).shape[0]
+        first = self.recorded
+        block = _player_blocksize(signal.shape[0], self.rate, signal.shape[1])
+        background = _Background(self.player, signal, block)
+        pieces: list[NDArray[np.float32]] = []
+        readings: list[_Reading] = []
+        step = max(1, round(_READ_SECONDS * self.rate))
+        guard = round(0.02 * self.rate)
+        background.thread.start()
+        try:
+            while True:
+                if is_cancelled():
+                    raise _Stop
+                if background.error is not None:
+                    raise background.error
+                piece = self.recorder.record(step)
+                pieces.append(piece)
+                self.recorded += piece.shape[0]
+                readings.append(
+                    _Reading(
+                        self.recorded,
+                        self.player.device_position(),
+                        self.recorder.device_position(),
+                        self.player.underruns,
+                        self.recorder.overflows,
+                    )
+                )
+                arrived = self._frames_since(readings[-1], starts, first)
+                if progress is not None:
+                    progress(min(repeats, kept + arrived), repeats)
+                if arrived >= takes:
+                    break
+        finally:
+            background.stop()
+        self.played += signal.shape[0]
+        recording = np.concatenate(pieces)
+        # Readings from before the streams settled (the lead-in's first half) are left out.
+        settled = starts[0] - self.lead // 2
+        stretches = _stretches([r for r in readings if _player_frame(r, self.rate) >= settled])
+        outcomes: list[tuple[float, int, float, float, float] | str] = []
+        for start in starts:
+            outcome = self._time_take(start, first, recording, stretches, guard, detect_db, chosen)
+            if chosen is None and not isinstance(outcome, str):
+                chosen = outcome[1]
+            outcomes.append(outcome)
+        return outcomes
+
+    def _frames_since(self, reading: _Reading, starts: list[int], first: int) -> int:
+        """How many takes have been recorded whole (and a guard after) by ``reading``."""
+        offset = _offset(reading, self.rate)
+        guard = round(0.02 * self.rate)
+        return sum(
+            1 for start in starts if start + offset + self.period + 2 * guard <= reading.recorded
+        )
+
+    def _time_take(
+        self,
+        start_out: int,
+        first: int,
+        recording: NDArray[np.float32],
+        stretches: list[list[_Reading]],
+        guard: int,
+        detect_db: float,
+        chosen: int | None,
+    ) -> tuple[float, int, float, float, float] | str:
+        """(latency ms, input, level dB, clock step s) of the take played from player frame
+        ``start_out``, or why it was discarded."""
+        stretch = _stretch_at(stretches, start_out, self.rate)
+        if stretch is None:
+            return "interrupted"
+        offset = _offset(stretch[-1], self.rate)
+        begin = round(start_out + offset) - first  # where it arrives with no path delay
+        window_start = max(0, begin - guard)
+        window = recording[window_start : begin + self.period]
+        gains, delays = find_arrivals(self.sweep, window)
+        levels = 20.0 * np.log10(np.maximum(np.abs(gains), 1e-12))
+        channel = int(np.argmax(levels)) if chosen is None else chosen
+        if levels[channel] < detect_db:
+            strongest = int(np.argmax(levels))
+            raise MeasurementError(
+                f"the test signal from output {self.output_channel} did not arrive on input "
+                f"{channel} (strongest: input {strongest} at {levels[strongest]:.1f} dB re "
+                f"played; at least {detect_db:g} dB is needed, within "
+                f"{self.period / self.rate:.2f} s)."
+            )
+        arrival = int(delays[channel])
+        column = window[arrival : arrival + self.sweep.size]
+        silent = ~np.any(column != 0, axis=1)
+        runs = np.convolve(silent.astype(np.int32), np.ones(DROPOUT_FRAMES, np.int32), "valid")
+        if runs.size and np.any(runs == DROPOUT_FRAMES):
+            return "gap"
+        out_zero, out_step = zero_time([r.output for r in stretch], capture=False)
+        in_zero, in_step = zero_time([r.input for r in stretch], capture=True)
+        j = first + window_start + float(delays[channel])
+        latency = (in_zero + j / self.rate) - (out_zero + start_out / self.rate)
+        return (
+            latency * 1000.0,
+            channel,
+            float(levels[channel]),
+            max(out_step, in_step),
+            stretch[0].input.time,
+        )
+
+
+def _offset(reading: _Reading, rate: int) -> float:
+    """Recorder frame minus player frame at one instant, from one reading's positions."""
+    out_zero = reading.output.time - reading.output.frame / rate
+    in_zero = reading.input.time - reading.input.frame / rate
+    return (out_zero - in_zero) * rate
+
+
+def _player_frame(reading: _Reading, rate: int) -> float:
+    """The player frame being played when the reading's input position was read."""
+    return reading.output.frame + (reading.input.time - reading.output.time) * rate
+
+
+def _stretches(readings: list[_Reading]) -> list[list[_Reading]]:
+    """The readings cut where an underrun or overflow happened: within a stretch both
+    streams kept their alignment, so its readings time the same frames."""
+    out: list[list[_Reading]] = []
+    for reading in readings:
+        if out and (reading.underruns, reading.overflows) == (
+            out[-1][-1].underruns,
+            out[-1][-1].overflows,
+        ):
+            out[-1].append(reading)
+        else:
+            out.append([reading])
+    return out
+
+
+def _stretch_at(
+    stretches: list[list[_Reading]], start_out: int, rate: int
+) -> list[_Reading] | None:
+    """The stretch whose readings span the whole take starting at player frame
+    ``start_out`` (None: an underrun or overflow fell inside it)."""
+    for stretch in stretches:
+        if len(stretch) < 2:
+            continue
+        frames = [_player_frame(r, rate) for r in stretch]
+        if frames[0] <= start_out and frames[-1] >= start_out:
+            return stretch
+    return None
