@@ -580,3 +580,38 @@ def test_cli_latency_report_has_every_take_and_the_stated_latency(capsys, tmp_pa
     assert (
         cli.main(["latency", "-o", SCARLETT.name, "-i", SCARLETT.monitor, "--report", "x.csv"]) == 2
     )
+
+
+# -- frequency response, THD and impulse response ---------------------------------------------
+
+
+def test_every_path_is_flat_and_clean_on_the_rig(rig) -> None:
+    report = check_routing(MULTI8.name, MULTI8_REVERSED.name, expected="reverse")
+    assert report.all_passed and len(report.responses) == 8
+    for output in range(8):
+        response = report.response(output)
+        assert response is not None and response.input == 7 - output
+        assert response.flatness_db <= 0.1, (output, response.flatness_db)
+        assert max(abs(v) for v in response.magnitude_db) <= 0.05
+        low, high = response.band_hz
+        assert low <= 50.0 and high >= 12000.0
+        assert set(response.thd_db) == {100.0, 1000.0, 5000.0}
+        assert all(v < -100.0 for v in response.thd_db.values()), response.thd_db
+        peak = int(np.argmax(np.abs(response.impulse)))
+        assert response.impulse[peak] == pytest.approx(1.0, abs=1e-3)
+    data = report.to_dict()["responses"]
+    assert len(data) == 8 and data[0]["thd_db"]["1000"] < -100.0
+
+
+def test_a_sink_at_half_volume_reads_as_a_flat_loss_of_18_db(rig) -> None:
+    rig.pactl("set-sink-volume", SCARLETT.name, "50%")  # 0.5 cubed: -18.06 dB
+    try:
+        report = check_routing(SCARLETT.name, SCARLETT_SWAPPED.name, expected="reverse")
+    finally:
+        rig.pactl("set-sink-volume", SCARLETT.name, "100%")
+    for output in (0, 1):
+        response = report.response(output)
+        assert response is not None
+        assert all(v == pytest.approx(-18.06, abs=0.05) for v in response.magnitude_db)
+        assert response.flatness_db <= 0.1
+    assert any("50 %" in text for text in report.info["preconditions"])

@@ -149,3 +149,30 @@ def test_a_round_trip_beyond_the_pilots_reach_finds_nothing() -> None:
     late = round((PILOT_REACH_SECONDS + 0.1) * 48000)
     result = analyse_take(take, simulate(take, {(0, 0): (1.0, 0)}, late, 1), -80.0)
     assert result.base is None and not np.any(result.gain)
+
+
+def _one_path_response(distortion: float, level_db: float = -6.0):
+    from scgui.measure.response import path_response
+
+    take = staggered_take(1, 48000, level_db=level_db)
+    played = take.signals()[:, 0].astype(np.float64)
+    pad = 2000
+    recorded = np.concatenate([np.zeros(pad), played + distortion * played**2, np.zeros(24000)])
+    full = deconvolve(recorded, take.sweep)[:, 0]
+    return path_response(full, pad + take.starts[0], 0, 0, take, reference_window(take))
+
+
+def test_thd_of_a_known_second_order_distortion() -> None:
+    amplitude = 10 ** (-6.0 / 20)
+    for distortion in (0.01, 0.1):
+        expected = 20 * np.log10(distortion * amplitude / 2)  # a*x^2: a*A/2 at 2f
+        response = _one_path_response(distortion)
+        for frequency, thd in response.thd_db.items():
+            assert thd == pytest.approx(expected, abs=0.1), (distortion, frequency)
+
+
+def test_a_clean_path_has_no_distortion_and_a_flat_response() -> None:
+    response = _one_path_response(0.0)
+    assert all(v <= -119.0 for v in response.thd_db.values())
+    assert response.flatness_db < 0.001
+    assert response.to_dict()["thd_db"] == {"100": -120.0, "1000": -120.0, "5000": -120.0}

@@ -56,6 +56,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .levels import FLOOR_DB, dbfs
+from .response import PathResponse
 
 __all__ = [
     "ChannelResult",
@@ -701,6 +702,18 @@ class RoutingReport:
     thresholds: Thresholds
     results: tuple[ChannelResult, ...]
     info: dict[str, Any] = field(default_factory=dict)
+    #: Frequency response, THD and impulse response of every path found (the one-take
+    #: method measures them; one-by-one leaves this empty).
+    responses: tuple[PathResponse, ...] = ()
+
+    def response(self, output: int) -> PathResponse | None:
+        """The response of ``output``'s path to its input (the strongest, if several)."""
+        found = [r for r in self.responses if r.output == output]
+        result = self.result(output)
+        for r in found:
+            if r.input == result.input:
+                return r
+        return found[0] if found else None
 
     @property
     def all_passed(self) -> bool:
@@ -802,6 +815,7 @@ class RoutingReport:
                     for row, brow in zip(m.polarity, below, strict=True)
                 ],
             },
+            "responses": [r.to_dict() for r in self.responses],
         }
 
     def to_json(self, indent: int | None = 2) -> str:

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import numpy as np
 from numpy.typing import NDArray
 
 import scgui.audio as sc
 
+from .response import take_responses
 from .routing import Expectation, RoutingMatrix, RoutingReport, Thresholds, classify
 from .runs import DROPOUT_FRAMES, MeasurementError, _player_blocksize, _Stop
 from .sweeps import (
@@ -177,6 +179,9 @@ def check_routing_at_once(
         output_names=tuple(speaker.channel_names[o] for o in outputs),
         input_names=tuple(microphone.channel_names),
     )
+    responses = tuple(
+        replace(r, output=int(outputs[r.output])) for r in take_responses(take, paths)
+    )
     result = classify(
         matrix,
         wanted,
@@ -189,4 +194,4 @@ def check_routing_at_once(
     )
     if progress is not None:
         progress(steps, steps)
-    return result
+    return replace(result, responses=responses)

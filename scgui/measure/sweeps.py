@@ -81,6 +81,13 @@ class Sweep:
         limited = np.fft.irfft(np.fft.rfft(full[:, 0], n) * _detection_taper(n, self), n)
         return full[:, 0], limited[: full.shape[0]]
 
+    @functools.cached_property
+    def perfect_wide(self) -> NDArray[np.float64]:
+        """A perfect path's full-band response with its peak at index :attr:`frames`: what a
+        linear path leaves before and after its peak (the sweep's own band-edge residue)."""
+        padded = np.concatenate([np.zeros(self.frames), self.signal, np.zeros(self.frames)])
+        return _deconvolve(padded, self)[0][:, 0]
+
 
 def exp_sweep(
     seconds: float,
@@ -255,6 +262,9 @@ class PathResponses:
     #: outputs x window x inputs: each path's full-band response, its peak ``_guard`` frames
     #: into the window (as :func:`reference_window` cuts a perfect path's)
     impulses: NDArray[np.float64]
+    #: frames x inputs: the whole deconvolved recording (full band), for each path's
+    #: harmonic distortion (:mod:`scgui.measure.response`)
+    full: NDArray[np.float64] | None = None
 
     @property
     def gain_db(self) -> NDArray[np.float64]:
@@ -312,7 +322,7 @@ def analyse_take(
     cut = np.zeros((take.outputs, window, inputs))
     base = _pilot(found_in, take, threshold)
     if base is None:
-        return PathResponses(gain, delay, None, cut)
+        return PathResponses(gain, delay, None, cut, full)
     spread = max(1, round(0.001 * take.sweep.samplerate))  # +-1 ms: the response's energy
     scale = _energy_scale(take, spread)
     for k, start in enumerate(take.starts):
@@ -335,7 +345,7 @@ def analyse_take(
             if first >= 0:
                 piece_j = full[first : first + window, j]
                 cut[k, : piece_j.shape[0], j] = piece_j
-    return PathResponses(gain, delay, base, cut)
+    return PathResponses(gain, delay, base, cut, full)
 
 
 def _pilot(found_in: NDArray[np.float64], take: StaggeredTake, threshold: float) -> int | None:
