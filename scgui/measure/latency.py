@@ -144,6 +144,13 @@ class LatencyResult:
                 f"the takes spread over {self.spread_ms:.2f} ms: the server's stream positions "
                 "move in coarse steps; quote the median and use more takes"
             )
+        step = self.info.get("clock_step_ms")
+        if isinstance(step, int | float) and step > 1.0:
+            out.append(
+                f"the server moves its stream positions in steps of up to {step:.1f} ms: the "
+                f"takes agree with each other to the sample, the figure itself is good to "
+                f"about {step / 2:.1f} ms (a server on a real interface is finer)"
+            )
         if self.min_ms < -_SPREAD_WARN_MS:
             out.append(
                 f"a take read {self.min_ms:.2f} ms: the server's positions of the two streams "
@@ -184,6 +191,27 @@ class _Reading:
     input: DevicePosition
     underruns: int
     overflows: int
+
+
+@dataclass(frozen=True, eq=False)
+class _Arrival:
+    """One take found in the recording: played from ``start_out``, arrived at ``frame``
+    (recorder frames, with a sub-sample part), during ``stretch`` of the readings."""
+
+    start_out: int
+    frame: float
+    channel: int
+    level_db: float
+    stretch: list[_Reading]
+
+    @property
+    def frames_after(self) -> float:
+        """Recorder frame less player frame: constant while the streams keep alignment."""
+        return self.frame - self.start_out
+
+
+#: A timed take: (latency ms, input channel, level dB, clock step s, alignment identity).
+_Outcome = tuple[float, int, float, float, float]
 
 
 class _Background:
@@ -378,7 +406,7 @@ class _Run:
         progress: ProgressCallback | None,
         detect_db: float,
         chosen: int | None,
-    ) -> list[tuple[float, int, float, float, float] | str]:
+    ) -> list[_Outcome | str]:
         """Play and record ``takes`` takes in one go, then time each one."""
         tail = 4 * round(0.02 * self.rate) + round(_READ_SECONDS * self.rate)
         signal = np.zeros(
@@ -427,13 +455,54 @@ class _Run:
         # Readings from before the streams settled (the lead-in's first half) are left out.
         settled = starts[0] - self.lead // 2
         stretches = _stretches([r for r in readings if _player_frame(r, self.rate) >= settled])
-        outcomes: list[tuple[float, int, float, float, float] | str] = []
+        found: list[_Arrival | str] = []
         for start in starts:
-            outcome = self._time_take(start, first, recording, stretches, guard, detect_db, chosen)
-            if chosen is None and not isinstance(outcome, str):
-                chosen = outcome[1]
-            outcomes.append(outcome)
-        return outcomes
+            arrival = self._find_take(start, first, recording, stretches, guard, detect_db, chosen)
+            if chosen is None and isinstance(arrival, _Arrival):
+                chosen = arrival.channel
+            found.append(arrival)
+        return self._time_takes(found)
+
+    def _time_takes(self, found: list[_Arrival | str]) -> list[_Outcome | str]:
+        """Time every take found, each alignment of the streams on its own readings.
+
+        Within an alignment a sweep arrives the same number of frames after it was played,
+        take after take. Where that number moves (a server that stalled without saying so),
+        the alignment moved: the takes after it are timed on the readings around them.
+        """
+        groups: list[list[_Arrival]] = []
+        for arrival in found:
+            if not isinstance(arrival, _Arrival):
+                continue
+            last = groups[-1][-1] if groups else None
+            if (
+                last is not None
+                and last.stretch is arrival.stretch
+                and abs(arrival.frames_after - last.frames_after) <= 1.0
+            ):
+                groups[-1].append(arrival)
+            else:
+                groups.append([arrival])
+        timed: dict[int, _Outcome] = {}
+        for group in groups:
+            low = group[0].start_out - self.period // 2
+            high = group[-1].start_out + self.period
+            near = [r for r in group[0].stretch if low <= _player_frame(r, self.rate) <= high]
+            readings = near if len(near) >= 2 else group[0].stretch
+            out_zero, out_step = zero_time([r.output for r in readings], capture=False)
+            in_zero, in_step = zero_time([r.input for r in readings], capture=True)
+            for arrival in group:
+                latency = (in_zero + arrival.frame / self.rate) - (
+                    out_zero + arrival.start_out / self.rate
+                )
+                timed[id(arrival)] = (
+                    latency * 1000.0,
+                    arrival.channel,
+                    arrival.level_db,
+                    max(out_step, in_step),
+                    readings[0].input.time,
+                )
+        return [timed[id(a)] if isinstance(a, _Arrival) else a for a in found]
 
     def _frames_since(self, reading: _Reading, starts: list[int], first: int) -> int:
         """How many takes have been recorded whole (and a guard after) by ``reading``."""
@@ -443,7 +512,7 @@ class _Run:
             1 for start in starts if start + offset + self.period + 2 * guard <= reading.recorded
         )
 
-    def _time_take(
+    def _find_take(
         self,
         start_out: int,
         first: int,
@@ -452,9 +521,9 @@ class _Run:
         guard: int,
         detect_db: float,
         chosen: int | None,
-    ) -> tuple[float, int, float, float, float] | str:
-        """(latency ms, input, level dB, clock step s) of the take played from player frame
-        ``start_out``, or why it was discarded."""
+    ) -> _Arrival | str:
+        """Where the take played from player frame ``start_out`` arrived, or why it was
+        discarded."""
         stretch = _stretch_at(stretches, start_out, self.rate)
         if stretch is None:
             return "interrupted"
@@ -479,17 +548,8 @@ class _Run:
         runs = np.convolve(silent.astype(np.int32), np.ones(DROPOUT_FRAMES, np.int32), "valid")
         if runs.size and np.any(runs == DROPOUT_FRAMES):
             return "gap"
-        out_zero, out_step = zero_time([r.output for r in stretch], capture=False)
-        in_zero, in_step = zero_time([r.input for r in stretch], capture=True)
         j = first + window_start + float(delays[channel])
-        latency = (in_zero + j / self.rate) - (out_zero + start_out / self.rate)
-        return (
-            latency * 1000.0,
-            channel,
-            float(levels[channel]),
-            max(out_step, in_step),
-            stretch[0].input.time,
-        )
+        return _Arrival(start_out, j, channel, float(levels[channel]), stretch)
 
 
 def _offset(reading: _Reading, rate: int) -> float:

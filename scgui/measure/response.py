@@ -145,10 +145,16 @@ def path_response(
     rate = sweep.samplerate
     guard = _guard(take)
     window = take.stagger
+    # Only the stretch around the path matters: from before its farthest harmonic to the
+    # end of its window (and the pilot's residue reaches into it from the left).
+    lo = max(0, peak - round(harmonic_lead(sweep, HARMONICS[-1])) - window)
+    full = np.asarray(full[lo : peak + window + guard], dtype=np.float64)
+    peak -= lo
+    pilot = peak + lo - take.starts[output] - lo
     linear = _cut(full, peak - guard, window)
     freqs, magnitude = frequency_response(linear, reference, take)
     points = smoothed_points(freqs, magnitude, POINTS_PER_OCTAVE)
-    residue = _linear_residue(linear, reference, take, output, full.shape[0], peak)
+    residue = _linear_residue(linear, reference, take, full.shape[0], peak, pilot)
     thd = {
         float(f): _thd_at(full, full - residue, peak, float(f), take, reference)
         for f in thd_frequencies
@@ -173,23 +179,22 @@ def _linear_residue(
     linear: NDArray[np.float64],
     reference: NDArray[np.floating],
     take: StaggeredTake,
-    output: int,
     frames: int,
     peak: int,
+    pilot: int,
 ) -> NDArray[np.float64]:
     """What the path's linear response leaves where the harmonics are looked for.
 
     A finite sweep deconvolves to a peak with a faint residue spread before and after it;
     the path's own (its gain times a perfect path's, for the output's sweep and for the
-    pilot that came before it) is taken off, so that THD is the harmonics' and not the
-    method's.
+    pilot that came before it, whose peak is at ``pilot``) is taken off, so that THD is
+    the harmonics' and not the method's.
     """
     ref = np.asarray(reference, dtype=np.float64)
     gain = float(np.dot(linear, ref) / max(float(np.dot(ref, ref)), 1e-30))
     sweep = take.sweep
     wide = sweep.perfect_wide
     out = np.zeros(frames)
-    pilot = peak - take.starts[output]  # the pilot's peak: the same path, one start earlier
     for at, scale in ((peak, 1.0), (pilot, 1.0 / math.sqrt(take.outputs))):
         start = at - sweep.frames  # where the perfect response's index 0 lands
         lo, hi = max(0, start), min(frames, start + wide.size)

@@ -55,6 +55,31 @@ def _has_dropout(recording: NDArray[np.float32], take: StaggeredTake, paths: Pat
     return False
 
 
+#: Recorded after the take's end plus its round trip: the fade-in the first arrival is seen
+#: in, and the reach of the latest window.
+_TAIL_SECONDS = 0.05
+
+
+def _first_arrival(pieces: list[NDArray[np.float32]], allowance: int) -> int | None:
+    """Frame at which the take (its pilot) began to arrive, or None if it is not clear yet.
+
+    Nothing arrives before the pilot, and it is as loud as anything after it: the first
+    frame at a tenth of the loudest value so far is where it came in (within its fade-in).
+    An arrival later than ``allowance`` frames is not trusted.
+    """
+    if not pieces:
+        return None
+    recording = np.concatenate(pieces)
+    if recording.shape[0] == 0:
+        return None
+    level = np.max(np.abs(recording), axis=1)
+    loudest = float(np.max(level))
+    if loudest <= 0.0:
+        return None
+    first = int(np.argmax(level >= 0.1 * loudest))
+    return first if first <= allowance else None
+
+
 def run_take(
     recorder: sc.Recorder,
     player: sc.Player,
@@ -80,6 +105,10 @@ def run_take(
         have += pieces[-1].shape[0]
         progress(have / total)
     player.wait()  # at most two blocks; then the player is idle, not running dry
+    allowance = round(LATENCY_ALLOWANCE_SECONDS * recorder.samplerate)
+    arrived = _first_arrival(pieces, allowance)
+    if arrived is not None:  # the round trip is known: wait for that, not the most allowed
+        total = min(total, frames.shape[0] + arrived + round(_TAIL_SECONDS * recorder.samplerate))
     step = max(1, recorder.samplerate // 10)
     while have < total:
         piece = record_more(recorder, min(step, total - have))

@@ -223,6 +223,7 @@ int pa_stream_write(pa_stream *s, const void *data, size_t nbytes, pa_free_cb_t 
 int pa_stream_peek(pa_stream *s, const void **data, size_t *nbytes);
 int pa_stream_drop(pa_stream *s);
 pa_operation *pa_stream_drain(pa_stream *s, pa_stream_success_cb_t cb, void *userdata);
+pa_operation *pa_stream_flush(pa_stream *s, pa_stream_success_cb_t cb, void *userdata);
 pa_operation *pa_stream_update_timing_info(pa_stream *s, pa_stream_success_cb_t cb,
                                            void *userdata);
 int pa_stream_get_latency(pa_stream *s, pa_usec_t *r_usec, int *negative);
