@@ -13,17 +13,13 @@ server's position step, discarded takes and the server's stated stream latencies
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import statistics
 import tempfile
 from pathlib import Path
 
+from cpu_hogs import cpu_hogs
+
 from scgui.virtual_rig import MULTI8, MULTI8_REVERSED, VirtualRig
-
-
-def _hog(stop: multiprocessing.synchronize.Event) -> None:
-    while not stop.is_set():
-        sum(i * i for i in range(10000))
 
 
 def runs(label: str, count: int) -> None:
@@ -56,16 +52,8 @@ def main() -> None:
             rig.apply_env()
             print(f"Latency, 10 takes per run, {args.server} virtual rig (Multi8 0 -> 7):")
             runs("quiet", args.runs)
-            stop = multiprocessing.Event()
-            hogs = [multiprocessing.Process(target=_hog, args=(stop,)) for _ in range(2)]
-            for hog in hogs:
-                hog.start()
-            try:
+            with cpu_hogs(2):
                 runs("2 hogs", args.runs)
-            finally:
-                stop.set()
-                for hog in hogs:
-                    hog.join()
 
 
 if __name__ == "__main__":

@@ -13,22 +13,17 @@ both cores kept busy by a CPU hog in other processes.
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from cpu_hogs import cpu_hogs
 
 from scgui.virtual_rig import VirtualRig
 
 RATE = 96000
 CHANNELS = 32
-
-
-def _hog(stop: multiprocessing.synchronize.Event) -> None:
-    while not stop.is_set():
-        sum(i * i for i in range(10000))
 
 
 def run(method: str) -> tuple[float, str]:
@@ -75,17 +70,9 @@ def main() -> None:
         print("  cold  ", run(methods[0])[1])
         for method in methods:
             print("  quiet ", run(method)[1])
-        stop = multiprocessing.Event()
-        hogs = [multiprocessing.Process(target=_hog, args=(stop,)) for _ in range(2)]
-        for hog in hogs:
-            hog.start()
-        try:
+        with cpu_hogs(2):
             for method in methods:
                 print("  2 hogs", run(method)[1])
-        finally:
-            stop.set()
-            for hog in hogs:
-                hog.join()
 
 
 if __name__ == "__main__":
