@@ -226,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="FILE",
-        help="also write the report to FILE: .json, .csv or .png (may be repeated)",
+        help="also write the report to FILE: .json, .csv, .png or .html (may be repeated)",
     )
     routing.add_argument(
         "--samplerate", "-r", type=samplerate("--samplerate"), help="default: the speaker's rate"
@@ -628,7 +628,7 @@ def play(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_REPORT_SUFFIXES = (".json", ".csv", ".png")
+_REPORT_SUFFIXES = (".json", ".csv", ".png", ".html")
 
 
 def check_routing(args: argparse.Namespace) -> int:
@@ -643,7 +643,7 @@ def check_routing(args: argparse.Namespace) -> int:
 
     for name in args.report:
         if Path(name).suffix.lower() not in _REPORT_SUFFIXES:
-            raise UsageError(f"--report {name}: the file must end in .json, .csv or .png")
+            raise UsageError(f"--report {name}: the file must end in .json, .csv, .png or .html")
     speaker = sc.get_speaker(args.output)
     microphone = sc.get_microphone(args.input, include_loopback=True)
     _check_samplerate(speaker, args.samplerate)

@@ -267,8 +267,16 @@ def test_routing_check_in_the_window(window, qtbot, tmp_path) -> None:
     panel.run_check()
     qtbot.waitUntil(lambda: not panel.is_running(), timeout=30000)
     assert panel.report.all_passed and "PASS" in panel.summary.text()
-    for name in ("r.json", "r.csv", "r.png"):
+    for name in ("r.json", "r.csv", "r.png", "r.html"):
         assert panel.export(str(tmp_path / name)).stat().st_size > 100
+    page = (tmp_path / "r.html").read_text()
+    assert page.count('aria-label="frequency response"') == 8 and "Output 0 → input 7" in page
+    # The selected output's path is drawn under the table
+    assert panel.response_view.response is not None
+    assert panel.response_view.response.input == 7
+    panel.table.setCurrentCell(3, 0)
+    assert panel.response_view.response.output == 3
+    assert "flat to 0.00 dB" in panel.response_view.title.text()
     panel.run_latency()
     qtbot.waitUntil(lambda: not panel.is_running(), timeout=30000)
     assert "Path latency" in panel.latency_label.text()

@@ -920,7 +920,8 @@ class RoutingReport:
         return "\n".join(lines)
 
     def save(self, path: str | Path) -> Path:
-        """Write the report as ``.json`` or ``.csv`` (by the suffix); return the path.
+        """Write the report as ``.json``, ``.csv`` or ``.html`` (a page to hand over, with
+        the frequency-response plots), by the suffix; return the path.
 
         A PNG of the matrix is drawn by :func:`scgui.ui.routing_image.render_routing_png`
         (it needs Qt, which this layer does not use).
@@ -931,8 +932,12 @@ class RoutingReport:
             path.write_text(self.to_json() + "\n", encoding="utf-8")
         elif suffix == ".csv":
             path.write_text(self.to_csv(), encoding="utf-8")
+        elif suffix in (".html", ".htm"):
+            from .report_html import render_html
+
+            path.write_text(render_html(self), encoding="utf-8")
         else:
-            raise ValueError(f"{path}: a report is saved as .json or .csv.")
+            raise ValueError(f"{path}: a report is saved as .json, .csv or .html.")
         return path
 
 

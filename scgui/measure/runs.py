@@ -19,6 +19,7 @@ import math
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 from numpy.typing import NDArray
@@ -388,10 +389,12 @@ def check_routing(
     wanted = _resolve_expectation(expected, outputs, microphone.channels, microphone.name)
     is_cancelled = _cancel_check(cancel)
     warnings = check_preconditions(speaker, microphone, outputs, samplerate)
+    measured_at = datetime.now().astimezone().isoformat(timespec="seconds")
     if method == "sweeps":
         from .routing_at_once import check_routing_at_once
 
         context: dict[str, object] = {
+            "measured_at": measured_at,
             "output_device": speaker.name,
             "input_device": microphone.name,
             "output_id": speaker.id,
@@ -421,6 +424,7 @@ def check_routing(
     limits = thresholds or Thresholds()
     timing = _TakeTiming.make(samplerate, tail_seconds, max_wait_seconds, limits.detect_db)
     info = {
+        "measured_at": measured_at,
         "output_device": speaker.name,
         "input_device": microphone.name,
         "output_id": speaker.id,

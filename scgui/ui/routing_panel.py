@@ -40,6 +40,7 @@ from scgui.measure.routing import RoutingReport, Status
 from .channel_matrix import load_map
 from .channels_edit import parse_channel_text
 from .device_box import fill_device_box
+from .path_response_view import PathResponseView
 from .routing_image import render_routing_image, render_routing_png
 
 STATUS_COLORS = {
@@ -133,6 +134,7 @@ class RoutingPanel(QWidget):
         self.summary.setWordWrap(True)
         self.summary.setObjectName("routingSummary")
         self.latency_label = QLabel("")
+        self.latency_label.setWordWrap(True)
         self.heatmap = FittedImage()
         self.heatmap.setAccessibleName("Detected routing matrix")
         self.table = QTableWidget(0, 6)
@@ -174,9 +176,15 @@ class RoutingPanel(QWidget):
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.progress, 1)
         buttons.addWidget(self.export_button)
+        self.response_view = PathResponseView()
+        self.table.currentCellChanged.connect(self._on_row)
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.table)
+        right.addWidget(self.response_view)
+        right.setSizes([300, 220])
         results = QSplitter(Qt.Orientation.Horizontal)
         results.addWidget(self.heatmap)
-        results.addWidget(self.table)
+        results.addWidget(right)
         results.setSizes([500, 500])
         column = QVBoxLayout(self)
         column.addLayout(grid)
@@ -364,6 +372,19 @@ class RoutingPanel(QWidget):
                 self.table.setItem(row, column, item)
         self.table.resizeColumnsToContents()
         self.export_button.setEnabled(True)
+        if report.results:
+            self.table.setCurrentCell(0, 0)
+            self._on_row(0)
+
+    def _on_row(self, row: int, *_previous: int) -> None:
+        """Show the frequency response of the output in ``row``."""
+        report = self.report
+        if report is None or not 0 <= row < len(report.results):
+            self.response_view.show_response(None)
+            return
+        result = report.results[row]
+        name = f"Output {result.output} {result.output_name}".strip()
+        self.response_view.show_response(report.response(result.output), name)
 
     def _show_latency(self, result: object) -> None:
         if not isinstance(result, LatencyResult):
@@ -390,14 +411,14 @@ class RoutingPanel(QWidget):
         path, _filter = QFileDialog.getSaveFileName(
             self,
             "Export routing report",
-            str(Path.home() / "routing-report.json"),
-            "JSON (*.json);;CSV (*.csv);;PNG picture (*.png)",
+            str(Path.home() / "routing-report.html"),
+            "HTML page (*.html);;JSON (*.json);;CSV (*.csv);;PNG picture (*.png)",
         )
         if path:
             self.export(path)
 
     def export(self, path: str) -> Path:
-        """Save the report as JSON, CSV or PNG (by the extension)."""
+        """Save the report as HTML, JSON, CSV or PNG (by the extension)."""
         assert self.report is not None
         target = Path(path)
         if target.suffix.lower() == ".png":
