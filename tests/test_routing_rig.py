@@ -446,7 +446,7 @@ def test_cli_check_routing_reports(capsys, tmp_path: Path, qapp) -> None:
     [
         (["--expect", "sideways"], "--expect: unknown expectation"),
         (["--expect", "missing.json"], "--expect:"),
-        (["--report", "r.txt"], "must end in .json, .csv or .png"),
+        (["--report", "r.txt"], "must end in .json, .csv, .png or .html"),
         (["--channels", "0,9"], "no channel 9"),
         (["--channels", "5"], "--channels 5"),
         (["--level-db", "3"], "would clip"),
@@ -560,8 +560,40 @@ def test_preconditions_are_checked_and_reported(rig, capsys) -> None:
         rig.pactl("set-source-mute", MULTI8_REVERSED.name, "0")
     fewer = check_routing(MULTI8.name, SCARLETT_IN.name, output_channels=[0, 1, 2])
     assert any("only 2 inputs" in w for w in fewer.info["preconditions"])
-    clean = check_routing(SCARLETT.name, SCARLETT_SWAPPED.name, expected="reverse")
-    assert clean.info["preconditions"] == [] and clean.all_passed
+    # The rig's keepalive plays silence into every sink: another program on the output.
+    played_into = check_routing(SCARLETT.name, SCARLETT_SWAPPED.name, expected="reverse")
+    assert played_into.all_passed
+    assert played_into.info["preconditions"] == [
+        f"Other programs play into the output {SCARLETT.description!r} (scgui-rig-keepalive): "
+        "their sound adds to the test signal. Stop them or move them to another device."
+    ]
+    with loaded_module(
+        rig,
+        "module-null-sink",
+        "sink_name=alone2",
+        "channels=2",
+        "rate=48000",
+        "format=float32le",
+        "norewinds=1",
+    ):
+        clean = check_routing("alone2", "alone2.monitor")
+        assert clean.info["preconditions"] == [] and clean.all_passed, clean.text_table()
+        env = {**os.environ, **rig.env}
+        listener = subprocess.Popen(
+            ["parecord", "--device=alone2.monitor", "--client-name=Voice Chat", "/dev/null"],
+            env=env,
+        )
+        try:
+            deadline = time.monotonic() + 5
+            while not any(s.application == "Voice Chat" for s in sc.list_streams()):
+                assert time.monotonic() < deadline, "parecord did not start"
+                time.sleep(0.05)
+            recorded = check_routing("alone2", "alone2.monitor")
+        finally:
+            listener.kill()
+            listener.wait()
+    (warning,) = recorded.info["preconditions"]
+    assert warning.startswith("Other programs record the input ") and "(Voice Chat)" in warning
 
 
 def test_cli_latency_report_has_every_take_and_the_stated_latency(capsys, tmp_path) -> None:

@@ -11,7 +11,8 @@ touch the sound system; the first call that needs the server connects to it.
 
 import importlib
 
-from .backends.base import Capabilities, DeviceEvent, DeviceInfo
+from .app_streams import list_streams
+from .backends.base import AppStream, Capabilities, DeviceEvent, DeviceInfo, DevicePosition
 from .channelmap import MONO_MIX, channel_name_map
 from .devices import (
     Microphone,
@@ -42,6 +43,7 @@ from .timeouts import get_timeout, set_timeout
 
 __all__ = [
     "MONO_MIX",
+    "AppStream",
     "AudioError",
     "BackendError",
     "BackendUnavailableError",
@@ -49,6 +51,7 @@ __all__ = [
     "DeviceEvent",
     "DeviceInfo",
     "DeviceNotFoundError",
+    "DevicePosition",
     "DeviceWatch",
     "InvalidConfigError",
     "InvalidDataError",
@@ -69,6 +72,7 @@ __all__ = [
     "get_name",
     "get_speaker",
     "get_timeout",
+    "list_streams",
     "set_name",
     "set_timeout",
     "watch_devices",

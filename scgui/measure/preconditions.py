@@ -34,6 +34,44 @@ def _volume_warnings(device: sc.Speaker | sc.Microphone, role: str) -> list[str]
     return warnings
 
 
+def _other_streams(speaker: sc.Speaker, microphone: sc.Microphone) -> list[str]:
+    """Other programs playing into the output (their sound adds to the test signal) or
+    recording the input (voice programs turn its volume up and down by themselves)."""
+    if not sc.capabilities().app_streams:
+        return []
+    try:
+        streams = sc.list_streams()
+    except sc.AudioError:
+        return []
+    warnings = []
+    programs = [s for s in streams if s.process_id is not None and not s.corked]
+    playing = sorted(
+        {
+            s.application or s.name
+            for s in programs
+            if s.kind == "playback" and s.device_id == speaker.id and not s.muted
+        }
+    )
+    if playing:
+        warnings.append(
+            f"Other programs play into the output {speaker.name!r} ({', '.join(playing)}): "
+            "their sound adds to the test signal. Stop them or move them to another device."
+        )
+    recording = sorted(
+        {
+            s.application or s.name
+            for s in programs
+            if s.kind == "recording" and s.device_id == microphone.id
+        }
+    )
+    if recording:
+        warnings.append(
+            f"Other programs record the input {microphone.name!r} ({', '.join(recording)}): "
+            "some turn its volume up and down by themselves. Close them for the run."
+        )
+    return warnings
+
+
 def check_preconditions(
     speaker: sc.Speaker,
     microphone: sc.Microphone,
@@ -50,6 +88,7 @@ def check_preconditions(
                 "the sound server converts the rate, which blurs delays and levels. Check at "
                 f"{rate} Hz."
             )
+    warnings += _other_streams(speaker, microphone)
     if microphone.channels < len(outputs):
         warnings.append(
             f"{len(outputs)} outputs are tested but {microphone.name!r} has only "

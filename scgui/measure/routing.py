@@ -915,8 +915,9 @@ class RoutingReport:
                 for i, cell in enumerate(line)
             ]
             lines.append("  ".join(cells).rstrip())
-        lines.append(self.summary())
+        # Warnings before the verdict: the last line is always the verdict.
         lines.extend(f"warning: {text}" for text in self.info.get("preconditions") or ())
+        lines.append(self.summary())
         return "\n".join(lines)
 
     def save(self, path: str | Path) -> Path:

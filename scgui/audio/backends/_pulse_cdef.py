@@ -123,6 +123,46 @@ typedef void (*pa_context_notify_cb_t)(pa_context *c, void *userdata);
 typedef void (*pa_context_success_cb_t)(pa_context *c, int success, void *userdata);
 typedef void (*pa_context_subscribe_cb_t)(pa_context *c, int t, uint32_t idx, void *userdata);
 typedef void (*pa_sink_info_cb_t)(pa_context *c, const pa_sink_info *i, int eol, void *userdata);
+typedef struct pa_sink_input_info {
+    uint32_t index;
+    const char *name;
+    uint32_t owner_module;
+    uint32_t client;
+    uint32_t sink;
+    pa_sample_spec sample_spec;
+    pa_channel_map channel_map;
+    pa_cvolume volume;
+    pa_usec_t buffer_usec;
+    pa_usec_t sink_usec;
+    const char *resample_method;
+    const char *driver;
+    int mute;
+    pa_proplist *proplist;
+    int corked;
+} pa_sink_input_info;
+
+typedef struct pa_source_output_info {
+    uint32_t index;
+    const char *name;
+    uint32_t owner_module;
+    uint32_t client;
+    uint32_t source;
+    pa_sample_spec sample_spec;
+    pa_channel_map channel_map;
+    pa_usec_t buffer_usec;
+    pa_usec_t source_usec;
+    const char *resample_method;
+    const char *driver;
+    pa_proplist *proplist;
+    int corked;
+    pa_cvolume volume;
+    int mute;
+} pa_source_output_info;
+
+typedef void (*pa_sink_input_info_cb_t)(pa_context *c, const pa_sink_input_info *i, int eol,
+                                        void *userdata);
+typedef void (*pa_source_output_info_cb_t)(pa_context *c, const pa_source_output_info *i,
+                                           int eol, void *userdata);
 typedef void (*pa_source_info_cb_t)(pa_context *c, const pa_source_info *i, int eol,
                                     void *userdata);
 typedef void (*pa_server_info_cb_t)(pa_context *c, const pa_server_info *i, void *userdata);
@@ -173,6 +213,11 @@ pa_operation *pa_context_get_sink_info_by_name(pa_context *c, const char *name,
                                                pa_sink_info_cb_t cb, void *userdata);
 pa_operation *pa_context_get_source_info_by_name(pa_context *c, const char *name,
                                                  pa_source_info_cb_t cb, void *userdata);
+pa_operation *pa_context_get_sink_input_info_list(pa_context *c, pa_sink_input_info_cb_t cb,
+                                                  void *userdata);
+pa_operation *pa_context_get_source_output_info_list(pa_context *c,
+                                                     pa_source_output_info_cb_t cb,
+                                                     void *userdata);
 pa_operation *pa_context_get_source_info_list(pa_context *c, pa_source_info_cb_t cb,
                                               void *userdata);
 pa_operation *pa_context_get_source_info_by_index(pa_context *c, uint32_t idx,

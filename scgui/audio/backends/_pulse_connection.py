@@ -29,7 +29,7 @@ from ..errors import (
 )
 from ..ring import StreamSignal
 from ..timeouts import get_timeout
-from .base import DeviceInfo, DeviceKind
+from .base import AppStream, DeviceInfo, DeviceKind
 
 _log = logging.getLogger(__name__)
 
@@ -455,6 +455,45 @@ class Connection:
                 raise self.error("Listing the devices failed")
         return [info for _, info, _ in reply.items]
 
+    def list_streams(self) -> list[AppStream]:
+        """Every program's playback and recording streams, with the devices they are on."""
+        sinks = self.run(
+            lambda ud: self.lib.pa_context_get_sink_info_list(self.context, self._cb_sink_info, ud),
+            "Listing the speakers (sinks) failed",
+        )
+        sources = self.run(
+            lambda ud: self.lib.pa_context_get_source_info_list(
+                self.context, self._cb_source_info, ud
+            ),
+            "Listing the microphones (sources) failed",
+        )
+        inputs = self.run(
+            lambda ud: self.lib.pa_context_get_sink_input_info_list(
+                self.context, self._cb_sink_input_info, ud
+            ),
+            "Listing the programs' playback streams failed",
+        )
+        outputs = self.run(
+            lambda ud: self.lib.pa_context_get_source_output_info_list(
+                self.context, self._cb_source_output_info, ud
+            ),
+            "Listing the programs' recording streams failed",
+        )
+        if any(reply.failed for reply in (sinks, sources, inputs, outputs)):
+            with self.locked():
+                raise self.error("Listing the streams failed")
+        sink_names = {index: info.id for index, info, _ in sinks.items}
+        source_names = {index: info.id for index, info, _ in sources.items}
+        streams = [
+            AppStream(kind="playback", device_id=sink_names.get(item.pop("device"), ""), **item)
+            for item in inputs.items
+        ]
+        streams += [
+            AppStream(kind="recording", device_id=source_names.get(item.pop("device"), ""), **item)
+            for item in outputs.items
+        ]
+        return streams
+
     def native_layout(self, kind: DeviceKind, device_id: str) -> tuple[int, list[int]]:
         """The sample rate and channel positions of a device, to open streams without remix."""
         info, positions = self.device_info(kind, device_id)
@@ -592,6 +631,14 @@ class Connection:
         def source_info(_context: Any, info: Any, eol: int, userdata: Any) -> None:
             self._on_device_info(FACILITY_SOURCE, info, eol, userdata)
 
+        @ffi.callback("pa_sink_input_info_cb_t", onerror=report)
+        def sink_input_info(_context: Any, info: Any, eol: int, userdata: Any) -> None:
+            self._on_stream_info(info, eol, userdata, int(info.sink) if not eol else 0)
+
+        @ffi.callback("pa_source_output_info_cb_t", onerror=report)
+        def source_output_info(_context: Any, info: Any, eol: int, userdata: Any) -> None:
+            self._on_stream_info(info, eol, userdata, int(info.source) if not eol else 0)
+
         @ffi.callback("pa_server_info_cb_t", onerror=report)
         def server_info(_context: Any, info: Any, userdata: Any) -> None:
             reply = ffi.from_handle(userdata)
@@ -620,6 +667,8 @@ class Connection:
         self._cb_sink_info = sink_info
         self._cb_source_info = source_info
         self._cb_server_info = server_info
+        self._cb_sink_input_info = sink_input_info
+        self._cb_source_output_info = source_output_info
         self._cb_subscribe = subscribe
 
     def _on_device_info(self, facility: int, info: Any, eol: int, userdata: Any) -> None:
@@ -630,6 +679,35 @@ class Connection:
             return
         device, positions = self._device_from_info(facility, info)
         reply.items.append((int(info.index), device, positions))
+
+    def _on_stream_info(self, info: Any, eol: int, userdata: Any, device: int) -> None:
+        """Copy one stream's description (on libpulse's thread: copy, nothing more)."""
+        ffi, lib = self.ffi, self.lib
+        reply = ffi.from_handle(userdata)
+        if eol:
+            if eol < 0:
+                reply.failed = True
+            return
+
+        def prop(key: bytes) -> str | None:
+            return _string(ffi, lib.pa_proplist_gets(info.proplist, key))
+
+        pid = prop(b"application.process.id")
+        reply.items.append(
+            {
+                "id": int(info.index),
+                "application": prop(b"application.name") or "",
+                "name": _string(ffi, info.name) or prop(b"media.name") or "",
+                "device": device,
+                "volume": tuple(
+                    int(info.volume.values[i]) / VOLUME_NORM
+                    for i in range(int(info.volume.channels))
+                ),
+                "muted": bool(info.mute),
+                "corked": bool(info.corked),
+                "process_id": int(pid) if pid and pid.isdigit() else None,
+            }
+        )
 
     def _device_from_info(self, facility: int, info: Any) -> tuple[DeviceInfo, list[int]]:
         ffi, lib = self.ffi, self.lib

@@ -98,6 +98,26 @@ class DeviceEvent:
 
 
 @dataclass(frozen=True)
+class AppStream:
+    """A stream some program (this one included) has open on a device.
+
+    ``kind`` is ``"playback"`` (to a speaker) or ``"recording"`` (from a microphone, or a
+    monitor); ``device_id`` the device's id; ``application`` the program's name as it gives
+    it; ``process_id`` its process, where the server knows it. ``corked`` streams are paused.
+    """
+
+    kind: Literal["playback", "recording"]
+    id: int
+    application: str
+    name: str
+    device_id: str
+    volume: tuple[float, ...] = ()
+    muted: bool = False
+    corked: bool = False
+    process_id: int | None = None
+
+
+@dataclass(frozen=True)
 class DevicePosition:
     """Where a stream is at its device, on the one clock all streams share.
 
@@ -191,6 +211,9 @@ class Backend(Protocol):
     name: str
     capabilities: Capabilities
     samplerate_range: tuple[int, int]
+
+    def list_streams(self) -> list[AppStream]:
+        """Every program's streams, where :attr:`Capabilities.app_streams` (else empty)."""
 
     def list_devices(self, kind: DeviceKind) -> list[DeviceInfo]:
         """Every device of ``kind``; microphones include loopback (monitor) sources."""

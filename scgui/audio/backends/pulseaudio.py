@@ -46,7 +46,14 @@ from ._pulse_connection import (
     STREAM_TERMINATED,
     Connection,
 )
-from .base import Capabilities, DeviceInfo, DeviceKind, DevicePosition, StreamConfig
+from .base import (
+    AppStream,
+    Capabilities,
+    DeviceInfo,
+    DeviceKind,
+    DevicePosition,
+    StreamConfig,
+)
 
 _log = logging.getLogger(__name__)
 
@@ -834,6 +841,9 @@ class PulseAudioBackend:
 
     def list_devices(self, kind: DeviceKind) -> list[DeviceInfo]:
         return self._connection().list_devices(kind)
+
+    def list_streams(self) -> list[AppStream]:
+        return self._connection().list_streams()
 
     def default_device_id(self, kind: DeviceKind) -> str | None:
         info = self._connection().server_info()

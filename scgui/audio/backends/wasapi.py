@@ -54,7 +54,14 @@ from ._com import (
     wide_string,
 )
 from ._wasapi_format import describe_mix_format, float_format, mask_for, positions
-from .base import Capabilities, DeviceInfo, DeviceKind, DevicePosition, StreamConfig
+from .base import (
+    AppStream,
+    Capabilities,
+    DeviceInfo,
+    DeviceKind,
+    DevicePosition,
+    StreamConfig,
+)
 
 _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -966,6 +973,9 @@ class WasapiBackend:
             if kind == "microphone":
                 own += [_info(e, kind, True) for e in _list_endpoints(enumerator, decl.E_RENDER)]
         return own
+
+    def list_streams(self) -> list[AppStream]:
+        return []  # Capabilities.app_streams is False: audio sessions are not listed yet
 
     def default_device_id(self, kind: DeviceKind) -> str | None:
         return self._com.call(self._default_device_id, kind)
