@@ -26,6 +26,7 @@ scgui_install_debian_packages() {
         pipewire pipewire-bin pipewire-pulse wireplumber dbus
         xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0
         libegl1 libgl1 libfontconfig1 libdbus-1-3
+        ladspa-sdk
     )
     # Debian ships the venv module without ensurepip (that is in python3-venv), so
     # `-m venv --help` alone succeeds but creating an environment would fail.

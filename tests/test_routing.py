@@ -422,7 +422,7 @@ def test_report_text_table(report) -> None:
 def test_report_save(tmp_path: Path, report) -> None:
     assert json.loads(report.save(tmp_path / "r.json").read_text())["version"] == 1
     assert report.save(tmp_path / "r.csv").read_text().startswith("output,output_name")
-    with pytest.raises(ValueError, match=r"\.json or \.csv"):
+    with pytest.raises(ValueError, match=r"\.json, \.csv or \.html"):
         report.save(tmp_path / "r.png")
 
 
