@@ -30,7 +30,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from . import __version__
-from .cli_args import channel_index, count, duration, level_dbfs, parse_channels, samplerate
+from .cli_args import (
+    channel_index,
+    count,
+    duration,
+    frequencies,
+    level_dbfs,
+    parse_channels,
+    samplerate,
+)
 
 if TYPE_CHECKING:
     import scgui.audio as sc
@@ -238,6 +246,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="signal level in dBFS, 0 or less (default -20)",
     )
     routing.add_argument(
+        "--thd-at",
+        type=frequencies("--thd-at"),
+        default=[100.0, 1000.0, 5000.0],
+        metavar="HZ,HZ",
+        help="frequencies to give THD at, in the one-take method (default 100,1000,5000)",
+    )
+    routing.add_argument(
         "--one-by-one",
         action="store_true",
         help="one output at a time, with noise (slower; for noisy rooms). Default: every "
@@ -247,8 +262,9 @@ def build_parser() -> argparse.ArgumentParser:
     latency = command(
         "latency",
         "measure the round-trip latency from an output to an input",
-        "Plays a short sweep several times and finds it in the recording by "
-        "cross-correlation; prints each take and the median.",
+        "Keeps a player and a recorder running, plays a short sweep per take, finds it to "
+        "the sample and times it on the two streams' own clocks; prints each take, the "
+        "median and the server's stated stream latencies.",
     )
     latency.add_argument("--output", "-o", required=True, help="speaker (id or part of the name)")
     latency.add_argument(
@@ -684,6 +700,7 @@ def check_routing(args: argparse.Namespace) -> int:
             progress=progress,
             cancel=stop,
             method="one-by-one" if args.one_by_one else "sweeps",
+            thd_frequencies=args.thd_at,
         )
     except Cancelled as exc:
         if exc.partial is not None:

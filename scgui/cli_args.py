@@ -58,6 +58,21 @@ def duration(option: str, hint: str = "") -> Callable[[str], float]:
     return check
 
 
+def frequencies(option: str) -> Callable[[str], list[float]]:
+    """Frequencies in Hz, separated by commas: finite numbers above 0."""
+
+    def check(text: str) -> list[float]:
+        values = []
+        for part in text.split(","):
+            value = _finite(option, part.strip(), "frequencies in Hz", "100,1000,5000")
+            if value <= 0:
+                raise _invalid(option, text, "a frequency must be above 0 Hz, such as 1000")
+            values.append(value)
+        return values
+
+    return check
+
+
 def level_dbfs(option: str) -> Callable[[str], float]:
     """A signal level in dBFS: finite, and 0 or less (above full scale would clip)."""
 

@@ -91,6 +91,13 @@ CASES: dict[str, tuple[list[str], int, str]] = {
     "check-routing --level-db 3": ([*ROUTING, "--level-db", "3"], 2, "would clip"),
     "check-routing -c 0": ([*ROUTING, "-c", "0"], 2, "--channels 0: a channel count must"),
     "check-routing -r -1": ([*ROUTING, "-r", "-1"], 2, "--samplerate -1:"),
+    "check-routing --thd-at 0": ([*ROUTING, "--thd-at", "0"], 2, "must be above 0 Hz"),
+    "check-routing --thd-at x": ([*ROUTING, "--thd-at", "1000,x"], 2, "frequencies in Hz"),
+    "check-routing --thd-at 15000": (
+        [*ROUTING, "--thd-at", "15000"],
+        2,
+        "THD can be measured from 40 Hz to 8000 Hz at 48000 Hz",
+    ),
     "unknown command": (["transmogrify"], 2, "invalid choice: 'transmogrify'"),
     # Failures while running: status 1.
     "record to a missing folder": (

@@ -696,3 +696,11 @@ def test_a_known_low_pass_filter_reads_as_its_response(rig) -> None:
         assert np.max(error) <= 0.1, table.tolist()
         at_cutoff = np.interp(np.log(1000.0), np.log(freqs), measured)
         assert at_cutoff == pytest.approx(-3.0, abs=0.2)
+
+
+def test_thd_at_chosen_frequencies_and_a_clear_refusal_outside_the_sweep(rig) -> None:
+    report = check_routing(SCARLETT.name, SCARLETT_SWAPPED.name, thd_frequencies=[250, 2000])
+    response = report.response(0)
+    assert response is not None and set(response.thd_db) == {250.0, 2000.0}
+    with pytest.raises(ValueError, match="from 40 Hz to 8000 Hz"):
+        check_routing(SCARLETT.name, SCARLETT_SWAPPED.name, thd_frequencies=[10])

@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 
 from .levels import FLOOR_DB, dbfs
 from .sweeps import (
+    SWEEP_BAND,
     PathResponses,
     StaggeredTake,
     Sweep,
@@ -88,16 +89,41 @@ class PathResponse:
         }
 
 
-def take_responses(take: StaggeredTake, paths: PathResponses) -> tuple[PathResponse, ...]:
+def thd_range(samplerate: float) -> tuple[float, float]:
+    """The frequencies THD can be given at: the 2nd harmonic must stay inside the sweep."""
+    top = min(SWEEP_BAND[1], 0.45 * samplerate)
+    return 2 * SWEEP_BAND[0], top / 2.5
+
+
+def check_thd_frequencies(frequencies: Sequence[float], samplerate: float) -> tuple[float, ...]:
+    """``frequencies`` as floats, or ValueError naming the usable range."""
+    low, high = thd_range(samplerate)
+    out = tuple(float(f) for f in frequencies)
+    bad = [f for f in out if not (math.isfinite(f) and low <= f <= high)]
+    if bad:
+        raise ValueError(
+            f"THD can be measured from {low:g} Hz to {high:g} Hz at {samplerate:g} Hz "
+            f"(the harmonics must stay inside the sweep); {bad[0]:g} Hz is outside."
+        )
+    return out
+
+
+def take_responses(
+    take: StaggeredTake,
+    paths: PathResponses,
+    thd_frequencies: Sequence[float] = THD_FREQUENCIES,
+) -> tuple[PathResponse, ...]:
     """The response of every path found in one staggered take (outputs numbered 0..n-1 in
-    the take's order)."""
+    the take's order), with THD at ``thd_frequencies``."""
     if paths.full is None:
         return ()
     reference = reference_window(take)
     out = []
     for k, j in zip(*np.nonzero(paths.gain), strict=True):
         peak = take.starts[k] + round(float(paths.delay[k, j]))
-        out.append(path_response(paths.full[:, j], peak, int(k), int(j), take, reference))
+        out.append(
+            path_response(paths.full[:, j], peak, int(k), int(j), take, reference, thd_frequencies)
+        )
     return tuple(out)
 
 
@@ -158,7 +184,7 @@ def path_response(
     thd = {
         float(f): _thd_at(full, full - residue, peak, float(f), take, reference)
         for f in thd_frequencies
-        if 2 * sweep.f1 <= f and f * 2 <= sweep.f2 / 1.25
+        if 2 * sweep.f1 <= f <= sweep.f2 / 2.5
     }
     length = round(IMPULSE_SECONDS * rate)
     start = round(0.001 * rate)

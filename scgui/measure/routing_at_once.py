@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 import scgui.audio as sc
 
-from .response import take_responses
+from .response import THD_FREQUENCIES, take_responses
 from .routing import Expectation, RoutingMatrix, RoutingReport, Thresholds, classify
 from .runs import DROPOUT_FRAMES, MeasurementError, _player_blocksize, _Stop
 from .sweeps import (
@@ -134,6 +134,7 @@ def check_routing_at_once(
     sweep_seconds: float = 0.5,
     stagger_seconds: float = 0.05,
     attempts: int = 3,
+    thd_frequencies: Sequence[float] = THD_FREQUENCIES,
 ) -> RoutingReport:
     """Measure every output of ``outputs`` in one take (see the module docstring).
 
@@ -209,7 +210,8 @@ def check_routing_at_once(
         input_names=tuple(microphone.channel_names),
     )
     responses = tuple(
-        replace(r, output=int(outputs[r.output])) for r in take_responses(take, paths)
+        replace(r, output=int(outputs[r.output]))
+        for r in take_responses(take, paths, thd_frequencies)
     )
     result = classify(
         matrix,

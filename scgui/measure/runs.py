@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 import scgui.audio as sc
 
 from .preconditions import check_preconditions
+from .response import THD_FREQUENCIES, check_thd_frequencies
 from .routing import (
     Expectation,
     RoutingMatrix,
@@ -308,6 +309,7 @@ def check_routing(
     thresholds: Thresholds | None = None,
     seed: int = 0,
     method: str = "sweeps",
+    thd_frequencies: Sequence[float] = THD_FREQUENCIES,
 ) -> RoutingReport:
     """Find where every output channel arrives: all at once (default), or one at a time.
 
@@ -360,6 +362,11 @@ def check_routing(
         Limits for the verdicts (see :class:`~scgui.measure.routing.Thresholds`).
     seed:
         Selects the family of identification signals.
+    method:
+        ``"sweeps"`` (every output in one take; gives each path's frequency response, THD
+        and impulse response in ``report.responses``) or ``"one-by-one"``.
+    thd_frequencies:
+        Where THD is given, Hz (see :func:`scgui.measure.response.thd_range`).
 
     Raises
     ------
@@ -379,10 +386,11 @@ def check_routing(
     which the player still ran dry, or the recorder dropped input, is repeated (three
     attempts per channel; ``report.info["retried_takes"]`` counts the repeats). On hardware
     the larger output buffer can add to the delays shown; for the latency of an ordinary
-    stream use :func:`measure_latency`.
+    stream use :func:`scgui.measure.latency.measure_latency`.
     """
     if method not in ("sweeps", "one-by-one"):
         raise ValueError(f"method must be 'sweeps' or 'one-by-one', not {method!r}.")
+    thd_at = check_thd_frequencies(thd_frequencies, samplerate)
     speaker = _speaker(speaker)
     microphone = _microphone(microphone)
     outputs = _check_outputs(output_channels, speaker)
@@ -415,6 +423,7 @@ def check_routing(
                 lambda recorder, count: _record_more(recorder, count, is_cancelled),
                 progress,
                 is_cancelled,
+                thd_frequencies=thd_at,
             )
         except _Stop:
             raise Cancelled(None) from None
