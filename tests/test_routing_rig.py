@@ -704,3 +704,16 @@ def test_thd_at_chosen_frequencies_and_a_clear_refusal_outside_the_sweep(rig) ->
     assert response is not None and set(response.thd_db) == {250.0, 2000.0}
     with pytest.raises(ValueError, match="from 40 Hz to 8000 Hz"):
         check_routing(SCARLETT.name, SCARLETT_SWAPPED.name, thd_frequencies=[10])
+
+
+@pytest.mark.pulseaudio_only  # PulseAudio's null sink rewinds; PipeWire's does not
+def test_a_sink_that_rewinds_a_new_stream_in_still_passes(rig) -> None:
+    """A 16-bit null sink with rewinds puts a new stream's first milliseconds on its monitor
+    before the recording began; the take's lead-in of silence takes that, not the pilot."""
+    with loaded_module(rig, "module-null-sink", "sink_name=rewinds", "channels=2", "rate=48000"):
+        speaker = sc.get_speaker("rewinds")
+        with speaker.player(RATE) as player:  # a stream has run on it before
+            player.play(np.zeros((RATE // 10, 2), np.float32))
+        for _ in range(2):
+            report = check_routing("rewinds", "rewinds.monitor")
+            assert report.all_passed, report.text_table()

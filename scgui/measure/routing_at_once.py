@@ -30,6 +30,10 @@ from .sweeps import (
     staggered_take,
 )
 
+#: Silence played before the take. A sink that rewinds to mix a new stream in at once (a
+#: PulseAudio null sink with rewinds) puts its first milliseconds on its monitor before the
+#: moment the recording started: they fall in this silence, not in the pilot.
+LEAD_IN_SECONDS = 0.05
 #: Longest round trip waited for after the take has played, s: as long as the pilot is
 #: looked for (a longer one cannot be measured in one take; use one-by-one).
 LATENCY_ALLOWANCE_SECONDS = PILOT_REACH_SECONDS
@@ -151,8 +155,9 @@ def check_routing_at_once(
         level_db=level_db,
     )
     played = take.signals()
-    frames = np.zeros((played.shape[0], speaker.channels), dtype=np.float32)
-    frames[:, list(outputs)] = played
+    lead = round(LEAD_IN_SECONDS * samplerate)
+    frames = np.zeros((lead + played.shape[0], speaker.channels), dtype=np.float32)
+    frames[lead:, list(outputs)] = played
     steps = len(outputs)
 
     reported = [0]
@@ -203,7 +208,7 @@ def check_routing_at_once(
         outputs=tuple(int(o) for o in outputs),
         inputs=tuple(range(microphone.channels)),
         gain_db=paths.gain_db,
-        delay_ms=np.where(nothing, np.nan, paths.delay * 1000.0 / samplerate),
+        delay_ms=np.where(nothing, np.nan, (paths.delay - lead) * 1000.0 / samplerate),
         polarity=np.sign(gain).astype(np.int8),
         samplerate=float(samplerate),
         output_names=tuple(speaker.channel_names[o] for o in outputs),
