@@ -318,7 +318,7 @@ def detect_routing(
     elif isinstance(played, np.ndarray) and played.ndim == 1:
         signals = [played]
     else:
-        signals = list(played)
+        signals = [np.asarray(p, dtype=np.float64) for p in played]
     if isinstance(recordings, np.ndarray):
         raise TypeError("recordings must be a list with one recording per output.")
     takes = [_as_recording(r) for r in recordings]
@@ -881,8 +881,21 @@ class RoutingReport:
                 return "-"
             return f"{number} {name}".rstrip()
 
+        chosen = next((list(r.thd_db) for r in self.responses if r.thd_db), [])
+        thd_at = 1000.0 if 1000.0 in chosen else (chosen[0] if chosen else None)
+        response_heads = ("FLAT dB", f"THD {thd_at:g} Hz") if thd_at is not None else ()
         rows = [
-            ("OUT", "EXPECTED", "STATUS", "ARRIVES ON", "LEVEL dB", "DELAY ms", "SKEW ms", "NOTES")
+            (
+                "OUT",
+                "EXPECTED",
+                "STATUS",
+                "ARRIVES ON",
+                "LEVEL dB",
+                "DELAY ms",
+                "SKEW ms",
+                *response_heads,
+                "NOTES",
+            )
         ]
         for r in self.results:
             if not r.arrives_on:
@@ -903,11 +916,12 @@ class RoutingReport:
                     f"{round(r.level_db, 1) + 0.0:.1f}" if r.arrives_on else "-",
                     f"{r.delay_ms:.2f}" if r.delay_ms is not None else "-",
                     f"{skew:.3f}" if (skew := self.skew_ms(r)) is not None else "-",
+                    *self._response_cells(r.output, thd_at),
                     "; ".join(notes),
                 )
             )
         widths = [max(len(line[i]) for line in rows) for i in range(len(rows[0]))]
-        right = {4, 5, 6}
+        right = {4, 5, 6} | ({7, 8} if response_heads else set())
         lines = head
         for line in rows:
             cells = [
@@ -919,6 +933,20 @@ class RoutingReport:
         lines.extend(f"warning: {text}" for text in self.info.get("preconditions") or ())
         lines.append(self.summary())
         return "\n".join(lines)
+
+    def _response_cells(self, output: int, thd_at: float | None) -> tuple[str, ...]:
+        """Flatness and THD of an output's path, for the text table (none without THD)."""
+        if thd_at is None:
+            return ()
+        response = self.response(output)
+        if response is None:
+            return ("-", "-")
+        thd = response.thd_db.get(thd_at)
+        floor = thd is not None and thd <= FLOOR_DB + 0.05
+        return (
+            f"{response.flatness_db:.2f}",
+            "-" if thd is None else (f"<{FLOOR_DB:.0f}" if floor else f"{thd:.1f}"),
+        )
 
     def save(self, path: str | Path) -> Path:
         """Write the report as ``.json``, ``.csv`` or ``.html`` (a page to hand over, with
