@@ -265,6 +265,9 @@ def test_routing_check_in_the_window(window, qtbot, tmp_path) -> None:
     assert "FAIL" in panel.summary.text()
     panel.expect_box.setCurrentIndex(1)  # reverse
     panel.run_check()
+    # The old (failed) report is gone while the new run goes: nothing stale to export
+    assert panel.report is None and panel.table.rowCount() == 0
+    assert not panel.export_button.isEnabled()
     qtbot.waitUntil(lambda: not panel.is_running(), timeout=30000)
     assert panel.report.all_passed and "PASS" in panel.summary.text()
     for name in ("r.json", "r.csv", "r.png", "r.html"):

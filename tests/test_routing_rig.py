@@ -335,13 +335,16 @@ def test_latency_takes_agree_to_the_sample_and_match_a_click(rig) -> None:
     )
     if result.info["alignments"] == 1:  # one timing of the two streams: exact agreement
         assert result.spread_ms <= 0.5, result.values_ms
-    # A digital loopback: converter to converter is within a few server cycles of 0 (the
-    # server times the monitor when the sink renders and the sink when it plays).
+    # A digital loopback: converter to converter is near 0, within how far the null sink
+    # renders ahead (the server times the monitor when the sink renders, the sink when it
+    # plays: -2 to -9 ms seen on PulseAudio, with other streams on the sink). A frame or
+    # clock mix-up would be off by blocks or seconds.
     step = float(data["clock_step_ms"])
-    assert abs(result.median_ms) <= 2 * step + 3.0, (result.values_ms, step)
-    # The same clocks, read around single clicks, give the same path within the steps.
+    assert abs(result.median_ms) <= 2 * step + 15.0, (result.values_ms, step)
+    # The same clocks, read around single clicks on new streams, agree to within what the
+    # sink's render-ahead does between two pairs of streams.
     reference = float(np.median(path_latencies_ms(speaker, microphone, 5)))
-    assert abs(result.median_ms - reference) <= 2 * step + 1.0, (result.values_ms, reference)
+    assert abs(result.median_ms - reference) <= 2 * step + 10.0, (result.values_ms, reference)
 
 
 @contextmanager

@@ -66,6 +66,10 @@ class FittedImage(QLabel):
         self._image = image
         self._fit()
 
+    def clear_image(self) -> None:
+        self._image = None
+        self.clear()
+
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._fit()
@@ -271,6 +275,7 @@ class RoutingPanel(QWidget):
             level_db=self.level_spin.value(),
         )
         thread.succeeded.connect(self._show_report)
+        self._clear_report()
         self._start(thread, f"Checking {speaker.name} → {microphone.name}…")
 
     def run_latency(self) -> None:
@@ -287,6 +292,7 @@ class RoutingPanel(QWidget):
             output_channel=channels[0] if channels else 0,
         )
         thread.succeeded.connect(self._show_latency)
+        self.latency_label.setText("")
         self._start(thread, f"Measuring the latency {speaker.name} → {microphone.name}…")
 
     def _start(self, thread: MeasurementThread, text: str) -> None:
@@ -337,6 +343,14 @@ class RoutingPanel(QWidget):
         self._set_running(False)
 
     # -- results ---------------------------------------------------------------------------
+
+    def _clear_report(self) -> None:
+        """Forget the last report when a new check starts: nothing old is shown or exported."""
+        self.report = None
+        self.heatmap.clear_image()
+        self.table.setRowCount(0)
+        self.response_view.show_response(None)
+        self.export_button.setEnabled(False)
 
     def _show_report(self, report: RoutingReport) -> None:
         self.report = report

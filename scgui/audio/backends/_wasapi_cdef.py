@@ -74,6 +74,7 @@ typedef struct IMMNotificationClient IMMNotificationClient;
 typedef struct IPropertyStore IPropertyStore;
 typedef struct IAudioClient IAudioClient;
 typedef struct IAudioRenderClient IAudioRenderClient;
+typedef struct IAudioClock IAudioClock;
 typedef struct IAudioCaptureClient IAudioCaptureClient;
 typedef struct IUnknown IUnknown;
 
@@ -170,6 +171,16 @@ typedef struct {
 struct IAudioRenderClient { IAudioRenderClientVtbl *lpVtbl; };
 
 typedef struct {
+    HRESULT (__stdcall *QueryInterface)(IAudioClock *, const GUID *, void **);
+    ULONG (__stdcall *AddRef)(IAudioClock *);
+    ULONG (__stdcall *Release)(IAudioClock *);
+    HRESULT (__stdcall *GetFrequency)(IAudioClock *, UINT64 *);
+    HRESULT (__stdcall *GetPosition)(IAudioClock *, UINT64 *, UINT64 *);
+    HRESULT (__stdcall *GetCharacteristics)(IAudioClock *, DWORD *);
+} IAudioClockVtbl;
+struct IAudioClock { IAudioClockVtbl *lpVtbl; };
+
+typedef struct {
     HRESULT (__stdcall *QueryInterface)(IAudioCaptureClient *, const GUID *, void **);
     ULONG (__stdcall *AddRef)(IAudioCaptureClient *);
     ULONG (__stdcall *Release)(IAudioCaptureClient *);
@@ -234,6 +245,7 @@ IID_IMMNOTIFICATION_CLIENT = "7991EEC9-7E89-4D85-8390-6C703CEC60C0"
 IID_IUNKNOWN = "00000000-0000-0000-C000-000000000046"
 IID_IAUDIO_CLIENT = "1CB9AD4C-DBFA-4C32-B178-C2F568A703B2"
 IID_IAUDIO_RENDER_CLIENT = "F294ACFC-3146-4483-A7BF-ADDCA7C260E2"
+IID_IAUDIO_CLOCK = "CD63314F-3FBA-4A1B-812C-EF96358728E7"
 IID_IAUDIO_CAPTURE_CLIENT = "C8ADBD64-E71E-48A0-A4DE-185C395CD317"
 KSDATAFORMAT_SUBTYPE_IEEE_FLOAT = "00000003-0000-0010-8000-00AA00389B71"
 PKEY_DEVICE_FRIENDLY_NAME = ("A45C254E-DF1C-4EFD-8020-67D146A850E0", 14)

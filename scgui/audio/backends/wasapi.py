@@ -507,6 +507,8 @@ class _PlaybackCore(_Stream):
         self._underruns = 0
         self._dry = False
         self._handed = 0  # frames handed to the device buffer so far
+        self._clock: Any = None
+        self._clock_frequency = 1
         super().__init__(config, render=True)
 
     def _buffer_seconds(self) -> float:
@@ -524,6 +526,7 @@ class _PlaybackCore(_Stream):
         return out[0]
 
     def _prepare(self, client: Any, service: Any) -> None:
+        self._open_clock(client)
         blocksize = self._config.blocksize or self._buffer_frames // 2
         self.ring = FrameRing(self.channels, max(2 * blocksize, self._buffer_frames))
         self._latency += self.ring.capacity / self.samplerate / 2
@@ -536,9 +539,7 @@ class _PlaybackCore(_Stream):
         padding = ffi.new("UINT32 *")
         check(client.lpVtbl.GetCurrentPadding(client, padding), "IAudioClient::GetCurrentPadding")
         self._padding = int(padding[0])
-        # The frame at the converter now: what was handed over, less what still waits in
-        # the device buffer (to one engine period).
-        self._position = (float(self._handed - self._padding), time.perf_counter())
+        self._read_clock()
         # Event-driven exclusive mode hands over the whole buffer at each event.
         free = self._buffer_frames if self._exclusive else self._buffer_frames - self._padding
         if self._idle and ring.available == 0:
@@ -575,6 +576,37 @@ class _PlaybackCore(_Stream):
         self._underruns += ring.underruns - had
         check(service.lpVtbl.ReleaseBuffer(service, free, 0), "IAudioRenderClient::ReleaseBuffer")
         self._handed += free
+
+    def _open_clock(self, client: Any) -> None:
+        """The stream's IAudioClock: where the device is in the stream, with QPC times."""
+        out = ffi.new("IAudioClock **")
+        hr = client.lpVtbl.GetService(client, guid(decl.IID_IAUDIO_CLOCK), ffi.cast("void **", out))
+        if hr < 0:
+            _log.debug("no IAudioClock (%s): positions from the padding", hresult_name(hr))
+            return
+        frequency = ffi.new("UINT64 *")
+        if out[0].lpVtbl.GetFrequency(out[0], frequency) < 0 or frequency[0] == 0:
+            release(out[0])
+            return
+        self._clock, self._clock_frequency = out[0], int(frequency[0])
+
+    def _read_clock(self) -> None:
+        """Note which frame is being played: IAudioClock's position at its QPC time, or
+        else what was handed over less what waits in the buffer (to an engine period)."""
+        if self._clock is not None:
+            position, stamp = ffi.new("UINT64 *"), ffi.new("UINT64 *")
+            if self._clock.lpVtbl.GetPosition(self._clock, position, stamp) >= 0:
+                frame = int(position[0]) * self.samplerate / self._clock_frequency
+                at = qpc_to_perf_counter(int(stamp[0])) if stamp[0] else time.perf_counter()
+                self._position = (frame, at)
+                return
+        self._position = (float(self._handed - self._padding), time.perf_counter())
+
+    def _cleanup(self, client: Any, service: Any, event: Any) -> None:
+        clock, self._clock = self._clock, None
+        if clock is not None:
+            release(clock)
+        super()._cleanup(client, service, event)
 
     def _release_silence(self, service: Any, frames: int) -> None:
         if frames <= 0:
