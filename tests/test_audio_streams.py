@@ -217,5 +217,6 @@ def test_many_short_plays_each_waited_for_never_hang(multi8, multi8_monitor) -> 
             player.play(click)
             recorder.record(RATE // 10)
             player.wait()
-    # 100 plays of 0.1 s: a stall waited out would take 5 s each
-    assert time.monotonic() - started < 100 * 0.1 + 15.0
+    # 100 plays of 0.1 s; a stall is seen after 1 s and restarted after 2 (a waited-out
+    # one raised after 5 s)
+    assert time.monotonic() - started < 100 * 0.1 + 40.0

@@ -57,6 +57,10 @@ from .base import (
 
 _log = logging.getLogger(__name__)
 
+#: How long pipewire-pulse may leave a stream's read index still, with audio queued, before
+#: the stream is taken for stopped and restarted. Shorter stalls (a busy machine) pass by
+#: themselves and lose nothing; the stopped ones measured never moved again.
+STALL_SECONDS = 1.0
 #: Block size used when the caller gives none: 10 ms keeps the round trip in the tens of
 #: milliseconds while leaving Python enough slack not to underrun.
 DEFAULT_BLOCK_SECONDS = 0.010
@@ -111,6 +115,7 @@ class _Core:
         #: The server's read index when a stalled stream was last looked at, and how often
         #: a stream the server stopped serving was restarted (see PulsePlayback._unstick).
         self.stuck_read_index = -1
+        self.stuck_since = 0.0
         self.restarts = 0
 
     def fail(self, error: BaseException) -> None:
@@ -556,7 +561,9 @@ class PulsePlayback(_Stream):
         ffi, lib, conn, core = self._ffi, self._lib, self._connection, self._core
         offset = 0
         unrequested = 0  # bytes the server has room for without having asked for them
-        nudge = max(0.05, 4 * self.blocksize / self.samplerate)
+        # Only a writer kept waiting this long looks at the server (see _unstick): asking
+        # pipewire-pulse more often, or writing to it unasked, disturbs a healthy stream.
+        nudge = STALL_SECONDS
         while offset < total:
             with conn.locked():
                 stream = self._check_locked()
@@ -607,12 +614,14 @@ class PulsePlayback(_Stream):
                 return None
             return max(0, int(info.write_index - info.read_index)), int(info.read_index)
 
-    def _played_out_unacknowledged(self, timeout: float) -> bool:
-        """While a drain is not answered: whether the server's buffer is empty all the same
-        (pipewire-pulse 0.3 can leave a drain unanswered); else restart a stream whose read
-        index has stopped (see :meth:`_unstick`)."""
+    def _played_out_unacknowledged(self, timeout: float, waited: float) -> bool:
+        """While a drain is not answered after ``waited`` s: whether the server's buffer has
+        been empty for :data:`STALL_SECONDS` all the same (pipewire-pulse 0.3 can leave a
+        drain unanswered; it also answers late, with audio still in its graph, so an empty
+        buffer alone is not the end); else restart a stream whose read index has stopped
+        (see :meth:`_unstick`)."""
         queue = self._server_queue(min(1.0, timeout))
-        if queue is not None and queue[0] == 0:
+        if queue is not None and queue[0] == 0 and waited >= 2 * STALL_SECONDS:
             _log.debug("%s: played out, the drain unanswered", self.device_id)
             return True
         self._unstick(min(1.0, timeout))
@@ -625,20 +634,23 @@ class PulsePlayback(_Stream):
         to again (about 1 play in 10 of a 0.1 s click with a drain after each, on the rig;
         rarer without drains): the stream stays "running", its buffer full, its read index
         still, and a writer or a drain waiting on it waited until the timeout. Seen from
-        the server's own indexes: a read index that has not moved since the last look, with
-        audio queued, on pipewire-pulse, is restarted by flushing the stream (corking does
-        not restart it), which drops the few tens of ms it held: counted as an underrun
-        and logged. A buffer below half is written to without a request. A frozen server
-        does not answer, and raises.
+        the server's own indexes: a read index that has not moved for
+        :data:`STALL_SECONDS` with audio queued, on pipewire-pulse, is restarted by
+        flushing the stream (corking does not restart it), which drops the few tens of ms
+        it held: counted as an underrun and logged. A buffer below half is written to
+        without a request. A frozen server does not answer, and raises.
         """
         queue = self._server_queue(timeout)
         if queue is None:
             return 0
         queued, read_index = queue
         core = self._core
-        if (
+        now = time.monotonic()
+        if read_index != core.stuck_read_index:
+            core.stuck_read_index, core.stuck_since = read_index, now
+        elif (
             queued > 0
-            and read_index == core.stuck_read_index
+            and now - core.stuck_since >= STALL_SECONDS
             and self._connection.holds_short_audio  # pipewire-pulse: see above
         ):
             _log.warning(
@@ -652,7 +664,6 @@ class PulsePlayback(_Stream):
             core.underruns += 1  # an audible gap, like any underrun
             core.stuck_read_index = -1
             return core.buffer_bytes
-        core.stuck_read_index = read_index
         if queued < core.buffer_bytes // 2:
             _log.debug("%s: sending audio the server did not ask for", self.device_id)
             return core.buffer_bytes - queued
@@ -676,8 +687,9 @@ class PulsePlayback(_Stream):
         try:
             with self._connection.locked():
                 mark = core.writes
-            deadline = time.monotonic() + self._connection.timeout + queued
-            look = queued + max(0.25, 4 * self.blocksize / self.samplerate)
+            started = time.monotonic()
+            deadline = started + self._connection.timeout + queued
+            look = queued + STALL_SECONDS
             while True:  # in steps, to see a stream the server stopped serving
                 remaining = deadline - time.monotonic()
                 try:
@@ -692,7 +704,9 @@ class PulsePlayback(_Stream):
                         raise self._connection.frozen_error(
                             f"playing to {self.device_id!r}", self._connection.timeout + queued
                         ) from None
-                if self._played_out_unacknowledged(max(0.01, deadline - time.monotonic())):
+                if self._played_out_unacknowledged(
+                    max(0.01, deadline - time.monotonic()), time.monotonic() - started
+                ):
                     reply = None
                     break
         finally:
