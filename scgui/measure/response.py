@@ -222,10 +222,8 @@ def _linear_residue(
     wide = sweep.perfect_wide
     out = np.zeros(frames)
     for at, scale in ((peak, 1.0), (pilot, 1.0 / math.sqrt(take.outputs))):
-        start = at - sweep.frames  # where the perfect response's index 0 lands
-        lo, hi = max(0, start), min(frames, start + wide.size)
-        if hi > lo:
-            out[lo:hi] += gain * scale * wide[lo - start : hi - start]
+        # the perfect response's peak (its index sweep.frames) lands on ``at``
+        out += gain * scale * _cut(wide, sweep.frames - at, frames)
     return out
 
 

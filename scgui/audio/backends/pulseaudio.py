@@ -112,11 +112,10 @@ class _Core:
         #: to number frames as the application does when asked where the stream is.
         self.bytes_written = 0
         self.frames_received = 0
-        #: The server's read index when a stalled stream was last looked at, and how often
-        #: a stream the server stopped serving was restarted (see PulsePlayback._unstick).
+        #: The server's read index when a stalled stream was last looked at, and since when
+        #: it has stood there (see PulsePlayback._unstick).
         self.stuck_read_index = -1
         self.stuck_since = 0.0
-        self.restarts = 0
 
     def fail(self, error: BaseException) -> None:
         """Wake every waiter with ``error`` (any thread; never calls libpulse)."""
@@ -660,7 +659,6 @@ class PulsePlayback(_Stream):
                 queued / self._frame_bytes / self.samplerate * 1000.0,
             )
             self._flush(timeout)
-            core.restarts += 1
             core.underruns += 1  # an audible gap, like any underrun
             core.stuck_read_index = -1
             return core.buffer_bytes
