@@ -73,6 +73,8 @@ CLASS_NOT_REGISTERED = 0x80040154
 NOT_FOUND = 0x80070490
 #: How long the stream thread waits for a buffer event before looking at its flags again.
 EVENT_WAIT_MS = 100
+#: A drain stops waiting for the device clock once it has not moved for this long.
+HEARD_STILL_SECONDS = 0.25
 #: Capture buffers: generous, as the stream thread shares the interpreter with the program.
 CAPTURE_BUFFER_SECONDS = 0.2
 CAPTURE_RING_SECONDS = 4.0
@@ -648,7 +650,34 @@ class _PlaybackCore(_Stream):
             if time.monotonic() >= deadline:
                 raise self._stall()
         ring.check()
-        time.sleep(min(self._latency, 0.1))
+        self._wait_heard()
+
+    def _wait_heard(self) -> None:
+        """Wait until the device clock passes the last frame handed over.
+
+        An empty device buffer is not the end: Wine's buffer reads empty while its sound
+        server still holds a few hundred milliseconds, which a close right then would cut off.
+        The clock is the device's own word on what has been played; once it stops moving
+        (a device that stopped counting short of the end), the wait ends too.
+        """
+        if self._clock is None:
+            time.sleep(min(self._latency, 0.1))
+            return
+        ring = self.ring
+        assert ring is not None
+        last = self._handed
+        latest = self._position
+        still_since = time.monotonic()
+        give_up = still_since + self._latency + 2.0
+        while latest is None or latest[0] < last:
+            time.sleep(0.005)
+            ring.check()
+            now, position = time.monotonic(), self._position
+            if position != latest:
+                latest, still_since = position, now
+            elif now - still_since > HEARD_STILL_SECONDS or now > give_up:
+                _log.debug("the device clock stopped short of the last frame handed over")
+                return
 
     @property
     def underruns(self) -> int:
