@@ -57,7 +57,7 @@ class PipeWireDropout(AssertionError):
 
     Measured on PipeWire 0.3.65 (PLATFORM_NOTES): in about 5 % of one-second takes 256 or
     512 frames arrive as exact zeros with no underflow reported to the client. A test run on
-    PipeWire reruns such a test once (``--only-rerun PipeWireDropout``); a second dropout,
+    PipeWire reruns such a test twice at most (``--only-rerun PipeWireDropout``); a third,
     or any other mismatch, fails it.
     """
 
@@ -85,8 +85,21 @@ def assert_exact(segment: np.ndarray, expected: np.ndarray) -> None:
         )
     raise AssertionError(
         f"{mismatched.size} frames differ, first at frame {mismatched[0]}: "
-        f"got {segment[mismatched[0]]}, expected {expected[mismatched[0]]}"
+        f"got {segment[mismatched[0]]}, expected {expected[mismatched[0]]}; "
+        + _describe_mismatch(segment, expected, int(mismatched[0]))
     )
+
+
+def _describe_mismatch(segment: np.ndarray, expected: np.ndarray, first: int) -> str:
+    """What happened at ``first``: how many silent frames, and where the audio went on."""
+    silent = ~np.any(segment[first:] != 0, axis=1)
+    run = int(np.argmin(silent)) if not np.all(silent) else silent.size
+    after = first + run
+    if after >= len(segment):
+        return f"silence from there to the end ({run} frames)"
+    found = np.flatnonzero(np.all(expected == segment[after], axis=1))
+    where = f"expected frame {int(found[0])}" if found.size else "no expected frame"
+    return f"{run} silent frames, then frame {after} is {where}"
 
 
 def _silence_inserted_at(segment: np.ndarray, expected: np.ndarray, first: int) -> bool:

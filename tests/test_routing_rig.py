@@ -394,7 +394,7 @@ def test_cli_check_routing_exit_status_and_table(capsys) -> None:
     code, out, _ = run_cli(
         capsys, "check-routing", "--output", SCARLETT.name, "--input", SCARLETT_SWAPPED.name
     )
-    assert code == 1
+    assert code == 1, out
     lines = out.splitlines()
     assert lines[0].startswith("Routing check: Focusrite Scarlett 2i2 -> Scarlett Swapped")
     assert lines[1].split()[:3] == ["OUT", "EXPECTED", "STATUS"]
@@ -404,7 +404,7 @@ def test_cli_check_routing_exit_status_and_table(capsys) -> None:
     code, out, _ = run_cli(
         capsys, "check-routing", "-o", SCARLETT.name, "-i", SCARLETT_SWAPPED.name, "-e", "reverse"
     )
-    assert code == 0
+    assert code == 0, out
     assert out.splitlines()[-1] == "PASS: all 2 outputs routed as expected"
     assert [" pass " in line for line in out.splitlines()[2:4]] == [True, True]
 
