@@ -191,7 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=duration("--seconds", hint="leave --seconds out to record until Ctrl-C"),
         help="stop after this long (else Ctrl-C)",
     )
-    record.add_argument("--channels", "-c", type=parse_channels, help="count or map like 0,1")
+    record.add_argument(
+        "--channels", "-c", type=parse_channels, help="channels from 1, like 1,2 or 1-8 (mix: mono)"
+    )
     record.add_argument(
         "--samplerate", "-r", type=samplerate("--samplerate"), help="default: the device's rate"
     )
@@ -201,7 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
     play = command("play", "play a sound file on a speaker")
     play.add_argument("file", help="the file to play")
     play.add_argument("--output", "-o", help="speaker (id or part of the name); default speaker")
-    play.add_argument("--channels", "-c", type=parse_channels, help="device channels, like 2,3")
+    play.add_argument(
+        "--channels", "-c", type=parse_channels, help="device channels from 1, like 3,4"
+    )
 
     routing = command(
         "check-routing",
@@ -219,15 +223,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--channels",
         "-c",
         type=parse_channels,
-        help="output channels to test: a count such as 4 (the first four) or a list such as "
-        "0,3 (one channel: 3,); default all",
+        help="output channels to test, numbered from 1: such as 1-4 or 1,8; default all",
     )
     routing.add_argument(
         "--expect",
         "-e",
         default="identity",
-        help="expected routing: identity (default), reverse, a list such as 7,6,5,4,3,2,1,0 "
-        "(position = output, value = input, -1 = nowhere), or a .json/.csv file",
+        help="expected routing: identity (default), reverse, a list such as 8,7,6,5,4,3,2,1 "
+        "(the input of output 1, 2, ...; numbered from 1; - = nowhere), or a .json/.csv "
+        "file (counted from 0, as the reports are)",
     )
     routing.add_argument(
         "--report",
@@ -277,12 +281,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--output-channel",
         type=channel_index("--output-channel"),
         default=0,
-        help="output channel to play on, from 0 (0)",
+        help="output channel to play on, numbered from 1 (1)",
     )
     latency.add_argument(
         "--input-channel",
         type=channel_index("--input-channel"),
-        help="input channel to measure, from 0 (default: where the signal arrives strongest)",
+        help="input channel to measure, numbered from 1 (default: where it arrives strongest)",
     )
     latency.add_argument(
         "--samplerate", "-r", type=samplerate("--samplerate"), help="default: the speaker's rate"
@@ -465,19 +469,25 @@ class _Stop:
         self.requested = True
 
 
-def _channels_text(channels: int | Sequence[int]) -> str:
-    """A channel count or list as it is typed after ``--channels``."""
-    if isinstance(channels, int):
-        return str(channels)
-    return ",".join(map(str, channels)) + ("," if len(channels) == 1 else "")
+def _channels_text(channels: Sequence[int]) -> str:
+    """A channel list as it is typed after ``--channels`` (numbered from 1)."""
+    from .channel_text import format_channel_list
+
+    return format_channel_list(channels)
 
 
-def _channel_map(device: sc.Speaker | sc.Microphone, channels: int | list[int]) -> ChannelMap:
+def _channel_map(device: sc.Speaker | sc.Microphone, channels: list[int]) -> ChannelMap:
     """The library's channel map for ``--channels`` on ``device``; a UsageError if unusable."""
     import scgui.audio as sc
     from scgui.audio.channelmap import parse_channel_map
 
     info = device.info
+    missing = [c for c in channels if c >= info.channels]
+    if missing:
+        raise UsageError(
+            f"--channels {_channels_text(channels)}: {info.name} has channels 1 to "
+            f"{info.channels} (numbered from 1)"
+        )
     try:
         return parse_channel_map(
             channels, info.channels, info.name, positions=info.channel_positions
@@ -663,17 +673,13 @@ def check_routing(args: argparse.Namespace) -> int:
     speaker = sc.get_speaker(args.output)
     microphone = sc.get_microphone(args.input, include_loopback=True)
     _check_samplerate(speaker, args.samplerate)
-    channels = args.channels
-    if isinstance(channels, int):
-        if not 1 <= channels <= speaker.channels:
-            raise UsageError(
-                f"--channels {channels}: {speaker.name} has {speaker.channels} output channels"
-            )
-        outputs = list(range(channels))
-    elif channels is None:
-        outputs = list(range(speaker.channels))
-    else:
-        outputs = list(channels)
+    outputs = list(range(speaker.channels)) if args.channels is None else list(args.channels)
+    wrong = [c for c in outputs if not 0 <= c < speaker.channels]
+    if wrong:
+        raise UsageError(
+            f"--channels {_channels_text(args.channels)}: {speaker.name} has output channels "
+            f"1 to {speaker.channels}"
+        )
     try:
         expected = expectation_from_spec(args.expect, outputs, microphone.channels)
     except (ValueError, OSError) as exc:
@@ -729,6 +735,7 @@ def latency(args: argparse.Namespace) -> int:
     """``scgui latency``: one line per take, then the median (and the range)."""
     import scgui.audio as sc
 
+    from .channel_text import format_channel_number
     from .measure.latency import measure_latency
 
     for name in args.report:
@@ -752,8 +759,9 @@ def latency(args: argparse.Namespace) -> int:
             raise
         raise UsageError(str(exc)) from None  # channels the devices do not have
     print(
-        f"Latency {speaker.name} -> {microphone.name}, output {result.output_channel} -> "
-        f"input {result.input_channel}, {result.samplerate} Hz:"
+        f"Latency {speaker.name} -> {microphone.name}, output "
+        f"{format_channel_number(result.output_channel)} -> input "
+        f"{format_channel_number(result.input_channel)}, {result.samplerate} Hz:"
     )
     for number, value in enumerate(result.values_ms, start=1):
         print(f"  take {number}: {value:.3f} ms")

@@ -107,13 +107,16 @@ def count(option: str, noun: str) -> Callable[[str], int]:
 
 
 def channel_index(option: str) -> Callable[[str], int]:
-    """One device channel, counted from 0 (whether the device has it is checked later)."""
+    """One device channel as typed, numbered from 1 -> its 0-based index (whether the device
+    has it is checked later)."""
 
     def check(text: str) -> int:
-        value = _whole_number(option, text, "a device channel counted from 0, such as 0 or 3,")
-        if value < 0:
-            raise _invalid(option, text, "device channels are counted from 0, such as 0 or 3")
-        return value
+        from .channel_text import parse_channel_number
+
+        try:
+            return parse_channel_number(text)
+        except ValueError as exc:
+            raise _invalid(option, text, str(exc)) from None
 
     return check
 
@@ -143,42 +146,23 @@ def samplerate(option: str) -> Callable[[str], int]:
     return check
 
 
-def parse_channels(text: str | None) -> int | list[int] | None:
-    """``"2"`` -> 2 (first two channels); ``"0,3,-1"`` -> a channel map; None -> all.
+def parse_channels(text: str | None) -> list[int] | None:
+    """``"1,2"`` -> ``[0, 1]``; ``"1-8"`` -> the first eight; ``"mix"`` -> the mono mix.
 
-    The one parser for ``--channels`` of every subcommand. The text gives either a count or
-    a list of device channels counted from 0 (``-1`` is the mono mix; ``"3,"`` is the list
-    of channel 3 alone). Whether that is a usable channel map is the library's rule
-    (:func:`scgui.audio.channelmap.parse_channel_map`): it is applied here as far as it does
-    not depend on the device, and again against the device once it is known.
+    The one parser for ``--channels`` of every subcommand, by the same rule as the window's
+    channel fields (:mod:`scgui.channel_text`): channels are numbered from 1, as on the
+    device's jacks, and a number is always a channel, never a count. Whether the device has
+    them is checked against the device once it is known.
     """
     if text is None:
         return None
-    from .audio.channelmap import MONO_MIX, parse_channel_map
-    from .audio.errors import InvalidConfigError
+    from .channel_text import parse_channel_list
 
     option = "--channels"
     try:
-        value: int | list[int] = (
-            int(text)
-            if "," not in text
-            else [int(part) for part in text.split(",") if part.strip()]
-        )
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{option} takes a count such as 2 or a list such as 0,1 or 3,-1, not {text!r}"
-        ) from None
-    # A device just large enough for every count and index given: only the rules that hold
-    # for any device can refuse the value here.
-    widest = max([1, value] if isinstance(value, int) else [1, *(c + 1 for c in value)])
-    try:
-        parse_channel_map(value, widest, "the device")
-    except InvalidConfigError:
-        if isinstance(value, int):
-            reason = "a channel count must be 1 or more; or give a list such as 0,1"
-        elif not value:
-            reason = "name at least one channel, such as 0,1 or 3,"
-        else:
-            reason = f"device channels are counted from 0, and {MONO_MIX} is the mono mix"
-        raise _invalid(option, text, reason) from None
+        value = parse_channel_list(text)
+    except ValueError as exc:
+        raise _invalid(option, text, str(exc)) from None
+    if value is None:
+        raise _invalid(option, text, "name at least one channel, such as 1,2 or 1-8")
     return value

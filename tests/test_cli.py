@@ -77,10 +77,10 @@ CASES: dict[str, tuple[list[str], int, str]] = {
     "record -s inf": ([*RECORD, "-s", "inf"], 2, "--seconds inf: not a finite number"),
     "record -r 0": ([*RECORD, "-r", "0"], 2, "--samplerate 0: samplerate must be a positive"),
     "record -r -48000": ([*RECORD, "-r", "-48000"], 2, "--samplerate -48000:"),
-    "record -c 0": ([*RECORD, "-c", "0"], 2, "--channels 0: a channel count must be 1 or more"),
-    "record -c -3": ([*RECORD, "-c", "-3"], 2, "--channels -3: a channel count must be 1"),
+    "record -c 0": ([*RECORD, "-c", "0"], 2, "--channels 0: '0' is not a channel: channels are "),
+    "record -c -3": ([*RECORD, "-c", "-3"], 2, "for the mono mix, type mix"),
     # The device decides the rest, by the library's rule, still before anything is recorded.
-    "record -c 5": ([*RECORD, "-c", "5"], 2, "--channels 5: Cannot open 5 channels"),
+    "record -c 5": ([*RECORD, "-c", "5"], 2, "has channels 1 to 2 (numbered from 1)"),
     "record without -o": (["record", "-s", "1"], 2, "required: --output"),
     "latency --level-db nan": ([*LATENCY, "--level-db", "nan"], 2, "--level-db nan: not a"),
     "latency --level-db inf": ([*LATENCY, "--level-db", "inf"], 2, "--level-db inf: not a"),
@@ -89,7 +89,7 @@ CASES: dict[str, tuple[list[str], int, str]] = {
     "latency -n -1": ([*LATENCY, "-n", "-1"], 2, "--repeats -1: at least one take"),
     "check-routing --level-db nan": ([*ROUTING, "--level-db", "nan"], 2, "--level-db nan:"),
     "check-routing --level-db 3": ([*ROUTING, "--level-db", "3"], 2, "would clip"),
-    "check-routing -c 0": ([*ROUTING, "-c", "0"], 2, "--channels 0: a channel count must"),
+    "check-routing -c 0": ([*ROUTING, "-c", "0"], 2, "--channels 0: '0' is not a channel"),
     "check-routing -r -1": ([*ROUTING, "-r", "-1"], 2, "--samplerate -1:"),
     "check-routing --thd-at 0": ([*ROUTING, "--thd-at", "0"], 2, "must be above 0 Hz"),
     "check-routing --thd-at x": ([*ROUTING, "--thd-at", "1000,x"], 2, "frequencies in Hz"),
@@ -148,19 +148,24 @@ def test_errors_are_one_line_with_the_right_status(case: str, case_results) -> N
         ([*RECORD, "-s", "ten"], 2, "--seconds ten: give a duration in seconds as a number"),
         ([*RECORD, "-r", "44.1"], 2, "--samplerate 44.1: samplerate must be a positive whole"),
         ([*RECORD, "-r", "fast"], 2, "--samplerate fast: samplerate must be a number"),
-        ([*RECORD, "-c", "0,-2"], 2, "--channels 0,-2: device channels are counted from 0"),
+        ([*RECORD, "-c", "1,-2"], 2, "--channels 1,-2: '-2' is not a channel: channels are num"),
         ([*RECORD, "-c", ","], 2, "--channels ,: name at least one channel"),
-        ([*RECORD, "-c", "left"], 2, "--channels takes a count such as 2"),
-        ([*RECORD, "-c", "0,4"], 2, "--channels 0,4: Channel 4 is out of range"),
+        ([*RECORD, "-c", "left"], 2, "--channels left: 'left' is not a channel number"),
+        (
+            [*RECORD, "-c", "1,5"],
+            2,
+            "--channels 1,5: Monitor of Focusrite Scarlett 2i2 has channels 1 to 2",
+        ),
+        ([*RECORD, "-c", "4-2"], 2, "a range goes up, such as 1-8"),
         ([*RECORD, "-s", "1", "-r", "1000000000"], 2, "--samplerate 1000000000:"),
-        ([*LATENCY, "--output-channel", "-1"], 2, "--output-channel -1: device channels are"),
-        ([*LATENCY, "--input-channel", "x"], 2, "--input-channel x: give a device channel"),
-        ([*LATENCY, "--output-channel", "8"], 2, "there is no channel 8"),
+        ([*LATENCY, "--output-channel", "0"], 2, "--output-channel 0: '0' is not a channel"),
+        ([*LATENCY, "--input-channel", "x"], 2, "--input-channel x: 'x' is not a channel number"),
+        ([*LATENCY, "--output-channel", "9"], 2, "there is no channel 9 (index 8"),
         ([*LATENCY, "-n", "2.5"], 2, "--repeats 2.5: give the number of takes"),
         ([*ROUTING, "--level-db", "loud"], 2, "--level-db loud: give a level in dBFS"),
-        ([*ROUTING, "-c", "0,9"], 2, "there is no channel 9"),
+        ([*ROUTING, "-c", "1,10"], 2, "has output channels 1 to 8"),
         (["devices", "--colour"], 2, "unrecognized arguments: --colour"),
-        (["play", "x.wav", "-c", "0"], 2, "--channels 0: a channel count"),
+        (["play", "x.wav", "-c", "0"], 2, "--channels 0: '0' is not a channel"),
         ([*RECORD[:-1], "{out}.txt", "-s", "0.5"], 1, "'.txt' is not a known audio file type"),
         (["recover", "{out}.flac"], 1, "nothing to recover"),
         (["record", "-i", "no such card", "-o", "{out}"], 1, "no such card"),
@@ -227,10 +232,10 @@ def test_play_in_process(capsys, tmp_path: Path) -> None:
     assert "is a folder, not a sound file" in capsys.readouterr().err
     mono = tmp_path / "mono.wav"
     soundfile.write(mono, np.zeros((RATE // 10, 1), dtype=np.float32), RATE)
-    assert cli.main(["play", str(mono), "-o", SCARLETT.name, "-c", "0,1"]) == 2
+    assert cli.main(["play", str(mono), "-o", SCARLETT.name, "-c", "1,2"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "--channels 0,1 gives 2 channel(s) but" in err
-    assert cli.main(["play", str(mono), "-o", SCARLETT.name, "-c", "1,"]) == 0
+    assert err.count("\n") == 1 and "--channels 1,2 gives 2 channel(s) but" in err
+    assert cli.main(["play", str(mono), "-o", SCARLETT.name, "-c", "2"]) == 0
     assert capsys.readouterr().err.startswith(f"Played {mono} on {SCARLETT.description}")
 
 
@@ -238,7 +243,7 @@ def test_play_in_process(capsys, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("extension", "channels", "columns"), [("wav", [], 2), ("flac", ["-c", "1,"], 1)]
+    ("extension", "channels", "columns"), [("wav", [], 2), ("flac", ["-c", "2"], 1)]
 )
 def test_record_writes_exactly_what_was_asked(
     tmp_path: Path, extension: str, channels: list[str], columns: int

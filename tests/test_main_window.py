@@ -138,7 +138,7 @@ def test_playback_through_the_window_reaches_the_monitor(window, qtbot, tmp_path
     assert "2 channels, 48000 Hz" in window.play_panel.info_label.text()
     box = window.play_panel.speaker_box
     box.setCurrentIndex([box.itemData(i).id for i in range(box.count())].index("multi8"))
-    window.play_panel.channels_edit.setText("6,7")
+    window.play_panel.channels_edit.setText("7,8")  # numbered from 1: device 6 and 7
     monitor = sc.get_microphone(MULTI8.monitor, include_loopback=True)
     with monitor.recorder(RATE) as recorder:
         recorder.record(None)
@@ -158,7 +158,7 @@ def test_channel_mismatch_is_explained_before_playing(window, tmp_path) -> None:
     box.setCurrentIndex([box.itemData(i).id for i in range(box.count())].index("scarlett"))
     assert not window.play_panel.play_button.isEnabled()
     assert "4 channels" in window.play_panel.message.text()
-    window.play_panel.channels_edit.setText("0,1,-1,-1")
+    window.play_panel.channels_edit.setText("1,2,mix,mix")
     assert window.play_panel.play_button.isEnabled()
 
 
@@ -233,7 +233,7 @@ def test_test_signal_plays_on_the_chosen_channel_and_stops_gently(window, qtbot)
     box.setCurrentIndex([box.itemData(i).id for i in range(box.count())].index("multi8"))
     panel.kind_box.setCurrentText("Sine")
     panel.level.setValue(-6.0)
-    panel.channels_edit.setText("3")
+    panel.channels_edit.setText("4")  # the fourth jack: device channel index 3
     monitor = sc.get_microphone(MULTI8.monitor, include_loopback=True)
     worker = window.controller.worker
     with monitor.recorder(RATE) as recorder:
@@ -273,7 +273,7 @@ def test_routing_check_in_the_window(window, qtbot, tmp_path) -> None:
     for name in ("r.json", "r.csv", "r.png", "r.html"):
         assert panel.export(str(tmp_path / name)).stat().st_size > 100
     page = (tmp_path / "r.html").read_text()
-    assert page.count('aria-label="frequency response"') == 8 and "Output 0 → input 7" in page
+    assert page.count('aria-label="frequency response"') == 8 and "Output 1 → input 8" in page
     # The selected output's path is drawn under the table
     assert panel.response_view.response is not None
     assert panel.response_view.response.input == 7
@@ -309,3 +309,13 @@ def test_spectrum_is_computed_only_when_shown(window, qtbot) -> None:
         qtbot.waitUntil(lambda: len(spectra) > 3, timeout=5000)
         qtbot.waitUntil(lambda: "kHz" in window.spectrum.peak_text(), timeout=5000)
     assert "1.00 kHz" in window.spectrum.peak_text()
+
+
+def test_a_typed_channel_lights_the_meter_of_that_jack(window, qtbot) -> None:
+    """Typed "3,4" monitors the third and fourth channels, and their meters say so."""
+    window.monitor_bar.select("multi8.monitor")
+    window.monitor_bar.channels_edit.setText("3,4")
+    with qtbot.waitSignal(window.controller.worker.monitoringStarted, timeout=5000) as started:
+        window.monitor_bar.monitor_button.click()
+    assert started.args[0].channels == (2, 3)
+    assert window.meters._names == ["3 Rear Left", "4 Rear Right"]

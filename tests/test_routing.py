@@ -192,14 +192,15 @@ def test_pass_wrong_missing_crosstalk() -> None:
     assert [r.output for r in report.failed] == [1, 2, 3]
     wrong = report.result(1)
     assert wrong.arrives_on == (2,) and wrong.expected == 1
-    assert "expected on input 1" in wrong.message and "arrives on 2" in wrong.message
+    # Messages number channels from 1, as people read them (the fields stay 0-based).
+    assert "expected on input 2" in wrong.message and "arrives on 3" in wrong.message
     missing = report.result(2)
     assert missing.arrives_on == () and missing.delay_ms is None and missing.polarity == 0
     crosstalk = report.result(3)
     assert crosstalk.crosstalk == (0,)  # in1 at -45 is 44.5 dB below the main path: fine
     assert crosstalk.arrives_on == (2, 0)
     assert crosstalk.input == 2 and crosstalk.level_db == -0.5
-    assert report.summary() == "FAIL: 3 of 4 outputs (wrong: 1; missing: 2; crosstalk: 3)"
+    assert report.summary() == "FAIL: 3 of 4 outputs (wrong: 2; missing: 3; crosstalk: 4)"
 
 
 def test_expected_nowhere() -> None:
@@ -299,7 +300,11 @@ def test_expectation_helpers() -> None:
 def test_expectation_from_spec(tmp_path: Path) -> None:
     assert expectation_from_spec("identity", [0, 1], 2) == {0: 0, 1: 1}
     assert expectation_from_spec("reverse", [0, 1], 2) == {0: 1, 1: 0}
-    assert expectation_from_spec("3,2,-1", [0, 1, 2], 4) == {0: 3, 1: 2, 2: None}
+    # Typed lists number channels from 1 ("-" is nowhere); files count from 0.
+    assert expectation_from_spec("4,3,-", [0, 1, 2], 4) == {0: 3, 1: 2, 2: None}
+    assert expectation_from_spec("2", [0], 2) == {0: 1}
+    with pytest.raises(ValueError, match="for the mono mix, type mix"):
+        expectation_from_spec("3,2,-1", [0, 1, 2], 4)
     path = tmp_path / "wiring.json"
     path.write_text("[1, 0]")
     assert expectation_from_spec(str(path), [0, 1], 2) == {0: 1, 1: 0}
@@ -414,9 +419,9 @@ def test_report_text_table(report) -> None:
     lines = text.splitlines()
     assert lines[0].startswith("Routing check: Multi8 -> Rev (3 outputs x 2 inputs")
     assert lines[1].split()[:3] == ["OUT", "EXPECTED", "STATUS"]
-    assert lines[2].split()[:7] == ["0", "Front", "Left", "1", "In", "2", "pass"]
-    assert "WRONG" in lines[3] and "expected on input 1 (In 2), arrives on 0 (In 1)" in lines[3]
-    assert lines[-1] == "FAIL: 1 of 3 outputs (wrong: 1)"
+    assert lines[2].split()[:7] == ["1", "Front", "Left", "2", "In", "2", "pass"]
+    assert "WRONG" in lines[3] and "expected on input 2 (In 2), arrives on 1 (In 1)" in lines[3]
+    assert lines[-1] == "FAIL: 1 of 3 outputs (wrong: 2)"
 
 
 def test_report_save(tmp_path: Path, report) -> None:

@@ -81,12 +81,13 @@ def test_reversed_fails_against_identity_naming_the_channels(multi8_report) -> N
         result = report.result(out)
         assert result.status is Status.WRONG
         assert result.expected == out
-        assert result.message.startswith(f"expected on input {out} (")
-        assert f"arrives on {7 - out} (" in result.message
+        # Sentences number channels from 1, as people read them.
+        assert result.message.startswith(f"expected on input {out + 1} (")
+        assert f"arrives on {8 - out} (" in result.message
     table = report.text_table()
-    assert "expected on input 0 (Front Left), arrives on 7 (Side Right)" in table
-    assert "expected on input 5 (Subwoofer), arrives on 2 (Rear Left)" in table
-    assert table.splitlines()[-1] == "FAIL: 8 of 8 outputs (wrong: 0, 1, 2, 3, 4, 5, 6, 7)"
+    assert "expected on input 1 (Front Left), arrives on 8 (Side Right)" in table
+    assert "expected on input 6 (Subwoofer), arrives on 3 (Rear Left)" in table
+    assert table.splitlines()[-1] == "FAIL: 8 of 8 outputs (wrong: 1, 2, 3, 4, 5, 6, 7, 8)"
 
 
 def test_reversed_passes_against_the_reverse_expectation(multi8_report) -> None:
@@ -100,7 +101,7 @@ def test_swapped_stereo_fails_identity_and_passes_reverse(stereo_report) -> None
     assert [r.status for r in stereo_report.results] == [Status.WRONG, Status.WRONG]
     assert stereo_report.result(0).arrives_on == (1,)
     assert stereo_report.result(1).arrives_on == (0,)
-    assert "expected on input 1 (Front Right), arrives on 0 (Front Left)" in (
+    assert "expected on input 2 (Front Right), arrives on 1 (Front Left)" in (
         stereo_report.result(1).message
     )
     assert classify(stereo_report.matrix, "reverse").all_passed
@@ -129,7 +130,7 @@ def test_silent_input_reports_every_channel_missing(rig) -> None:
     assert [r.status for r in report.results] == [Status.MISSING, Status.MISSING]
     assert np.all(report.matrix.gain_db == FLOOR_DB)
     assert all(r.arrives_on == () and r.delay_ms is None for r in report.results)
-    assert "expected on input 0 (Front Left), arrives nowhere" in report.text_table()
+    assert "expected on input 1 (Front Left), arrives nowhere" in report.text_table()
 
 
 # WirePlumber wires a remapped source that takes only some of its master's channels by
@@ -258,7 +259,7 @@ def test_check_is_right_while_another_thread_keeps_python_busy(rig) -> None:
 
 
 def test_invalid_arguments_are_refused_before_playing(rig) -> None:
-    with pytest.raises(ValueError, match="no channel 9"):
+    with pytest.raises(ValueError, match=r"no channel 10 \(index 9"):
         check_routing(SCARLETT.name, SCARLETT_IN.name, output_channels=[0, 9])
     with pytest.raises(ValueError, match="input channel"):
         check_routing(SCARLETT.name, SCARLETT_IN.name, expected={0: 5})
@@ -398,8 +399,8 @@ def test_cli_check_routing_exit_status_and_table(capsys) -> None:
     lines = out.splitlines()
     assert lines[0].startswith("Routing check: Focusrite Scarlett 2i2 -> Scarlett Swapped")
     assert lines[1].split()[:3] == ["OUT", "EXPECTED", "STATUS"]
-    assert "WRONG" in lines[2] and "arrives on 1 (Front Right)" in lines[2]
-    assert lines[-1] == "FAIL: 2 of 2 outputs (wrong: 0, 1)"
+    assert "WRONG" in lines[2] and "arrives on 2 (Front Right)" in lines[2]
+    assert lines[-1] == "FAIL: 2 of 2 outputs (wrong: 1, 2)"
 
     code, out, _ = run_cli(
         capsys, "check-routing", "-o", SCARLETT.name, "-i", SCARLETT_SWAPPED.name, "-e", "reverse"
@@ -418,9 +419,9 @@ def test_cli_check_routing_channels_and_expect_list(capsys) -> None:
         "-i",
         MULTI8_REVERSED.name,
         "--channels",
-        "0,7",
+        "1,8",
         "--expect",
-        "7,-1,-1,-1,-1,-1,-1,0",
+        "8,-,-,-,-,-,-,1",
     )
     assert code == 0, out
     assert "(2 outputs x 8 inputs" in out
@@ -455,8 +456,8 @@ def test_cli_check_routing_reports(capsys, tmp_path: Path, qapp) -> None:
         (["--expect", "sideways"], "--expect: unknown expectation"),
         (["--expect", "missing.json"], "--expect:"),
         (["--report", "r.txt"], "must end in .json, .csv, .png or .html"),
-        (["--channels", "0,9"], "no channel 9"),
-        (["--channels", "5"], "--channels 5"),
+        (["--channels", "1,10"], "has output channels 1 to 2"),
+        (["--channels", "0"], "--channels 0: '0' is not a channel"),
         (["--level-db", "3"], "would clip"),
     ],
 )
@@ -480,7 +481,7 @@ def test_cli_latency(capsys) -> None:
     )
     assert code == 0, err
     lines = out.splitlines()
-    assert lines[0] == "Latency Multi8 -> Multi8 Reversed, output 0 -> input 7, 48000 Hz:"
+    assert lines[0] == "Latency Multi8 -> Multi8 Reversed, output 1 -> input 8, 48000 Hz:"
     assert [line.split(":")[0].strip() for line in lines[1:4]] == ["take 1", "take 2", "take 3"]
     assert lines[4].startswith("path latency ") and "median of 3 takes" in lines[4]
     code, _, err = run_cli(capsys, "latency", "-o", MULTI8.name, "-i", MULTI8.monitor, "-n", "0")

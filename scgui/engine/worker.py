@@ -41,6 +41,8 @@ class MonitorInfo:
     samplerate: int
     channel_names: tuple[str, ...]
     latency: float | None
+    #: The device channel of each monitored channel (0-based; -1: the mono mix).
+    channels: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -241,7 +243,8 @@ class AudioWorker(QThread):
             latency = recorder.latency
         except sc.AudioError:
             latency = None
-        self._monitor = MonitorInfo(microphone, samplerate, names, latency)
+        columns = tuple(recorder.channelmap.columns)
+        self._monitor = MonitorInfo(microphone, samplerate, names, latency, columns)
         self.monitoringStarted.emit(self._monitor)
 
     def _do_stop_monitoring(self) -> None:

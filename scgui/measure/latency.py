@@ -298,8 +298,9 @@ def measure_latency(
     _check_outputs([output_channel], speaker)
     if input_channel is not None and not 0 <= input_channel < microphone.channels:
         raise ValueError(
-            f"{microphone.name} has {microphone.channels} input channels; there is no channel "
-            f"{input_channel}."
+            f"{microphone.name} has {microphone.channels} input channels (1 to "
+            f"{microphone.channels}); there is no channel {input_channel + 1} (index "
+            f"{input_channel}, counted from 0)."
         )
     is_cancelled = _cancel_check(cancel)
     top = min(16000.0, 0.45 * samplerate)

@@ -13,6 +13,7 @@ import html
 import math
 from collections.abc import Sequence
 
+from ..channel_text import channel_label, format_channel_number
 from .response import PathResponse
 from .routing import RoutingReport, Status
 
@@ -107,7 +108,9 @@ def _settings_table(report: RoutingReport) -> str:
     ]
     reference = report.skew_reference
     if reference is not None:
-        rows.append(("Skew relative to", f"output {reference.output} {reference.output_name}"))
+        rows.append(
+            ("Skew relative to", f"output {channel_label(reference.output, reference.output_name)}")
+        )
     body = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
     return f"<table>{body}</table>"
 
@@ -125,12 +128,12 @@ def _results_table(report: RoutingReport) -> str:
         thd = response.thd_db.get(1000.0) if response is not None else None
         notes = "; ".join(([r.message] if not r.passed else []) + list(r.warnings))
         expected = (
-            f"{r.expected} {m.input_name(r.expected)}".strip() if r.expected is not None else "–"
+            channel_label(r.expected, m.input_name(r.expected)) if r.expected is not None else "–"
         )
-        arrives = ", ".join(f"{i} {m.input_name(i)}".strip() for i in r.arrives_on) or "–"
+        arrives = ", ".join(channel_label(i, m.input_name(i)) for i in r.arrives_on) or "–"
         color = _STATUS_COLORS[r.status]
         rows.append(
-            f"<tr><td>{_e(r.output)} {_e(r.output_name)}</td><td>{_e(expected)}</td>"
+            f"<tr><td>{_e(channel_label(r.output, r.output_name))}</td><td>{_e(expected)}</td>"
             f'<td style="color:{color};font-weight:600">{_e(r.status.value)}</td>'
             f"<td>{_e(arrives)}</td>"
             f'<td class="num">{_number(r.level_db if r.arrives_on else None, 1)}</td>'
@@ -146,7 +149,11 @@ def _results_table(report: RoutingReport) -> str:
 def _matrix_table(report: RoutingReport) -> str:
     m = report.matrix
     floor = report.thresholds.floor_db
-    head = "<tr><th>out \\ in</th>" + "".join(f"<th>{i}</th>" for i in m.inputs) + "</tr>"
+    head = (
+        "<tr><th>out \\ in</th>"
+        + "".join(f"<th>{format_channel_number(i)}</th>" for i in m.inputs)
+        + "</tr>"
+    )
     rows = []
     for row, output in zip(m.gain_db, m.outputs, strict=True):
         cells = []
@@ -159,7 +166,7 @@ def _matrix_table(report: RoutingReport) -> str:
                 f'<td class="num" style="background:rgba(12,44,132,{0.15 + 0.6 * shade:.2f});'
                 f'color:{"white" if shade > 0.6 else "#202124"}">{value:.1f}</td>'
             )
-        rows.append(f"<tr><th>{output}</th>{''.join(cells)}</tr>")
+        rows.append(f"<tr><th>{format_channel_number(output)}</th>{''.join(cells)}</tr>")
     return f"<table>{head}{''.join(rows)}</table>"
 
 
@@ -167,7 +174,8 @@ def _path_block(report: RoutingReport, response: PathResponse) -> str:
     thd = ", ".join(f"{f:g} Hz: {v:.1f} dB" for f, v in response.thd_db.items()) or "–"
     low, high = response.band_hz
     return (
-        f'<div class="path"><h3>Output {response.output} → input {response.input}</h3>'
+        f'<div class="path"><h3>Output {format_channel_number(response.output)} → input '
+        f"{format_channel_number(response.input)}</h3>"
         f"{_magnitude_svg(response)}{_impulse_svg(response)}"
         f'<div class="muted">Flatness {response.flatness_db:.2f} dB over {low:.0f} Hz – '
         f"{high / 1000:.1f} kHz · THD {_e(thd)}</div></div>"

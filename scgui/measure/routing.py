@@ -55,6 +55,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ..channel_text import (
+    NOWHERE_WORDS,
+    channel_label,
+    format_channel_number,
+    parse_routing_list,
+)
 from .levels import FLOOR_DB, dbfs
 from .response import PathResponse
 
@@ -475,9 +481,11 @@ def load_expectation(path: str | Path) -> Expectation:
 def expectation_from_spec(spec: str, outputs: Sequence[int], inputs: int) -> Expectation:
     """An expectation from text, as the command line takes it.
 
-    ``"identity"``, ``"reverse"``, a list such as ``"7,6,5,4,3,2,1,0"`` (see
-    :func:`expectation_from_map`), or the name of a ``.json``/``.csv`` file
-    (:func:`load_expectation`). Raises ``ValueError`` for anything else.
+    ``"identity"``, ``"reverse"``, a typed list such as ``"8,7,6,5,4,3,2,1"`` (the input of
+    output 1, of output 2, ..., numbered from 1 as people read them; ``-`` for nowhere: see
+    :func:`scgui.channel_text.parse_routing_list`), or the name of a ``.json``/``.csv`` file
+    (:func:`load_expectation`; files count from 0, as the reports do). Raises ``ValueError``
+    for anything else.
     """
     text = spec.strip()
     if text.lower() == "identity":
@@ -486,11 +494,11 @@ def expectation_from_spec(spec: str, outputs: Sequence[int], inputs: int) -> Exp
         return reverse_expectation(outputs, inputs)
     if text.lower().endswith((".json", ".csv")):
         return load_expectation(text)
-    if "," in text or text.lstrip("-").isdigit():
-        return expectation_from_map([_input_or_none(part) for part in text.split(",")])
+    if "," in text or text.isdigit() or text in NOWHERE_WORDS:
+        return dict(enumerate(parse_routing_list(text)))
     raise ValueError(
-        f"unknown expectation {spec!r}: use identity, reverse, a list such as 1,0 or a "
-        ".json/.csv file"
+        f"unknown expectation {spec!r}: use identity, reverse, a list such as 2,1 (the input "
+        "of each output, from 1; - for nowhere) or a .json/.csv file"
     )
 
 
@@ -521,7 +529,8 @@ class ChannelResult:
     warnings:
         Level out of tolerance, inverted polarity.
     message:
-        One sentence for a person, e.g. ``"expected on input 0, arrives on 7 (Side Right)"``.
+        One sentence for a person, e.g. ``"expected on input 1, arrives on 8 (Side Right)"``
+        (numbered from 1, as people read them).
     """
 
     output: int
@@ -549,9 +558,12 @@ class ChannelResult:
 
 
 def _label(channel: int | None, name: str) -> str:
+    """A channel in a sentence, numbered from 1 as people read it: ``"8 (Side Right)"``."""
     if channel is None:
         return "nowhere"
-    return f"{channel} ({name})" if name else str(channel)
+    label = channel_label(channel, name)
+    number = format_channel_number(channel)
+    return f"{number} ({label[len(number) + 1 :]})" if label != number else number
 
 
 def _judge(
@@ -752,7 +764,7 @@ class RoutingReport:
             return f"PASS: all {total} outputs routed as expected"
         groups = []
         for status in (Status.WRONG, Status.MISSING, Status.CROSSTALK):
-            outs = [str(r.output) for r in self.results if r.status is status]
+            outs = [format_channel_number(r.output) for r in self.results if r.status is status]
             if outs:
                 groups.append(f"{status.value}: {', '.join(outs)}")
         return f"FAIL: {len(self.failed)} of {total} outputs ({'; '.join(groups)})"
@@ -766,6 +778,7 @@ class RoutingReport:
         return {
             "report": "scgui routing check",
             "version": 1,
+            "channel_indexes": "0-based (the window and printed tables number them from 1)",
             **{k: v for k, v in self.info.items() if _jsonable(v)},
             "samplerate": m.samplerate,
             "all_passed": self.all_passed,
@@ -876,10 +889,8 @@ class RoutingReport:
             f"({len(m.outputs)} outputs x {len(m.inputs)} inputs, {m.samplerate:g} Hz)"
         )
 
-        def channel(number: int | None, name: str) -> str:
-            if number is None:
-                return "-"
-            return f"{number} {name}".rstrip()
+        def channel(index: int | None, name: str) -> str:
+            return "-" if index is None else channel_label(index, name)
 
         chosen = next((list(r.thd_db) for r in self.responses if r.thd_db), [])
         thd_at = 1000.0 if 1000.0 in chosen else (chosen[0] if chosen else None)
@@ -903,7 +914,7 @@ class RoutingReport:
             elif len(r.arrives_on) == 1:
                 arrives = channel(r.arrives_on[0], m.input_name(r.arrives_on[0]))
             else:
-                arrives = ", ".join(str(i) for i in r.arrives_on)
+                arrives = ", ".join(format_channel_number(i) for i in r.arrives_on)
             notes = list(r.warnings)
             if not r.passed:
                 notes.insert(0, r.message)

@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 
 import scgui.audio as sc
 
+from ..channel_text import format_channel_list
 from .preconditions import check_preconditions
 from .response import THD_FREQUENCIES, check_thd_frequencies
 from .routing import (
@@ -287,8 +288,9 @@ def _check_outputs(channels: Sequence[int] | None, speaker: sc.Speaker) -> list[
     bad = [c for c in outputs if not 0 <= c < speaker.channels]
     if bad:
         raise ValueError(
-            f"{speaker.name} has {speaker.channels} output channels (0 to "
-            f"{speaker.channels - 1}); there is no channel {', '.join(map(str, bad))}."
+            f"{speaker.name} has {speaker.channels} output channels (1 to "
+            f"{speaker.channels}); there is no channel {format_channel_list(bad)} "
+            f"(index {', '.join(map(str, bad))}, counted from 0)."
         )
     return outputs
 

@@ -19,7 +19,7 @@ import scgui.audio as sc
 from scgui.engine.generator import KINDS, SignalSpec, make_source
 from scgui.engine.sources import ArraySource
 
-from .channels_edit import parse_channel_text
+from ..channel_text import parse_channel_list
 from .device_box import fill_device_box
 
 
@@ -45,7 +45,9 @@ class GeneratorPanel(QGroupBox):
         self.channels_edit = QLineEdit()
         self.channels_edit.setAccessibleName("Speaker channels for the test signal")
         self.channels_edit.setPlaceholderText("all channels")
-        self.channels_edit.setToolTip("Device channels to play on, 0-based: e.g. 0 or 2,3")
+        self.channels_edit.setToolTip(
+            "Device channels to play on, numbered from 1: e.g. 1 or 3,4 or 1-8"
+        )
         self.play_button = QPushButton("▶ Play signal")
         self.play_button.setAccessibleName("Play the test signal")
         self.stop_button = QPushButton("■ Stop")
@@ -116,7 +118,7 @@ class GeneratorPanel(QGroupBox):
             self.message.setText("There is no speaker to play on.")
             return
         try:
-            channels = parse_channel_text(self.channels_edit.text())
+            channels = parse_channel_list(self.channels_edit.text())
             if channels is None:
                 channels = list(range(speaker.channels))
             bad = [c for c in channels if not 0 <= c < speaker.channels]

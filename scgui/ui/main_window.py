@@ -32,6 +32,7 @@ from scgui.engine.sources import ArraySource, FileSource
 from scgui.engine.takefile import Recovered, working_path
 from scgui.engine.worker import MonitorInfo, RecordingStatus, WorkerStats
 
+from ..channel_text import channel_label
 from .device_panel import DevicePanel
 from .generator_panel import GeneratorPanel
 from .meters import MeterBank
@@ -347,7 +348,11 @@ class MainWindow(QMainWindow):
     def _on_monitoring_started(self, info: MonitorInfo) -> None:
         self._monitor = info
         self.monitor_bar.set_monitoring(True)
-        names = [f"{i + 1} {name}" for i, name in enumerate(info.channel_names)]
+        device_channels = info.channels or tuple(range(len(info.channel_names)))
+        names = [
+            channel_label(c, name)
+            for c, name in zip(device_channels, info.channel_names, strict=True)
+        ]
         self.meters.set_channels(names)
         self.waveforms.set_channels(names)
         self._set_wave_pages(len(names))

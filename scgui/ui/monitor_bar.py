@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (
 
 import scgui.audio as sc
 
+from ..channel_text import format_channel_list, parse_channel_list
 from .channel_matrix import ChannelMatrixDialog, load_map
-from .channels_edit import parse_channel_text
 from .device_box import fill_device_box
 
 SAMPLE_RATES = (8000, 16000, 22050, 32000, 44100, 48000, 88200, 96000, 176400, 192000)
@@ -46,7 +46,8 @@ class MonitorBar(QWidget):
         self.channels_edit.setAccessibleName("Channels to monitor")
         self.channels_edit.setPlaceholderText("all channels")
         self.channels_edit.setToolTip(
-            "Device channels to monitor and record, 0-based: e.g. 0,1 or 4,5,6,7; -1 = mono mix"
+            "Device channels to monitor and record, numbered from 1: e.g. 1,2 or 5-8; "
+            "mix = mono mix"
         )
         self.channels_edit.setMaximumWidth(160)
         self.map_button = QToolButton()
@@ -120,7 +121,7 @@ class MonitorBar(QWidget):
         if microphone is None:
             return
         try:
-            current = parse_channel_text(self.channels_edit.text())
+            current = parse_channel_list(self.channels_edit.text())
         except ValueError:
             current = None
         dialog = ChannelMatrixDialog(
@@ -143,7 +144,7 @@ class MonitorBar(QWidget):
         if channel_map is None or channel_map == list(range(device_channels)):
             self.channels_edit.clear()  # all channels, in order
         else:
-            self.channels_edit.setText(",".join(str(c) for c in channel_map))
+            self.channels_edit.setText(format_channel_list(channel_map))
 
     def start(self) -> None:
         self.monitor_button.setChecked(True)
@@ -154,7 +155,7 @@ class MonitorBar(QWidget):
             return
         microphone = self.selected_input()
         try:
-            channels = parse_channel_text(self.channels_edit.text())
+            channels = parse_channel_list(self.channels_edit.text())
         except ValueError as exc:
             self.channels_edit.setToolTip(str(exc))
             self.set_monitoring(False)

@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 import scgui.audio as sc
 from scgui.engine.worker import PlaybackStatus
 
+from ..channel_text import format_channel_list, parse_channel_list
 from .channel_matrix import ChannelMatrixDialog
-from .channels_edit import parse_channel_text
 from .device_box import fill_device_box
 
 SOUND_FILES = "Sound files (*.wav *.flac *.ogg *.w64 *.rf64 *.aiff *.aif);;All files (*)"
@@ -52,7 +52,8 @@ class PlayPanel(QGroupBox):
         self.channels_edit.setAccessibleName("Speaker channels to play on")
         self.channels_edit.setPlaceholderText("auto (first channels)")
         self.channels_edit.setToolTip(
-            "Device channels for the file's channels, e.g. 0,1 or 2,3; -1 sends a channel to all"
+            "Device channels for the file's channels, numbered from 1: e.g. 1,2 or 3,4; "
+            "mix sends a channel to all"
         )
         self.map_button = QToolButton()
         self.map_button.setText("Map…")
@@ -139,7 +140,7 @@ class PlayPanel(QGroupBox):
 
     def channel_map(self) -> list[int] | None:
         """The map typed by the user, or None for "the first channels"."""
-        return parse_channel_text(self.channels_edit.text())
+        return parse_channel_list(self.channels_edit.text())
 
     def edit_map(self) -> None:
         """Pick the speaker channels for the file's channels in the matrix editor."""
@@ -162,7 +163,7 @@ class PlayPanel(QGroupBox):
             parent=self,
         )
         if dialog.exec() == QDialog.DialogCode.Accepted:
-            self.channels_edit.setText(",".join(str(c) for c in dialog.matrix.channel_map()))
+            self.channels_edit.setText(format_channel_list(dialog.matrix.channel_map()))
 
     def _check_fit(self) -> None:
         """Explain a channel-count mismatch before the user presses Play."""

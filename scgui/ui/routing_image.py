@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from scgui.channel_text import channel_label, format_channel_number
 from scgui.measure.routing import RoutingReport, Status
 
 if TYPE_CHECKING:
@@ -114,8 +115,10 @@ def _outline(painter: QPainter, cell: QRectF) -> None:
     painter.drawRect(cell.adjusted(2.8, 2.8, -2.8, -2.8))
 
 
-def _channel_label(number: int, name: str) -> str:
-    return f"{number}  {name}" if name else str(number)
+def _channel_label(index: int, name: str) -> str:
+    number = format_channel_number(index)
+    label = channel_label(index, name)
+    return f"{number}  {label[len(number) + 1 :]}" if label != number else number
 
 
 def render_routing_image(report: RoutingReport, scale: float = 2.0) -> QImage:
@@ -159,9 +162,11 @@ def render_routing_image(report: RoutingReport, scale: float = 2.0) -> QImage:
     for result in report.results:
         words = list(result.warnings)
         if result.status is Status.WRONG and result.arrives_on:
-            words.insert(0, "on " + ", ".join(str(i) for i in result.arrives_on))
+            words.insert(0, "on " + ", ".join(format_channel_number(i) for i in result.arrives_on))
         elif result.status is Status.CROSSTALK:
-            words.insert(0, "also on " + ", ".join(str(i) for i in result.crosstalk))
+            words.insert(
+                0, "also on " + ", ".join(format_channel_number(i) for i in result.crosstalk)
+            )
         notes.append("; ".join(words))
     notes_w = max([fm_small.horizontalAdvance(t) for t in notes] + [0.0])
 

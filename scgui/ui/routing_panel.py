@@ -37,8 +37,8 @@ from scgui.engine.measurement import MeasurementThread, latency_measurement, rou
 from scgui.measure.latency import LatencyResult
 from scgui.measure.routing import RoutingReport, Status
 
+from ..channel_text import channel_label, parse_channel_list
 from .channel_matrix import load_map
-from .channels_edit import parse_channel_text
 from .device_box import fill_device_box
 from .path_response_view import PathResponseView
 from .routing_image import render_routing_image, render_routing_png
@@ -106,6 +106,7 @@ class RoutingPanel(QWidget):
         self.channels_edit = QLineEdit()
         self.channels_edit.setPlaceholderText("all output channels")
         self.channels_edit.setAccessibleName("Output channels to test")
+        self.channels_edit.setToolTip("Output channels to test, numbered from 1: e.g. 1-4 or 1,8")
         self.expect_box = QComboBox()
         self.expect_box.addItems(EXPECTATIONS)
         self.expect_box.setAccessibleName("Expected routing")
@@ -217,7 +218,7 @@ class RoutingPanel(QWidget):
             self.summary.setText("Choose an output device and an input device first.")
             return None
         try:
-            channels = parse_channel_text(self.channels_edit.text())
+            channels = parse_channel_list(self.channels_edit.text())
         except ValueError as exc:
             self.summary.setText(str(exc))
             return None
@@ -369,10 +370,13 @@ class RoutingPanel(QWidget):
             level = f"{round(result.level_db, 1) + 0.0:.1f} dB" if result.arrives_on else "–"
             skew = report.skew_ms(result)
             delay = f"{skew:+.3f} ms" if skew is not None else "–"
-            arrives = ", ".join(str(c) for c in result.arrives_on) or "nowhere"
+            arrives = ", ".join(
+                channel_label(c, report.matrix.input_name(c)) for c in result.arrives_on
+            )
+            arrives = arrives or "nowhere"
             details = "; ".join((result.message, *result.warnings)).strip("; ")
             cells = [
-                f"{result.output} {result.output_name}",
+                channel_label(result.output, result.output_name),
                 result.status.value,
                 arrives,
                 level,
@@ -397,7 +401,7 @@ class RoutingPanel(QWidget):
             self.response_view.show_response(None)
             return
         result = report.results[row]
-        name = f"Output {result.output} {result.output_name}".strip()
+        name = f"Output {channel_label(result.output, result.output_name)}"
         self.response_view.show_response(report.response(result.output), name)
 
     def _show_latency(self, result: object) -> None:
