@@ -5,7 +5,7 @@ sink, opens the main window on the reversed 8-channel source, and saves the wind
 Runs offscreen unless DISPLAY is set (then it uses that X server, e.g. Xvfb):
 
     python scripts/screenshot_app.py /tmp/scgui-window.png
-    xvfb-run -s "-screen 0 1400x1000x24" python scripts/screenshot_app.py out.png
+    Xvfb :97 -screen 0 1280x800x24 & DISPLAY=:97 python scripts/screenshot_app.py out.png
 """
 
 from __future__ import annotations
@@ -60,8 +60,9 @@ def main(output: str) -> int:
         player.start()
         app = create_application(sys.argv[:1])
         window = MainWindow()
-        window.resize(1400, 900)
-        window.show()
+        if not os.environ.get("DISPLAY"):
+            window.resize(1400, 900)  # offscreen: no screen to fit
+        window.show()  # on a display: the size the window picks at first start
         window.monitor_bar.select("multi8_reversed")
         window.monitor_bar.start()
         window.play_panel.load(_demo_file())
@@ -69,7 +70,16 @@ def main(output: str) -> int:
         while time.monotonic() < deadline:
             QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
             time.sleep(0.01)
-        window.grab().save(output)
+        if os.environ.get("DISPLAY"):
+            # The whole screen: what does not fit shows as cut off.
+            app.primaryScreen().grabWindow(0).save(output)
+        else:
+            window.grab().save(output)
+        geometry = window.frameGeometry()
+        print(
+            f"window {geometry.width()}x{geometry.height()} at {geometry.x()},{geometry.y()}; "
+            f"minimum {window.minimumSizeHint().width()}x{window.minimumSizeHint().height()}"
+        )
         stop.set()
         window.close()
         player.join(2)

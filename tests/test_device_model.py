@@ -125,7 +125,7 @@ def test_headers_texts_alignment_and_tooltips(speakers) -> None:
     model = DeviceTableModel()
     model.set_devices(speakers, "scarlett")
     headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in Column]
-    assert headers == ["Name", "Channels", "Sample rate", "Default", "Latency", "Volume"]
+    assert headers == ["Name", "Ch", "Rate", "★", "Latency", "Volume"]
     assert model.headerData(0, Qt.Orientation.Vertical) is None
 
     assert _text(model, "scarlett", Column.NAME) == "Focusrite Scarlett 2i2"

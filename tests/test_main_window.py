@@ -319,3 +319,37 @@ def test_a_typed_channel_lights_the_meter_of_that_jack(window, qtbot) -> None:
         window.monitor_bar.monitor_button.click()
     assert started.args[0].channels == (2, 3)
     assert window.meters._names == ["3 Rear Left", "4 Rear Right"]
+
+
+def test_the_window_fits_a_laptop_screen(window, qtbot, tmp_path) -> None:
+    """At first start the window fits the screen; nothing it shows can widen it past 1280 x
+    800 (a long file description, long device names, 8 channels monitored, every tab)."""
+    # The test screen (offscreen, 800 x 800) is narrower than the window can be: at first
+    # start the window takes the screen's width, or its own minimum where that is wider.
+    area = window.screen().availableGeometry()
+    assert window.width() <= max(area.width() - 16, window.minimumSizeHint().width())
+    assert window.height() <= max(area.height() - 48, window.minimumSizeHint().height())
+    path = tmp_path / ("a very long file name for a take recorded in the lab " * 2 + ".wav")
+    soundfile.write(str(path), np.zeros((100, 2), dtype=np.float32), RATE, subtype="PCM_24")
+    assert window.play_panel.load(path)
+    start_monitoring(window, qtbot, "multi8_reversed")
+    for index in range(window.tools.count()):
+        window.tools.setCurrentIndex(index)
+        qtbot.wait(10)
+        hint = window.minimumSizeHint()
+        assert hint.width() <= 1280 - 16 and hint.height() <= 800 - 48, (index, hint)
+
+
+def test_a_remembered_size_larger_than_the_screen_is_cut_to_it(qtbot) -> None:
+    first = MainWindow()
+    qtbot.addWidget(first)
+    first.resize(5000, 4000)
+    first.close()  # saves the geometry
+    second = MainWindow()
+    qtbot.addWidget(second)
+    second.show()
+    area = second.screen().availableGeometry()
+    smallest = second.minimumSizeHint()
+    assert second.width() <= max(area.width(), smallest.width())
+    assert second.height() <= max(area.height(), smallest.height())
+    second.close()

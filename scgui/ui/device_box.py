@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox
 
 import scgui.audio as sc
@@ -26,10 +27,24 @@ def fill_device_box(
     """
     current = box.currentData()
     keep = current.id if current is not None else preferred_id
+    fit_to_layout(box)
     box.blockSignals(True)
     box.clear()
     for device in devices:
-        box.addItem(device_label(device), device)
+        label = device_label(device)
+        box.addItem(label, device)
+        box.setItemData(box.count() - 1, label, Qt.ItemDataRole.ToolTipRole)
         if device.id == keep:
             box.setCurrentIndex(box.count() - 1)
     box.blockSignals(False)
+    box.setToolTip(box.currentText())
+
+
+def fit_to_layout(box: QComboBox) -> None:
+    """Let a long device name be cut short in the box (the full name is its tooltip and in
+    the open list) instead of widening the window past the screen."""
+    box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    box.setMinimumContentsLength(14)
+    if not box.property("tooltipFollows"):
+        box.setProperty("tooltipFollows", True)
+        box.currentTextChanged.connect(box.setToolTip)

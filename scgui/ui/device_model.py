@@ -65,9 +65,9 @@ class Column(IntEnum):
 
 _HEADERS = {
     Column.NAME: "Name",
-    Column.CHANNELS: "Channels",
-    Column.SAMPLERATE: "Sample rate",
-    Column.DEFAULT: "Default",
+    Column.CHANNELS: "Ch",
+    Column.SAMPLERATE: "Rate",
+    Column.DEFAULT: "★",
     Column.LATENCY: "Latency",
     Column.VOLUME: "Volume",
 }

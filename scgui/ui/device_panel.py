@@ -311,7 +311,7 @@ class DeviceGroup(QWidget):
         header = self.view.horizontalHeader()
         header.setHighlightSections(False)
         header.setStretchLastSection(False)
-        header.setMinimumSectionSize(48)
+        header.setMinimumSectionSize(36)
         for column in Column:
             mode = (
                 QHeaderView.ResizeMode.Stretch
@@ -335,6 +335,7 @@ class DeviceGroup(QWidget):
         self.name_label.setAccessibleName(f"Selected {noun}")
         self.name_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.name_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.name_label.setWordWrap(True)
         font = self.name_label.font()
         font.setBold(True)
         self.name_label.setFont(font)

@@ -7,8 +7,15 @@ import shutil
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QHideEvent, QKeySequence, QShowEvent
+from PySide6.QtCore import QByteArray, QRect, QSettings, Qt, QTimer
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QGuiApplication,
+    QHideEvent,
+    QKeySequence,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
@@ -169,7 +176,13 @@ class MainWindow(QMainWindow):
         self.tools.addTab(record_and_play, "Record and play")
         self.tools.addTab(generator_page, "Test signal")
         self.routing_panel = RoutingPanel()
-        self.tools.addTab(self.routing_panel, "Routing check and latency")
+        # In a scroll area: a tab widget is as tall as its tallest page, and the routing
+        # page (matrix, table, plots) would otherwise take the signal views' room on a laptop.
+        routing_scroll = QScrollArea()
+        routing_scroll.setWidget(self.routing_panel)
+        routing_scroll.setWidgetResizable(True)
+        routing_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.tools.addTab(routing_scroll, "Routing check and latency")
         self.tools.currentChanged.connect(self._on_tool_tab)
         bottom = QHBoxLayout()
         bottom.addWidget(self.tools, 1)
@@ -215,7 +228,9 @@ class MainWindow(QMainWindow):
         self._connect()
         self._restore_settings()
         if not self.settings.value("geometry"):
-            self.resize(1280, 860)
+            self._fit_first_start()
+        else:
+            self._keep_on_screen()
         self.controller.connect_server()
         QTimer.singleShot(0, self.offer_recovery)
 
@@ -381,7 +396,8 @@ class MainWindow(QMainWindow):
     def _on_tool_tab(self, index: int) -> None:
         """Give the routing check the room its matrix needs; the others need little."""
         total = sum(self.vertical_splitter.sizes()) or self.height()
-        share = 0.62 if self.tools.widget(index) is self.routing_panel else 0.3
+        page = self.tools.widget(index)
+        share = 0.62 if page is not None and page.isAncestorOf(self.routing_panel) else 0.3
         self.vertical_splitter.setSizes([int(total * (1 - share)), int(total * share)])
 
     def _set_wave_pages(self, channels: int) -> None:
@@ -543,6 +559,35 @@ class MainWindow(QMainWindow):
             "<p>Sound-card manager, recorder and channel checker.</p>"
             f"<p>Sound server: {server}<br>PySide6 {pyside_version}<br>NumPy {np.__version__}</p>",
         )
+
+    def _available(self) -> QRect | None:
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        return screen.availableGeometry() if screen is not None else None
+
+    def _fit_first_start(self) -> None:
+        """At first start: 1280x860, or the screen's free area less a margin when smaller
+        (a 1280x800 laptop), centred; the extra room of a larger screen goes to the views."""
+        area = self._available()
+        if area is None:
+            self.resize(1280, 860)
+            return
+        width = min(max(1280, area.width() * 4 // 5), area.width() - 16)
+        height = min(max(860, area.height() * 17 // 20), area.height() - 48)
+        self.resize(width, height)
+        self.move(area.x() + (area.width() - width) // 2, area.y() + (area.height() - height) // 3)
+
+    def _keep_on_screen(self) -> None:
+        """A remembered size from a larger screen is cut to this one."""
+        area = self._available()
+        if area is None:
+            return
+        frame = self.frameGeometry()
+        if frame.width() > area.width() or frame.height() > area.height():
+            self.resize(
+                min(self.width(), area.width() - 16), min(self.height(), area.height() - 48)
+            )
+        if not area.intersects(self.frameGeometry()):
+            self.move(area.topLeft())
 
     def _restore_settings(self) -> None:
         geometry = self.settings.value("geometry")

@@ -46,6 +46,7 @@ class PlayPanel(QGroupBox):
         self.file_label = QLabel("No file")
         self.file_label.setWordWrap(True)
         self.info_label = QLabel("")
+        self.info_label.setWordWrap(True)  # a long format name must not widen the window
         self.speaker_box = QComboBox()
         self.speaker_box.setAccessibleName("Speaker to play on")
         self.channels_edit = QLineEdit()
