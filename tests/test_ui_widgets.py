@@ -440,3 +440,22 @@ def test_find_peak_and_frequency_format() -> None:
     assert format_frequency(440.0) == "440 Hz"
     assert format_frequency(1000.0) == "1.00 kHz"
     assert format_frequency(12500.0) == "12.5 kHz"
+
+
+def test_dialogs_and_menus_get_the_dark_palette(qapp) -> None:
+    """File dialogs, message boxes and menus draw from the application palette, not only
+    the style sheet: dark backgrounds with light text (once light grey on white)."""
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
+
+    from scgui.ui.app import create_application
+
+    app = create_application(["scgui"])
+    for widget in (QFileDialog(), QMessageBox(), QMenu()):
+        palette = widget.palette()
+        window = palette.color(QPalette.ColorRole.Window).lightness()
+        base = palette.color(QPalette.ColorRole.Base).lightness()
+        text = palette.color(QPalette.ColorRole.Text).lightness()
+        assert window < 60 and base < 60 and text > 180, type(widget).__name__
+        widget.deleteLater()
+    assert app.palette().color(QPalette.ColorRole.WindowText).lightness() > 180

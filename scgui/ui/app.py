@@ -35,11 +35,14 @@ def create_application(argv: Sequence[str]):  # type: ignore[no-untyped-def]
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
+    from .palette import dark_palette
+
     app = QApplication.instance() or QApplication(list(argv))
     app.setApplicationName("scgui")
     app.setOrganizationName("scgui")
     app.setApplicationDisplayName("scgui")
     app.setStyle("Fusion")
+    app.setPalette(dark_palette())  # dialogs and menus too, not only what the sheet names
     app.setDesktopFileName("org.scgui.scgui")  # Wayland finds the icon through the desktop file
     app.setWindowIcon(QIcon(str(resource_path("icons/scgui-256.png"))))
     style = resource_path("style.qss")
