@@ -2,6 +2,7 @@
 
 Starts a private virtual rig, plays eight tones of different levels into its 8-channel
 sink, opens the main window on the reversed 8-channel source, and saves the window as a PNG.
+With SCGUI_SHOT_RECORDING=1 a take is running when the picture is taken.
 Runs offscreen unless DISPLAY is set (then it uses that X server, e.g. Xvfb):
 
     python scripts/screenshot_app.py /tmp/scgui-window.png
@@ -66,6 +67,9 @@ def main(output: str) -> int:
         window.monitor_bar.select("multi8_reversed")
         window.monitor_bar.start()
         window.play_panel.load(_demo_file())
+        if os.environ.get("SCGUI_SHOT_RECORDING"):  # show a take running
+            window.record_panel.path_edit.setText(str(Path(tempfile.mkdtemp()) / "take-1.wav"))
+            window.record_panel.record_button.click()
         deadline = time.monotonic() + 2.5
         while time.monotonic() < deadline:
             QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)

@@ -353,3 +353,34 @@ def test_a_remembered_size_larger_than_the_screen_is_cut_to_it(qtbot) -> None:
     assert second.width() <= max(area.width(), smallest.width())
     assert second.height() <= max(area.height(), smallest.height())
     second.close()
+
+
+def test_record_starts_the_chosen_input_when_it_is_not_running(window, qtbot, tmp_path) -> None:
+    """Record records: no need to press Monitor first. The title and the status bar say a
+    take is running, and the finished take is loaded in Play."""
+    window.monitor_bar.select("multi8.monitor")
+    path = tmp_path / "straight-take.wav"
+    window.record_panel.set_format("wav", "FLOAT")
+    window.record_panel.path_edit.setText(str(path))
+    worker = window.controller.worker
+    with qtbot.waitSignal(worker.recordingStarted, timeout=5000):
+        window.record_panel.record_button.click()
+    assert window._monitor is not None and window._monitor.device.id == "multi8.monitor"
+    assert window.windowTitle().startswith("● REC straight-take.wav")
+    assert window.status_recording.isVisible() and "REC" in window.status_recording.text()
+    qtbot.wait(300)
+    with qtbot.waitSignal(worker.recordingFinished):
+        window.record_panel.stop_button.click()
+    assert window.windowTitle() == "scgui" and not window.status_recording.isVisible()
+    frames = soundfile.info(str(path)).frames
+    assert frames > RATE // 10
+    assert window.play_panel.path == path
+
+
+def test_record_without_an_input_says_where_to_choose_one(window, qtbot, monkeypatch) -> None:
+    shown: list[str] = []
+    monkeypatch.setattr(window, "_show_error", shown.append)
+    monkeypatch.setattr(window.monitor_bar, "selected_input", lambda: None)
+    window.record_panel.path_edit.setText("x.wav")
+    window.record_panel.record_button.click()
+    assert shown and "Choose an input to record from" in shown[0]

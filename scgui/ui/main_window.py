@@ -107,6 +107,8 @@ class MainWindow(QMainWindow):
         self._last_frame: DisplayFrame | None = None
         self._playing_signal = False
         self._splitter_sized = False
+        #: A take asked for before its input ran: (path, subtype, overwrite).
+        self._pending_take: tuple[str, str, bool] | None = None
 
         self.banner = ServerBanner()
         self.banner.hide()
@@ -220,6 +222,11 @@ class MainWindow(QMainWindow):
         self.status_server = QLabel("Connecting…")
         self.status_stream = QLabel("")
         self.status_cpu = QLabel("")
+        self.status_recording = QLabel("")
+        self.status_recording.setObjectName("recordingIndicator")
+        self.status_recording.setAccessibleName("Recording indicator")
+        self.status_recording.hide()
+        self.statusBar().addPermanentWidget(self.status_recording)
         self.statusBar().addWidget(self.status_server, 1)
         self.statusBar().addPermanentWidget(self.status_stream)
         self.statusBar().addPermanentWidget(self.status_cpu)
@@ -362,6 +369,9 @@ class MainWindow(QMainWindow):
 
     def _on_monitoring_started(self, info: MonitorInfo) -> None:
         self._monitor = info
+        pending, self._pending_take = self._pending_take, None
+        if pending is not None:
+            QTimer.singleShot(0, lambda: self._start_recording(*pending))
         self.monitor_bar.set_monitoring(True)
         device_channels = info.channels or tuple(range(len(info.channel_names)))
         names = [
@@ -384,6 +394,7 @@ class MainWindow(QMainWindow):
 
     def _on_monitoring_stopped(self) -> None:
         self._monitor = None
+        self._pending_take = None
         self.monitor_bar.set_monitoring(False)
         self.status_stream.setText("")
 
@@ -444,7 +455,21 @@ class MainWindow(QMainWindow):
 
     def _start_recording(self, path: str, subtype: str, overwrite: bool) -> None:
         if self._monitor is None:
-            self._show_error("Choose an input and press Monitor before recording.")
+            # Record records: start the chosen input first, then the take (on monitoringStarted).
+            if self.monitor_bar.selected_input() is None:
+                self._show_error(
+                    "Choose an input to record from in the Input box at the top of the window."
+                )
+                return
+            self._pending_take = (path, subtype, overwrite)
+            self.statusBar().showMessage("Starting the input to record…", 3000)
+            self.monitor_bar.start()
+            if not self.monitor_bar.monitor_button.isChecked():  # refused: channels typo
+                self._pending_take = None
+                self._show_error(
+                    "The input could not start: check the Channels field at the top "
+                    f"({self.monitor_bar.channels_edit.toolTip()})."
+                )
             return
         target = Path(path)
         if target.parent == self.record_panel.folder:
@@ -457,6 +482,11 @@ class MainWindow(QMainWindow):
     def _set_recording(self, recording: bool) -> None:
         self._recording = recording
         self.record_panel.set_recording(recording)
+        # Seen from anywhere: the title (taskbar), the status bar, the panel's clock.
+        name = self._recording_path.name if recording and self._recording_path else ""
+        self.setWindowTitle(f"● REC {name} – scgui" if recording else "scgui")
+        self.status_recording.setText(f"● REC {name}" if recording else "")
+        self.status_recording.setVisible(recording)
 
     def _on_recording_started(self, path: str) -> None:
         self._recording_path = Path(path)
@@ -471,6 +501,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(
                 f"Saved {status.path} ({status.seconds:.1f} s, {status.dropouts} dropouts)", 10000
             )
+            if not self.play_panel.stop_button.isEnabled():  # not playing: the take is next
+                self.play_panel.load(status.path)
         # Otherwise the worker's message says what is on disk; a working file left behind
         # stays in the journal, to be offered for recovery.
 
@@ -541,6 +573,7 @@ class MainWindow(QMainWindow):
     # -- messages, settings, closing -------------------------------------------------------
 
     def _show_error(self, message: str) -> None:
+        self._pending_take = None  # a take waiting for its input is not started later
         self.statusBar().showMessage(message, 15000)
         if self.isVisible():
             QMessageBox.warning(self, "scgui", message)
