@@ -459,3 +459,20 @@ def test_dialogs_and_menus_get_the_dark_palette(qapp) -> None:
         assert window < 60 and base < 60 and text > 180, type(widget).__name__
         widget.deleteLater()
     assert app.palette().color(QPalette.ColorRole.WindowText).lightness() > 180
+
+
+def test_the_play_panel_shows_playback_gaps(qtbot: QtBot) -> None:
+    from scgui.engine.worker import PlaybackStatus
+    from scgui.ui.play_panel import PlayPanel
+
+    panel = PlayPanel()
+    qtbot.addWidget(panel)
+    panel.set_playing(True)
+    panel.show_status(PlaybackStatus("take.wav", 1.0, 2.0, 48000, 2, underruns=0))
+    assert panel.gaps_label.text() == ""
+    panel.show_status(PlaybackStatus("take.wav", 1.5, 2.0, 48000, 2, underruns=7))
+    assert panel.gaps_label.text().startswith("7 gaps in playback so far")
+    panel.set_playing(False)
+    assert "7 gaps" in panel.gaps_label.text()  # still readable once it stopped
+    panel.set_playing(True)
+    assert panel.gaps_label.text() == ""

@@ -206,6 +206,43 @@ def test_device_vanishing_mid_take_says_the_file_was_saved_and_where(
     assert window.record_panel.record_button.isEnabled()
 
 
+def test_device_vanishing_while_only_monitoring_says_so_and_clears_the_views(
+    window, qtbot, rig, warnings
+) -> None:
+    module = rig.pactl(
+        "load-module",
+        "module-null-sink",
+        "sink_name=vanishing",
+        "rate=48000",
+        "channels=2",
+        "sink_properties=device.description=Vanishing",
+    ).strip()
+    try:
+        window.controller.refresh_devices()
+        qtbot.waitUntil(
+            lambda: (
+                "vanishing.monitor"
+                in {
+                    window.monitor_bar.input_box.itemData(i).id
+                    for i in range(window.monitor_bar.input_box.count())
+                }
+            ),
+            timeout=5000,
+        )
+        start_monitoring(window, qtbot, "vanishing.monitor")
+        qtbot.wait(300)
+        assert window.meters._names
+    finally:
+        with qtbot.waitSignal(window.controller.worker.monitoringStopped, timeout=10000):
+            rig.pactl("unload-module", module)
+    qtbot.waitUntil(lambda: bool(warnings), timeout=5000)
+    assert len(warnings) == 1, warnings
+    assert warnings[0].startswith("Monitoring Monitor of Vanishing stopped:"), warnings[0]
+    assert "Nothing was being recorded." in warnings[0] and "recording stream" not in warnings[0]
+    assert window.meters._names == [] and window.placeholder.isVisible()
+    assert not window.monitor_bar.monitor_button.isChecked()
+
+
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
     """A 512 kB tmpfs: a take fills it in about a second."""

@@ -9,6 +9,7 @@ whose queue never drops a frame. Nothing the GUI does (or fails to do) can stall
 
 from __future__ import annotations
 
+import logging
 import queue
 import time
 from collections.abc import Callable, Sequence
@@ -23,6 +24,8 @@ import scgui.audio as sc
 from .ringbuffer import RingBuffer
 from .sources import PlaySource
 from .writer import RecordingError, RecordingWriter
+
+_log = logging.getLogger(__name__)
 
 #: Seconds of audio the display ring buffer holds (the waveform shows up to this much).
 DISPLAY_SECONDS = 3.0
@@ -64,6 +67,8 @@ class PlaybackStatus:
     duration: float | None
     samplerate: int
     channels: int
+    #: Gaps so far: times the player ran dry (the machine or the server could not keep up).
+    underruns: int = 0
 
 
 @dataclass(frozen=True)
@@ -161,13 +166,16 @@ class AudioWorker(QThread):
         cpu_mark, wall_mark = time.thread_time(), time.monotonic()
         try:
             while self._handle_commands():
-                try:
-                    if self._player is not None:
+                if self._player is not None:
+                    try:
                         self._play_step()
-                    if self._recorder is not None:
+                    except Exception as exc:
+                        self._fail_playback(exc)
+                if self._recorder is not None:
+                    try:
                         self._capture_step(block=self._player is None)
-                except Exception as exc:
-                    self._fail(exc)
+                    except Exception as exc:
+                        self._fail_input(exc)
                 now = time.monotonic()
                 if now - wall_mark >= STATS_INTERVAL:
                     cpu = time.thread_time()
@@ -198,6 +206,15 @@ class AudioWorker(QThread):
                 return True
         return False
 
+    def _player_underruns(self) -> int:
+        player = self._player
+        if player is None:
+            return 0
+        try:
+            return int(player.underruns)
+        except sc.AudioError:
+            return 0  # the stream is gone; its error is reported on its own
+
     def stats(self) -> WorkerStats:
         recording = None
         if self._writer is not None:
@@ -216,6 +233,7 @@ class AudioWorker(QThread):
                 duration,
                 self._source.samplerate,
                 self._source.channels,
+                self._player_underruns(),
             )
         overflows = self._recorder.overflows if self._recorder is not None else 0
         return WorkerStats(self._monitor, self._captured, overflows, recording, playback, self._cpu)
@@ -339,9 +357,9 @@ class AudioWorker(QThread):
             same = cause is None or cause in final.error
             message = final.error if same else f"{cause} {final.error}"
         elif cause is not None:
+            stopped = "" if "stopped" in cause else " The recording stopped;"
             message = (
-                f"{cause} The recording stopped; the {final.seconds:.1f} s recorded are saved "
-                f"in '{final.path}'."
+                f"{cause}{stopped} The {final.seconds:.1f} s recorded are saved in '{final.path}'."
             )
         else:
             return
@@ -416,6 +434,33 @@ class AudioWorker(QThread):
             self._stop_everything()
         if message:
             self.errorOccurred.emit(message)
+
+    def _fail_input(self, exc: BaseException) -> None:
+        """The input stream failed (a device unplugged, the server gone): say which stream
+        stopped and whether a take was saved; playback goes on."""
+        name = self._monitor.device.name if self._monitor is not None else "the input"
+        reason = str(exc) or type(exc).__name__
+        if self._writer is not None:
+            self._finish_recording(cause=f"Recording from {name} stopped: {reason}")
+        else:
+            self.errorOccurred.emit(
+                f"Monitoring {name} stopped: {reason} Nothing was being recorded."
+            )
+        try:
+            self._do_stop_monitoring()
+        except Exception as close_error:  # the stream is gone already
+            _log.debug("closing the failed input: %s", close_error)
+            self._recorder, self._monitor = None, None
+            self.monitoringStopped.emit()
+
+    def _fail_playback(self, exc: BaseException) -> None:
+        """The player failed: say what was playing where; monitoring and recording go on."""
+        reason = str(exc) or type(exc).__name__
+        self.errorOccurred.emit(f"Playing {self._source_name or 'the file'} stopped: {reason}")
+        try:
+            self._do_stop_playback()
+        except Exception as close_error:
+            _log.debug("closing the failed player: %s", close_error)
 
     def _stop_everything(self) -> None:
         for stop in (self._finish_recording, self._do_stop_playback, self._do_stop_monitoring):

@@ -397,6 +397,13 @@ class MainWindow(QMainWindow):
         self._pending_take = None
         self.monitor_bar.set_monitoring(False)
         self.status_stream.setText("")
+        # No stale levels: the views clear (a vanished device must not leave frozen meters).
+        self._last_frame = None
+        self.meters.set_channels([])
+        self.waveforms.set_channels([])
+        self.spectrum.set_channels([])
+        self.signal_splitter.hide()
+        self.placeholder.show()
 
     def _on_display(self, frame: DisplayFrame) -> None:
         self._last_frame = frame

@@ -75,6 +75,10 @@ class PlayPanel(QGroupBox):
         self.message = QLabel("")
         self.message.setWordWrap(True)
         self.message.setObjectName("warning")
+        self.gaps_label = QLabel("")
+        self.gaps_label.setWordWrap(True)
+        self.gaps_label.setObjectName("warning")
+        self.gaps_label.setAccessibleName("Playback gaps")
 
         self.open_button.clicked.connect(self._browse)
         self.play_button.clicked.connect(self._on_play)
@@ -101,8 +105,9 @@ class PlayPanel(QGroupBox):
         buttons.addWidget(self.progress, 1)
         grid.addLayout(buttons, 4, 0, 1, 4)
         grid.addWidget(self.message, 5, 0, 1, 4)
+        grid.addWidget(self.gaps_label, 6, 0, 1, 4)
         grid.setColumnStretch(1, 1)
-        grid.setRowStretch(6, 1)  # extra height goes below the controls, not between them
+        grid.setRowStretch(7, 1)  # extra height goes below the controls, not between them
         self._check_fit()
 
     def set_speakers(self, speakers: list[sc.Speaker], preferred_id: str | None) -> None:
@@ -216,12 +221,20 @@ class PlayPanel(QGroupBox):
     def set_playing(self, playing: bool) -> None:
         self.play_button.setEnabled(not playing)
         self.stop_button.setEnabled(playing)
+        if playing:
+            self.gaps_label.setText("")  # a new play counts afresh; the last count stays
         if not playing:
             self.progress.setValue(0)
             self.progress.setFormat("")
             self._check_fit()
 
     def show_status(self, status: PlaybackStatus) -> None:
+        if status.underruns:
+            self.gaps_label.setText(
+                f"{status.underruns} gap{'s' * (status.underruns != 1)} in playback so far: the "
+                "computer or the sound server did not keep up (close other programs, or use a "
+                "larger block size)."
+            )
         if status.duration:
             self.progress.setValue(int(1000 * min(1.0, status.position / status.duration)))
             self.progress.setFormat(f"{status.position:.1f} / {status.duration:.1f} s")

@@ -143,10 +143,11 @@ class _Core:
         state = connection.lib.pa_context_get_state(connection.context)
         if state in (CONTEXT_FAILED, CONTEXT_TERMINATED):
             return connection.lost_error()
+        # "from"/"to" the device, not "recording": a program may only be showing levels.
+        way = "from" if self.direction == "recording" else "to"
         return StreamError(
-            f"The {self.direction} stream on {self.device_id!r} was ended by the sound "
-            "server, usually because the device was removed. Pick another device and "
-            "start again."
+            f"The stream {way} {self.device_id!r} was ended by the sound server, usually "
+            "because the device was removed. Pick another device and start again."
         )
 
     def release_locked(self, error: BaseException | None) -> None:
