@@ -171,6 +171,21 @@ def test_window_started_without_a_server_connects_once_one_runs(qtbot, warnings,
 # -- takes that end early ----------------------------------------------------------------------
 
 
+def wait_for_input(window, qtbot, device_id: str) -> None:
+    """Wait until the window offers ``device_id`` as an input (after loading it)."""
+    window.controller.refresh_devices()
+    qtbot.waitUntil(
+        lambda: (
+            device_id
+            in {
+                window.monitor_bar.input_box.itemData(i).id
+                for i in range(window.monitor_bar.input_box.count())
+            }
+        ),
+        timeout=5000,
+    )
+
+
 def test_device_vanishing_mid_take_says_the_file_was_saved_and_where(
     window, qtbot, rig, warnings, tmp_path
 ) -> None:
@@ -178,17 +193,7 @@ def test_device_vanishing_mid_take_says_the_file_was_saved_and_where(
         "load-module", "module-null-sink", "sink_name=vanishing", "rate=48000", "channels=2"
     ).strip()
     try:
-        window.controller.refresh_devices()
-        qtbot.waitUntil(
-            lambda: (
-                "vanishing.monitor"
-                in {
-                    window.monitor_bar.input_box.itemData(i).id
-                    for i in range(window.monitor_bar.input_box.count())
-                }
-            ),
-            timeout=5000,
-        )
+        wait_for_input(window, qtbot, "vanishing.monitor")
         start_monitoring(window, qtbot, "vanishing.monitor")
         path = tmp_path / "vanished.flac"
         start_recording(window, qtbot, path)
@@ -218,17 +223,7 @@ def test_device_vanishing_while_only_monitoring_says_so_and_clears_the_views(
         "sink_properties=device.description=Vanishing",
     ).strip()
     try:
-        window.controller.refresh_devices()
-        qtbot.waitUntil(
-            lambda: (
-                "vanishing.monitor"
-                in {
-                    window.monitor_bar.input_box.itemData(i).id
-                    for i in range(window.monitor_bar.input_box.count())
-                }
-            ),
-            timeout=5000,
-        )
+        wait_for_input(window, qtbot, "vanishing.monitor")
         start_monitoring(window, qtbot, "vanishing.monitor")
         qtbot.wait(300)
         assert window.meters._names
