@@ -440,7 +440,7 @@ def test_channel_dialog_sets_one_channel(qtbot, panel, speakers, microphones) ->
     dialog = group.channel_dialog
     assert dialog is not None and dialog.isVisible()
     names = [s.accessibleName() for s in dialog.sliders]
-    assert names[0] == "Front Left volume" and names[5] == "Subwoofer volume"
+    assert names[0] == "Channel 1 Front Left volume" and names[5] == "Channel 6 Subwoofer volume"
     assert len(names) == 8
 
     with qtbot.waitSignal(panel.volumeRequested, timeout=1000) as blocker:
@@ -527,3 +527,18 @@ def test_a_real_sink_appears_and_disappears(qtbot, rig: VirtualRig) -> None:
     assert _ids(model) == before
     assert panel.selected_device("speaker").id == "scarlett"
     assert panel.tabs.tabText(0) == f"Speakers ({len(before)})"
+
+
+def test_the_volume_dialog_of_32_channels_scrolls_within_the_screen(qtbot) -> None:
+    from scgui.ui.device_panel import ChannelVolumeDialog
+
+    speaker = Speaker(DeviceInfo(id="big", name="Interface 32", kind="speaker", channels=32))
+    dialog = ChannelVolumeDialog()
+    qtbot.addWidget(dialog)
+    dialog.show_volumes(speaker, (0.5,) * 32)
+    dialog.show()
+    assert len(dialog.sliders) == 32
+    assert dialog.sliders[0].accessibleName() == "Channel 1 volume"  # numbered from 1
+    limit = dialog.screen().availableGeometry().height()
+    assert dialog.height() <= limit * 0.8
+    assert dialog._scroll.verticalScrollBar().maximum() > 0  # the rest is a scroll away

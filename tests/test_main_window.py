@@ -318,7 +318,7 @@ def test_a_typed_channel_lights_the_meter_of_that_jack(window, qtbot) -> None:
     with qtbot.waitSignal(window.controller.worker.monitoringStarted, timeout=5000) as started:
         window.monitor_bar.monitor_button.click()
     assert started.args[0].channels == (2, 3)
-    assert window.meters._names == ["3 Rear Left", "4 Rear Right"]
+    assert window.meters.channel_names() == ["3 Rear Left", "4 Rear Right"]
 
 
 def test_the_window_fits_a_laptop_screen(window, qtbot, tmp_path) -> None:

@@ -476,3 +476,23 @@ def test_the_play_panel_shows_playback_gaps(qtbot: QtBot) -> None:
     assert "7 gaps" in panel.gaps_label.text()  # still readable once it stopped
     panel.set_playing(True)
     assert panel.gaps_label.text() == ""
+
+
+@pytest.mark.parametrize("channels", [32, 64])
+def test_many_meters_fit_beside_the_views_with_every_clip_latch(
+    qtbot: QtBot, channels: int
+) -> None:
+    """32 or 64 meters in about 600 px: thin bars, clip boxes, no numbers (compact)."""
+    bank = MeterBank()
+    qtbot.addWidget(bank)
+    bank.set_channels([str(c + 1) for c in range(channels)])
+    bank.show()
+    assert bank.minimumSizeHint().width() <= 40 + channels * 9 + 30
+    bank.resize(bank.minimumSizeHint().width(), 300)
+    geometry = bank._layout()
+    assert geometry.decimals == -1 and geometry.bar_w >= 4
+    assert all(text == "" for text in bank._texts(geometry))
+    lefts = [geometry.bar_left(c) for c in range(channels)]
+    assert lefts == sorted(set(lefts)) and lefts[-1] + geometry.bar_w <= bank.width()
+    bank.resize(channels * 50, 300)  # room again: the numbers come back
+    assert bank._layout().decimals >= 0

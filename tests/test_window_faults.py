@@ -226,7 +226,7 @@ def test_device_vanishing_while_only_monitoring_says_so_and_clears_the_views(
         wait_for_input(window, qtbot, "vanishing.monitor")
         start_monitoring(window, qtbot, "vanishing.monitor")
         qtbot.wait(300)
-        assert window.meters._names
+        assert window.meters.channel_names()
     finally:
         with qtbot.waitSignal(window.controller.worker.monitoringStopped, timeout=10000):
             rig.pactl("unload-module", module)
@@ -234,7 +234,7 @@ def test_device_vanishing_while_only_monitoring_says_so_and_clears_the_views(
     assert len(warnings) == 1, warnings
     assert warnings[0].startswith("Monitoring Monitor of Vanishing stopped:"), warnings[0]
     assert "Nothing was being recorded." in warnings[0] and "recording stream" not in warnings[0]
-    assert window.meters._names == [] and window.placeholder.isVisible()
+    assert window.meters.channel_names() == [] and window.placeholder.isVisible()
     assert not window.monitor_bar.monitor_button.isChecked()
 
 

@@ -31,6 +31,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -41,6 +42,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QSlider,
     QStackedWidget,
@@ -53,6 +55,7 @@ from PySide6.QtWidgets import (
 
 from scgui.audio import Microphone, Speaker
 from scgui.audio.backends.base import Capabilities
+from scgui.channel_text import channel_label
 
 from .device_model import Column, Device, DeviceTableModel
 
@@ -208,9 +211,16 @@ class ChannelVolumeDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.close)
         buttons.button(QDialogButtonBox.StandardButton.Close).setAccessibleName("Close")
+        rows = QWidget()
+        rows.setLayout(self._grid)
+        # 32 sliders are ~920 px: they scroll inside a dialog that fits the screen.
+        self._scroll = QScrollArea()
+        self._scroll.setWidget(rows)
+        self._scroll.setWidgetResizable(True)
+        self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         layout = QVBoxLayout(self)
         layout.addWidget(self._title)
-        layout.addLayout(self._grid)
+        layout.addWidget(self._scroll, 1)
         layout.addWidget(buttons)
         self.setMinimumWidth(380)
 
@@ -229,7 +239,7 @@ class ChannelVolumeDialog(QDialog):
         self.setWindowTitle(f"Channel volumes — {device.name}")
         names = tuple(device.channel_names) or ()
         names = tuple(
-            names[i] if i < len(names) else f"Channel {i + 1}" for i in range(len(volumes))
+            channel_label(i, names[i] if i < len(names) else "") for i in range(len(volumes))
         )
         if names != self._names:
             self._rebuild(names)
@@ -249,10 +259,10 @@ class ChannelVolumeDialog(QDialog):
         self._labels.clear()
         for channel, name in enumerate(names):
             name_label = QLabel(name)
-            slider = _volume_slider(f"{name} volume")
+            slider = _volume_slider(f"Channel {name} volume")
             name_label.setBuddy(slider)
             percent = _percent_label()
-            percent.setAccessibleName(f"{name} volume in percent")
+            percent.setAccessibleName(f"Channel {name} volume in percent")
             slider.valueChanged.connect(lambda value, c=channel: self._on_value_changed(c, value))
             slider.sliderReleased.connect(self.sliderReleased)
             self._grid.addWidget(name_label, channel, 0)
@@ -261,6 +271,15 @@ class ChannelVolumeDialog(QDialog):
             self._sliders.append(slider)
             self._labels.append(percent)
         self._names = names
+        self._fit_to_screen()
+
+    def _fit_to_screen(self) -> None:
+        """As tall as the rows, but never taller than most of the screen."""
+        rows = self._scroll.widget()
+        rows.adjustSize()
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        limit = screen.availableGeometry().height() * 7 // 10 if screen is not None else 600
+        self._scroll.setMinimumHeight(min(rows.sizeHint().height() + 4, limit))
         self.adjustSize()
 
     def _on_value_changed(self, channel: int, value: int) -> None:

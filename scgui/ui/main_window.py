@@ -379,6 +379,7 @@ class MainWindow(QMainWindow):
             for c, name in zip(device_channels, info.channel_names, strict=True)
         ]
         self.meters.set_channels(names)
+        self._give_meters_room(len(names))
         self.waveforms.set_channels(names)
         self._set_wave_pages(len(names))
         self.spectrum.set_channels(names)
@@ -410,6 +411,17 @@ class MainWindow(QMainWindow):
         self.meters.set_levels(frame.peak_db, frame.rms_db, frame.hold_db, frame.clipped)
         if self.views.currentWidget() is self.wave_tab:
             self.waveforms.push_frames(frame.fresh, frame.position, frame.samplerate, frame.history)
+
+    def _give_meters_room(self, channels: int) -> None:
+        """Many channels: widen the meters so every one (and its clip latch) is in sight,
+        up to 60 % of the signal area; the waveforms page through them anyway."""
+        sizes = self.signal_splitter.sizes()
+        total = sum(sizes) or self.signal_splitter.width()
+        if channels <= 8 or total <= 0:
+            return
+        wanted = self.meters.minimumSizeHint().width() + 24  # + the scroll area's frame
+        meters = max(sizes[0], min(max(wanted, total * channels // 80), total * 3 // 5))
+        self.signal_splitter.setSizes([meters, total - meters])
 
     def _on_tool_tab(self, index: int) -> None:
         """Give the routing check the room its matrix needs; the others need little."""

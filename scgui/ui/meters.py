@@ -74,6 +74,8 @@ _CLIP_BOX_H = 8
 _GAP = 3
 _TICK_LEN = 4
 _MAX_BAR_W = 34
+#: Narrowest channel slot (a 6 px bar): 64 channels in about 600 px.
+_COMPACT_SLOT_W = 9
 _ROTATED_LABEL_MAX_CHARS = 12
 
 
@@ -407,9 +409,10 @@ class MeterBank(QWidget):
         return widest + _TICK_LEN + 6
 
     def _min_slot_width(self) -> int:
-        """Narrowest channel slot: a bar that still fits a whole-dB number like ``−88``."""
-        fm = QFontMetrics(self._small_font)
-        return max(18, fm.horizontalAdvance("−88") + 4)
+        """Narrowest channel slot: a thin bar under its clip box. Slots too narrow for a
+        number like ``−88`` leave the numbers out, so 64 channels fit beside the views with
+        every clip latch in sight (the number is in the tooltip of the hovered channel)."""
+        return _COMPACT_SLOT_W
 
     def _minimum_width(self) -> int:
         n = max(1, len(self._names))
@@ -448,7 +451,14 @@ class MeterBank(QWidget):
         slot_w = max(1.0, min(available / n, float(max_slot)))
         gap = max(3, int(slot_w * 0.22))
         bar_w = max(4, min(_MAX_BAR_W, int(slot_w) - gap))
-        decimals = 1 if fm.horizontalAdvance("−88.8") + 2 <= slot_w else 0
+        if slot_w < 14:
+            bar_w = max(4, int(slot_w) - 2)  # compact: keep the bars, narrow the gaps
+        if fm.horizontalAdvance("−88.8") + 2 <= slot_w:
+            decimals = 1
+        elif fm.horizontalAdvance("−88") + 4 <= slot_w:
+            decimals = 0
+        else:
+            decimals = -1  # compact: no numbers, bars and clip boxes only
 
         readout_top = _MARGIN
         readout_h = fm.height()
@@ -603,7 +613,9 @@ class MeterBank(QWidget):
     def _texts(self, g: _Geometry) -> list[str]:
         """The readout strings, formatted once per refresh rather than once per frame."""
         if len(self._shown_text) != len(self._names):
-            self._shown_text = [format_db(v, g.decimals) for v in self._shown_hold]
+            self._shown_text = [
+                format_db(v, g.decimals) if g.decimals >= 0 else "" for v in self._shown_hold
+            ]
         return self._shown_text
 
     def _click_target(self, pos: QPointF) -> int | None:
