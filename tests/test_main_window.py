@@ -26,6 +26,7 @@ def private_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path))
     QSettings("scgui", "scgui").clear()
     monkeypatch.setattr(QMessageBox, "warning", lambda *args, **kwargs: None)
+    monkeypatch.setattr("scgui.ui.main_window.show_problem", lambda *args: None)
 
 
 @pytest.fixture

@@ -41,6 +41,9 @@ def warnings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every warning box the window would show, instead of showing it."""
     shown: list[str] = []
     monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text: shown.append(text))
+    monkeypatch.setattr(
+        "scgui.ui.main_window.show_problem", lambda _parent, problem: shown.append(problem.message)
+    )
     monkeypatch.setattr(QMessageBox, "information", lambda *args: None)
     return shown
 
@@ -227,6 +230,8 @@ def test_device_vanishing_while_only_monitoring_says_so_and_clears_the_views(
         start_monitoring(window, qtbot, "vanishing.monitor")
         qtbot.wait(300)
         assert window.meters.channel_names()
+        problems: list = []
+        window.controller.worker.errorOccurred.connect(problems.append)
     finally:
         with qtbot.waitSignal(window.controller.worker.monitoringStopped, timeout=10000):
             rig.pactl("unload-module", module)
@@ -236,6 +241,8 @@ def test_device_vanishing_while_only_monitoring_says_so_and_clears_the_views(
     assert "Nothing was being recorded." in warnings[0] and "recording stream" not in warnings[0]
     assert window.meters.channel_names() == [] and window.placeholder.isVisible()
     assert not window.monitor_bar.monitor_button.isChecked()
+    # The traceback travels with the message (for the Details button and the log).
+    assert problems and "Traceback (most recent call last)" in problems[0].details
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ import scgui.audio as sc
 from scgui.measure.levels import LevelMeter
 from scgui.measure.spectrum import Spectrum
 
+from .problems import Problem
 from .ringbuffer import RingBuffer
 from .worker import AudioWorker, MonitorInfo
 
@@ -78,7 +79,7 @@ class AppController(QObject):
     serverStatusChanged = Signal(bool, str)  # available, description or what to do
     displayUpdated = Signal(object)  # DisplayFrame
     spectrumUpdated = Signal(object, object)  # freqs, dB
-    errorOccurred = Signal(str)
+    errorOccurred = Signal(object)  # a Problem (scgui.engine.problems)
     _deviceEventArrived = Signal(object)  # from the watch thread; queued to this thread
     _serverReachable = Signal()  # from a probe thread; queued to this thread
 
@@ -214,7 +215,7 @@ class AppController(QObject):
         try:
             function(*args)  # type: ignore[operator]
         except sc.AudioError as exc:
-            self.errorOccurred.emit(str(exc))
+            self.errorOccurred.emit(Problem.of(str(exc), exc))
 
     # -- monitoring and the frame clock ----------------------------------------------------
 

@@ -7,6 +7,7 @@ a cancellation through Qt signals.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -16,13 +17,17 @@ from PySide6.QtCore import QObject, QThread, Signal
 import scgui.audio as sc
 from scgui.measure import latency, runs
 
+from .problems import Problem
+
+_log = logging.getLogger(__name__)
+
 
 class MeasurementThread(QThread):
     """Runs one measurement function; ``cancel()`` stops it between steps."""
 
     progressed = Signal(int, int)  # done, total
     succeeded = Signal(object)  # the function's result
-    failed = Signal(str)
+    failed = Signal(object)  # a Problem: the message and its traceback
     cancelled = Signal(object)  # the partial result, if any
 
     def __init__(
@@ -46,9 +51,10 @@ class MeasurementThread(QThread):
         except runs.Cancelled as exc:
             self.cancelled.emit(getattr(exc, "partial", None))
         except (sc.AudioError, runs.MeasurementError, ValueError, OSError) as exc:
-            self.failed.emit(str(exc))
+            self.failed.emit(Problem.of(str(exc), exc))
         except Exception as exc:  # report, never kill the app from a worker thread
-            self.failed.emit(f"The measurement failed unexpectedly: {exc!r}")
+            _log.exception("the measurement failed unexpectedly")
+            self.failed.emit(Problem.of(f"The measurement failed unexpectedly: {exc!r}", exc))
         else:
             self.succeeded.emit(result)
 

@@ -21,6 +21,7 @@ from PySide6.QtCore import QObject, QThread, Signal
 
 import scgui.audio as sc
 
+from .problems import Problem
 from .ringbuffer import RingBuffer
 from .sources import PlaySource
 from .writer import RecordingError, RecordingWriter
@@ -87,7 +88,7 @@ class AudioWorker(QThread):
     """Runs monitoring, recording and playback; see the module docstring."""
 
     statsUpdated = Signal(object)  # WorkerStats
-    errorOccurred = Signal(str)
+    errorOccurred = Signal(object)  # a Problem: the message and its traceback
     monitoringStarted = Signal(object)  # MonitorInfo
     monitoringStopped = Signal()
     recordingStarted = Signal(str)
@@ -285,7 +286,7 @@ class AudioWorker(QThread):
                 self._writer.write(frames)
             except Exception as exc:
                 # The take ends (what was written is kept); monitoring goes on.
-                self._finish_recording(cause=str(exc))
+                self._finish_recording(cause=str(exc), exc=exc)
 
     def _do_start_recording(
         self, path: Path, format: str | None, subtype: str | None, overwrite: bool
@@ -345,12 +346,12 @@ class AudioWorker(QThread):
         self.recordingFinished.emit(final)
         return final
 
-    def _finish_recording(self, cause: str | None = None) -> None:
+    def _finish_recording(self, cause: str | None = None, exc: BaseException | None = None) -> None:
         """End the take and say, in one message, why it ended early and what was saved."""
         final = self._do_stop_recording()
         if final is None:
             if cause:
-                self.errorOccurred.emit(cause)
+                self._report(cause, exc)
             return
         if final.error is not None:
             # The writer's own message names the file, what is in it and what to do.
@@ -363,7 +364,7 @@ class AudioWorker(QThread):
             )
         else:
             return
-        self.errorOccurred.emit(message)
+        self._report(message, exc)
 
     # -- playback --------------------------------------------------------------------------
 
@@ -429,11 +430,17 @@ class AudioWorker(QThread):
         message = str(exc) or type(exc).__name__
         if stop:
             if self._writer is not None:
-                self._finish_recording(cause=message)  # the message says what was saved
+                self._finish_recording(cause=message, exc=exc)  # it says what was saved
                 message = ""
             self._stop_everything()
         if message:
-            self.errorOccurred.emit(message)
+            self._report(message, exc)
+
+    def _report(self, message: str, exc: BaseException | None = None) -> None:
+        """Tell the window, with the traceback behind it, and write it to the log."""
+        problem = Problem.of(message, exc)
+        _log.warning("%s", message, exc_info=exc)
+        self.errorOccurred.emit(problem)
 
     def _fail_input(self, exc: BaseException) -> None:
         """The input stream failed (a device unplugged, the server gone): say which stream
@@ -441,11 +448,9 @@ class AudioWorker(QThread):
         name = self._monitor.device.name if self._monitor is not None else "the input"
         reason = str(exc) or type(exc).__name__
         if self._writer is not None:
-            self._finish_recording(cause=f"Recording from {name} stopped: {reason}")
+            self._finish_recording(cause=f"Recording from {name} stopped: {reason}", exc=exc)
         else:
-            self.errorOccurred.emit(
-                f"Monitoring {name} stopped: {reason} Nothing was being recorded."
-            )
+            self._report(f"Monitoring {name} stopped: {reason} Nothing was being recorded.", exc)
         try:
             self._do_stop_monitoring()
         except Exception as close_error:  # the stream is gone already
@@ -456,7 +461,7 @@ class AudioWorker(QThread):
     def _fail_playback(self, exc: BaseException) -> None:
         """The player failed: say what was playing where; monitoring and recording go on."""
         reason = str(exc) or type(exc).__name__
-        self.errorOccurred.emit(f"Playing {self._source_name or 'the file'} stopped: {reason}")
+        self._report(f"Playing {self._source_name or 'the file'} stopped: {reason}", exc)
         try:
             self._do_stop_playback()
         except Exception as close_error:
@@ -467,4 +472,4 @@ class AudioWorker(QThread):
             try:
                 stop()
             except Exception as exc:
-                self.errorOccurred.emit(str(exc))
+                self._report(str(exc), exc)

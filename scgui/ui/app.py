@@ -58,7 +58,10 @@ def run_app(argv: Sequence[str]) -> int:
         print(f"scgui: {problem}", file=sys.stderr)
         return 1
     app = create_application(argv)
+    from .logfile import start_log_file
     from .main_window import MainWindow
+
+    start_log_file()
 
     window = MainWindow()
     window.show()

@@ -3,6 +3,7 @@ below. It only lays out widgets and forwards what the user does to the controlle
 
 from __future__ import annotations
 
+import html
 import shutil
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from PySide6.QtWidgets import (
 import scgui
 import scgui.audio as sc
 from scgui.engine.controller import AppController, DeviceSnapshot, DisplayFrame
+from scgui.engine.problems import Problem
 from scgui.engine.sources import ArraySource, FileSource
 from scgui.engine.takefile import Recovered, working_path
 from scgui.engine.worker import MonitorInfo, RecordingStatus, WorkerStats
@@ -42,9 +44,11 @@ from scgui.engine.worker import MonitorInfo, RecordingStatus, WorkerStats
 from ..channel_text import channel_label
 from .device_panel import DevicePanel
 from .generator_panel import GeneratorPanel
+from .logfile import log_path
 from .meters import MeterBank
 from .monitor_bar import MonitorBar
 from .play_panel import PlayPanel
+from .problem_box import show_problem
 from .record_panel import RecordPanel
 from .recovery import RecoveryJob, TakeJournal, ask_to_recover, interrupted_takes
 from .routing_panel import RoutingPanel
@@ -591,11 +595,13 @@ class MainWindow(QMainWindow):
 
     # -- messages, settings, closing -------------------------------------------------------
 
-    def _show_error(self, message: str) -> None:
+    def _show_error(self, problem: Problem | str) -> None:
+        if not isinstance(problem, Problem):
+            problem = Problem(problem)
         self._pending_take = None  # a take waiting for its input is not started later
-        self.statusBar().showMessage(message, 15000)
+        self.statusBar().showMessage(problem.message, 15000)
         if self.isVisible():
-            QMessageBox.warning(self, "scgui", message)
+            show_problem(self, problem)
 
     def _about(self) -> None:
         from PySide6 import __version__ as pyside_version
@@ -609,7 +615,8 @@ class MainWindow(QMainWindow):
             "About scgui",
             f"<h3>scgui {scgui.__version__}</h3>"
             "<p>Sound-card manager, recorder and channel checker.</p>"
-            f"<p>Sound server: {server}<br>PySide6 {pyside_version}<br>NumPy {np.__version__}</p>",
+            f"<p>Sound server: {server}<br>PySide6 {pyside_version}<br>NumPy {np.__version__}</p>"
+            f"<p>Log file: {html.escape(str(log_path() or 'none (not started)'))}</p>",
         )
 
     def _available(self) -> QRect | None:

@@ -333,8 +333,10 @@ class RoutingPanel(QWidget):
         self.progress.setRange(0, max(1, total))
         self.progress.setValue(done)
 
-    def _on_failed(self, message: str) -> None:
-        self.summary.setText(message)
+    def _on_failed(self, problem: object) -> None:
+        self.summary.setText(str(problem))
+        details = getattr(problem, "details", "")
+        self.summary.setToolTip(details[-2000:] if details else "")
         self.summary.setStyleSheet(f"color: {STATUS_COLORS[Status.WRONG]};")
 
     def _on_cancelled(self, partial: object) -> None:
