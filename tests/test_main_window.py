@@ -385,3 +385,15 @@ def test_record_without_an_input_says_where_to_choose_one(window, qtbot, monkeyp
     window.record_panel.path_edit.setText("x.wav")
     window.record_panel.record_button.click()
     assert shown and "Choose an input to record from" in shown[0]
+
+
+def test_help_shows_the_manual_and_every_shortcut_of_the_menus(window) -> None:
+    dialog = window.show_help(shortcuts=True)
+    assert dialog.isVisible()
+    text = dialog.browser.toPlainText()
+    assert "Routing check and latency" in text and "numbered from 1" in text
+    for keys, what in (("Ctrl+R", "Record"), ("Ctrl+M", "Monitor input"), ("Ctrl+K", "Reset")):
+        lines = text.splitlines()
+        row = lines.index(keys)  # a table: the keys, then what they do
+        assert lines[row + 1].startswith(what), lines[row : row + 2]
+    assert window.show_help() is dialog  # one window, raised again

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QPushButton,
     QScrollArea,
@@ -44,6 +45,7 @@ from scgui.engine.worker import MonitorInfo, RecordingStatus, WorkerStats
 from ..channel_text import channel_label
 from .device_panel import DevicePanel
 from .generator_panel import GeneratorPanel
+from .help_window import HelpDialog
 from .logfile import log_path
 from .meters import MeterBank
 from .monitor_bar import MonitorBar
@@ -113,6 +115,7 @@ class MainWindow(QMainWindow):
         self._splitter_sized = False
         #: A take asked for before its input ran: (path, subtype, overwrite).
         self._pending_take: tuple[str, str, bool] | None = None
+        self._help: HelpDialog | None = None
 
         self.banner = ServerBanner()
         self.banner.hide()
@@ -274,8 +277,23 @@ class MainWindow(QMainWindow):
         reset_clip.triggered.connect(lambda: self.controller.reset_clip(-1))
 
         help_menu = self.menuBar().addMenu("&Help")
+        manual = self._action(help_menu, "scgui &manual", QKeySequence.StandardKey.HelpContents)
+        manual.triggered.connect(lambda: self.show_help())
+        keys = self._action(help_menu, "&Keyboard shortcuts", None)
+        keys.triggered.connect(lambda: self.show_help(shortcuts=True))
         about = self._action(help_menu, "&About scgui", None)
         about.triggered.connect(self._about)
+
+    def show_help(self, shortcuts: bool = False) -> HelpDialog:
+        """Open (or raise) the manual; with ``shortcuts``, at the keyboard shortcuts."""
+        if self._help is None:
+            actions = [a for menu in self.menuBar().findChildren(QMenu) for a in menu.actions()]
+            self._help = HelpDialog(actions, self)
+        self._help.show()
+        self._help.raise_()
+        if shortcuts:
+            self._help.show_shortcuts()
+        return self._help
 
     def _action(self, menu, text: str, shortcut) -> QAction:  # type: ignore[no-untyped-def]
         action = QAction(text, self)
