@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -264,8 +266,12 @@ def test_routing_check_in_the_window(window, qtbot, tmp_path) -> None:
     assert panel.table.rowCount() == 8 and panel.table.item(0, 1).text() == "wrong"
     assert not panel.heatmap.pixmap().isNull()
     assert "FAIL" in panel.summary.text()
+    large = panel.show_matrix_window()  # the matrix in its own, larger window
+    assert large is not None and large.isVisible()
+    assert large.width() > panel.heatmap.width()
     panel.expect_box.setCurrentIndex(1)  # reverse
     panel.run_check()
+    assert not panel.enlarge_button.isEnabled()  # nothing stale to show either
     # The old (failed) report is gone while the new run goes: nothing stale to export
     assert panel.report is None and panel.table.rowCount() == 0
     assert not panel.export_button.isEnabled()
@@ -397,3 +403,41 @@ def test_help_shows_the_manual_and_every_shortcut_of_the_menus(window) -> None:
         row = lines.index(keys)  # a table: the keys, then what they do
         assert lines[row + 1].startswith(what), lines[row : row + 2]
     assert window.show_help() is dialog  # one window, raised again
+
+
+def test_the_programs_page_lists_other_programs_streams_live(window, qtbot, rig) -> None:
+    """pavucontrol's Playback tab: a program that starts playing appears with its device,
+    and goes when it ends; nobody is asked while the page is hidden."""
+    assert not window.controller.streams.running
+    window.tools.setCurrentWidget(window.streams_page)
+    assert window.controller.streams.running
+    model = window.streams_page.models["playback"]
+    program = subprocess.Popen(
+        [
+            "pacat",
+            "--playback",
+            f"--device={MULTI8.name}",
+            "--client-name=Lab Tone",
+            "--stream-name=tone",
+            "--format=float32le",
+            "--channels=2",
+        ],
+        stdin=subprocess.PIPE,
+        env={**os.environ, **rig.env},
+    )
+
+    def rows() -> list[tuple[str, ...]]:
+        return [tuple(model.index(r, c).data() for c in range(5)) for r in range(model.rowCount())]
+
+    try:
+        qtbot.waitUntil(lambda: any(row[0] == "Lab Tone" for row in rows()), timeout=5000)
+        row = next(row for row in rows() if row[0] == "Lab Tone")
+        assert row[1] == "tone" and row[2] == "Multi8" and row[3] == "100 %"
+        assert window.tools.tabText(window.tools.currentIndex()) == "Programs"
+        assert window.streams_page.tabText(0).startswith("Playback (")
+    finally:
+        program.kill()
+        program.wait()
+    qtbot.waitUntil(lambda: not any(row[0] == "Lab Tone" for row in rows()), timeout=5000)
+    window.tools.setCurrentIndex(0)
+    assert not window.controller.streams.running

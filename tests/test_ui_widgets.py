@@ -496,3 +496,29 @@ def test_many_meters_fit_beside_the_views_with_every_clip_latch(
     assert lefts == sorted(set(lefts)) and lefts[-1] + geometry.bar_w <= bank.width()
     bank.resize(channels * 50, 300)  # room again: the numbers come back
     assert bank._layout().decimals >= 0
+
+
+def test_the_stream_table_lists_one_kind_and_names_the_devices(qtbot: QtBot) -> None:
+    from scgui.audio import AppStream
+    from scgui.ui.stream_list import StreamsPage
+
+    page = StreamsPage()
+    qtbot.addWidget(page)
+    streams = [
+        AppStream("playback", 3, "Lab Tone", "tone", "multi8", (0.5, 0.5), corked=True),
+        AppStream("recording", 4, "", "Remapped Stream", "multi8.monitor", (1.0,)),
+        AppStream("recording", 5, "Voice Chat", "mic", "gone", (1.0,), muted=True),
+    ]
+    page.set_streams(streams, {"multi8": "Multi8", "multi8.monitor": "Monitor of Multi8"})
+    playback, recording = page.models["playback"], page.models["recording"]
+    assert [playback.index(0, c).data() for c in range(5)] == [
+        "Lab Tone",
+        "tone",
+        "Multi8",
+        "50 %",
+        "paused",
+    ]
+    assert recording.rowCount() == 2
+    assert recording.index(0, 0).data() == "(sound server)"
+    assert [recording.index(1, c).data() for c in (2, 4)] == ["gone", "muted"]
+    assert page.tabText(0) == "Playback (1)" and page.tabText(1) == "Recording (2)"

@@ -27,6 +27,7 @@ from scgui.measure.spectrum import Spectrum
 
 from .problems import Problem
 from .ringbuffer import RingBuffer
+from .stream_watch import StreamWatch
 from .worker import AudioWorker, MonitorInfo
 
 FRAME_INTERVAL_MS = 16
@@ -114,6 +115,7 @@ class AppController(QObject):
         self._probing = False
         self._serverReachable.connect(self.connect_server)
         self.devices = DeviceSnapshot([], [], None, None)
+        self.streams = StreamWatch(self)  # the programs' streams, while a view shows them
 
     # -- server and devices ----------------------------------------------------------------
 
@@ -307,5 +309,6 @@ class AppController(QObject):
         """Stop the clock, the watch and the worker (finishing any recording)."""
         self._frame_timer.stop()
         self._probe_timer.stop()
+        self.streams.stop()
         self._close_watch()
         self.worker.shutdown()

@@ -55,6 +55,7 @@ from .record_panel import RecordPanel
 from .recovery import RecoveryJob, TakeJournal, ask_to_recover, interrupted_takes
 from .routing_panel import RoutingPanel
 from .spectrum_view import SpectrumView
+from .stream_list import StreamsPage
 from .waveforms import WaveformView
 
 SETTINGS_ORG, SETTINGS_APP = "scgui", "scgui"
@@ -192,6 +193,11 @@ class MainWindow(QMainWindow):
         routing_scroll.setWidgetResizable(True)
         routing_scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.tools.addTab(routing_scroll, "Routing check and latency")
+        self.streams_page = StreamsPage()
+        self.tools.addTab(self.streams_page, "Programs")
+        self.tools.setTabToolTip(
+            self.tools.count() - 1, "Which programs play to or record from which device"
+        )
         self.tools.currentChanged.connect(self._on_tool_tab)
         bottom = QHBoxLayout()
         bottom.addWidget(self.tools, 1)
@@ -309,6 +315,7 @@ class MainWindow(QMainWindow):
         controller.displayUpdated.connect(self._on_display)
         controller.spectrumUpdated.connect(self.spectrum.show_spectrum)
         controller.errorOccurred.connect(self._show_error)
+        controller.streams.streamsChanged.connect(self._on_streams)
         worker.monitoringStarted.connect(self._on_monitoring_started)
         worker.monitoringStopped.connect(self._on_monitoring_stopped)
         worker.recordingStarted.connect(self._on_recording_started)
@@ -445,8 +452,23 @@ class MainWindow(QMainWindow):
         meters = max(sizes[0], min(max(wanted, total * channels // 80), total * 3 // 5))
         self.signal_splitter.setSizes([meters, total - meters])
 
+    def _on_streams(self, streams: list[sc.AppStream]) -> None:
+        names = {
+            d.id: d.name
+            for d in (*self.controller.devices.speakers, *self.controller.devices.microphones)
+        }
+        self.streams_page.set_streams(streams, names)
+
+    def _watch_streams(self) -> None:
+        """The programs' streams are asked for only while their page is on screen."""
+        if self.isVisible() and self.tools.currentWidget() is self.streams_page:
+            self.controller.streams.start()
+        else:
+            self.controller.streams.stop()
+
     def _on_tool_tab(self, index: int) -> None:
         """Give the routing check the room its matrix needs; the others need little."""
+        self._watch_streams()
         total = sum(self.vertical_splitter.sizes()) or self.height()
         page = self.tools.widget(index)
         share = 0.62 if page is not None and page.isAncestorOf(self.routing_panel) else 0.3
@@ -480,6 +502,7 @@ class MainWindow(QMainWindow):
     def hideEvent(self, event: QHideEvent) -> None:
         super().hideEvent(event)
         self.controller.set_display_active(False)
+        self.controller.streams.stop()
 
     def _on_stats(self, stats: WorkerStats) -> None:
         self.status_cpu.setText(f"Audio thread CPU {stats.cpu * 100:.0f} %")

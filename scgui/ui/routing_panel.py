@@ -14,6 +14,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QColor, QImage, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
+    QDialog,
     QDoubleSpinBox,
     QFileDialog,
     QGridLayout,
@@ -133,6 +134,11 @@ class RoutingPanel(QWidget):
         self.cancel_button.setEnabled(False)
         self.export_button = QPushButton("Export report…")
         self.export_button.setEnabled(False)
+        self.enlarge_button = QPushButton("Matrix in a window…")
+        self.enlarge_button.setAccessibleName("Show the routing matrix in its own window")
+        self.enlarge_button.setToolTip("The routing matrix large and readable, in its own window")
+        self.enlarge_button.setEnabled(False)
+        self._matrix_window: QDialog | None = None
         self.progress = QProgressBar()
         self.progress.setAccessibleName("Measurement progress")
         self.summary = QLabel("Choose an output and an input, then Check routing.")
@@ -160,6 +166,7 @@ class RoutingPanel(QWidget):
         self.latency_button.clicked.connect(self.run_latency)
         self.cancel_button.clicked.connect(self.cancel)
         self.export_button.clicked.connect(self._export)
+        self.enlarge_button.clicked.connect(self.show_matrix_window)
 
         grid = QGridLayout()
         grid.addWidget(QLabel("Output"), 0, 0)
@@ -182,6 +189,7 @@ class RoutingPanel(QWidget):
         buttons.addStretch(1)
         progress_row = QHBoxLayout()
         progress_row.addWidget(self.progress, 1)
+        progress_row.addWidget(self.enlarge_button)
         progress_row.addWidget(self.export_button)
         self.response_view = PathResponseView()
         self.table.currentCellChanged.connect(self._on_row)
@@ -350,6 +358,28 @@ class RoutingPanel(QWidget):
 
     # -- results ---------------------------------------------------------------------------
 
+    def show_matrix_window(self) -> QDialog | None:
+        """The current report's matrix in a window of its own, most of the screen large
+        (the panel's copy shares the page with the table and the plots)."""
+        if self.report is None:
+            return None
+        dialog = QDialog(self)
+        dialog.setWindowTitle("Routing matrix")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        image = FittedImage()
+        image.setAccessibleName("Detected routing matrix, large")
+        image.set_image(render_routing_image(self.report, scale=3.0))
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(image)
+        screen = self.screen()
+        area = screen.availableGeometry() if screen is not None else None
+        if area is not None:
+            dialog.resize(area.width() * 4 // 5, area.height() * 4 // 5)
+        dialog.destroyed.connect(lambda *_: setattr(self, "_matrix_window", None))
+        self._matrix_window = dialog
+        dialog.show()
+        return dialog
+
     def _clear_report(self) -> None:
         """Forget the last report when a new check starts: nothing old is shown or exported."""
         self.report = None
@@ -357,6 +387,9 @@ class RoutingPanel(QWidget):
         self.table.setRowCount(0)
         self.response_view.show_response(None)
         self.export_button.setEnabled(False)
+        self.enlarge_button.setEnabled(False)
+        if self._matrix_window is not None:
+            self._matrix_window.close()
 
     def _show_report(self, report: RoutingReport) -> None:
         self.report = report
@@ -395,6 +428,7 @@ class RoutingPanel(QWidget):
                 self.table.setItem(row, column, item)
         self.table.resizeColumnsToContents()
         self.export_button.setEnabled(True)
+        self.enlarge_button.setEnabled(True)
         if report.results:
             self.table.setCurrentCell(0, 0)
             self._on_row(0)
