@@ -26,6 +26,7 @@ __all__ = [
     "parse_channel_list",
     "parse_channel_number",
     "parse_routing_list",
+    "shown_name",
 ]
 
 #: The library's index for the mono mix of all channels (``scgui.audio.channelmap.MONO_MIX``).
@@ -117,14 +118,18 @@ def format_channel_list(indexes: Sequence[int]) -> str:
     return ",".join(parts)
 
 
-def channel_label(index: int, name: str = "") -> str:
-    """A channel as shown beside a meter or in a table: ``"3 Rear Left"``.
+def shown_name(index: int, name: str) -> str:
+    """The part of a channel's name worth showing beside its number ("" for none).
 
     Names that only repeat a number ("Auxiliary 0", as servers call the channels of a
     multichannel interface) are left out: "1 Auxiliary 0" reads as two different numbers.
     """
-    number = format_channel_number(index)
     name = name.strip()
-    if index == MIX or not name or _GENERIC_NAME.match(name):
-        return number
-    return f"{number} {name}"
+    return "" if index == MIX or _GENERIC_NAME.match(name) else name
+
+
+def channel_label(index: int, name: str = "", separator: str = " ") -> str:
+    """A channel as shown beside a meter or in a table: ``"3 Rear Left"``."""
+    number = format_channel_number(index)
+    shown = shown_name(index, name)
+    return f"{number}{separator}{shown}" if shown else number

@@ -17,7 +17,6 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
-from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scgui.ui.meters import FLOOR_DB, MeterBank
+from scgui.ui.palette import dark_palette
 from scgui.ui.spectrum_view import SpectrumView
 from scgui.ui.waveforms import WaveformView
 
@@ -81,27 +81,6 @@ def spectrum(samples: np.ndarray, size: int = 4096) -> tuple[np.ndarray, np.ndar
     magnitude = np.abs(np.fft.rfft(block)) * 2 / window.sum()
     freqs = np.fft.rfftfreq(size, 1 / SAMPLERATE)
     return freqs, np.maximum(20 * np.log10(np.maximum(magnitude, 1e-12)), FLOOR_DB)
-
-
-def dark_palette() -> QPalette:
-    """A neutral dark palette for the controls around the plots (as a dark app theme would)."""
-    palette = QPalette()
-    colours = {
-        QPalette.ColorRole.Window: "#232428",
-        QPalette.ColorRole.WindowText: "#e3e5e8",
-        QPalette.ColorRole.Base: "#1b1c1f",
-        QPalette.ColorRole.AlternateBase: "#26282c",
-        QPalette.ColorRole.Text: "#e3e5e8",
-        QPalette.ColorRole.Button: "#2d2f34",
-        QPalette.ColorRole.ButtonText: "#e3e5e8",
-        QPalette.ColorRole.Highlight: "#3d7dd8",
-        QPalette.ColorRole.HighlightedText: "#ffffff",
-        QPalette.ColorRole.ToolTipBase: "#2d2f34",
-        QPalette.ColorRole.ToolTipText: "#e3e5e8",
-    }
-    for role, colour in colours.items():
-        palette.setColor(role, QColor(colour))
-    return palette
 
 
 def panel(title: str, content: QWidget) -> QFrame:

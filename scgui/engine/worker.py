@@ -200,7 +200,7 @@ class AudioWorker(QThread):
             try:
                 function(*args)
             except Exception as exc:
-                self._fail(exc, stop=False)
+                self._fail(exc)
             try:
                 command = self._commands.get_nowait()
             except queue.Empty:
@@ -270,8 +270,10 @@ class AudioWorker(QThread):
         self._finish_recording()
         if self._recorder is not None:
             recorder, self._recorder, self._monitor = self._recorder, None, None
-            recorder.close()
-            self.monitoringStopped.emit()
+            try:
+                recorder.close()
+            finally:  # a stream that failed may fail to close: the views still stop
+                self.monitoringStopped.emit()
 
     def _capture_step(self, block: bool) -> None:
         assert self._recorder is not None
@@ -286,7 +288,7 @@ class AudioWorker(QThread):
                 self._writer.write(frames)
             except Exception as exc:
                 # The take ends (what was written is kept); monitoring goes on.
-                self._finish_recording(cause=str(exc), exc=exc)
+                self._finish_recording(cause=f"The recording stopped: {exc}", exc=exc)
 
     def _do_start_recording(
         self, path: Path, format: str | None, subtype: str | None, overwrite: bool
@@ -358,10 +360,7 @@ class AudioWorker(QThread):
             same = cause is None or cause in final.error
             message = final.error if same else f"{cause} {final.error}"
         elif cause is not None:
-            stopped = "" if "stopped" in cause else " The recording stopped;"
-            message = (
-                f"{cause}{stopped} The {final.seconds:.1f} s recorded are saved in '{final.path}'."
-            )
+            message = f"{cause} The {final.seconds:.1f} s recorded are saved in '{final.path}'."
         else:
             return
         self._report(message, exc)
@@ -425,16 +424,10 @@ class AudioWorker(QThread):
 
     # -- failures --------------------------------------------------------------------------
 
-    def _fail(self, exc: BaseException, stop: bool = True) -> None:
-        """Report ``exc`` once; with ``stop``, end the streams (finishing the recording file)."""
-        message = str(exc) or type(exc).__name__
-        if stop:
-            if self._writer is not None:
-                self._finish_recording(cause=message, exc=exc)  # it says what was saved
-                message = ""
-            self._stop_everything()
-        if message:
-            self._report(message, exc)
+    def _fail(self, exc: BaseException) -> None:
+        """A command that could not be carried out: report it; the streams go on (a failing
+        stream is reported by :meth:`_fail_input` or :meth:`_fail_playback`)."""
+        self._report(str(exc) or type(exc).__name__, exc)
 
     def _report(self, message: str, exc: BaseException | None = None) -> None:
         """Tell the window, with the traceback behind it, and write it to the log."""
@@ -455,8 +448,6 @@ class AudioWorker(QThread):
             self._do_stop_monitoring()
         except Exception as close_error:  # the stream is gone already
             _log.debug("closing the failed input: %s", close_error)
-            self._recorder, self._monitor = None, None
-            self.monitoringStopped.emit()
 
     def _fail_playback(self, exc: BaseException) -> None:
         """The player failed: say what was playing where; monitoring and recording go on."""

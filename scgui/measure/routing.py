@@ -60,6 +60,7 @@ from ..channel_text import (
     channel_label,
     format_channel_number,
     parse_routing_list,
+    shown_name,
 )
 from .levels import FLOOR_DB, dbfs
 from .response import PathResponse
@@ -561,9 +562,9 @@ def _label(channel: int | None, name: str) -> str:
     """A channel in a sentence, numbered from 1 as people read it: ``"8 (Side Right)"``."""
     if channel is None:
         return "nowhere"
-    label = channel_label(channel, name)
+    shown = shown_name(channel, name)
     number = format_channel_number(channel)
-    return f"{number} ({label[len(number) + 1 :]})" if label != number else number
+    return f"{number} ({shown})" if shown else number
 
 
 def _judge(

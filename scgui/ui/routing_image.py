@@ -115,12 +115,6 @@ def _outline(painter: QPainter, cell: QRectF) -> None:
     painter.drawRect(cell.adjusted(2.8, 2.8, -2.8, -2.8))
 
 
-def _channel_label(index: int, name: str) -> str:
-    number = format_channel_number(index)
-    label = channel_label(index, name)
-    return f"{number}  {label[len(number) + 1 :]}" if label != number else number
-
-
 def render_routing_image(report: RoutingReport, scale: float = 2.0) -> QImage:
     """Draw ``report`` and return the image (``scale`` device pixels per logical pixel).
 
@@ -149,8 +143,8 @@ def render_routing_image(report: RoutingReport, scale: float = 2.0) -> QImage:
     badge_font.setBold(True)
     fm, fm_small, fm_badge = QFontMetricsF(base), QFontMetricsF(small), QFontMetricsF(badge_font)
 
-    out_labels = [_channel_label(o, matrix.output_name(o)) for o in matrix.outputs]
-    in_labels = [_channel_label(i, matrix.input_name(i)) for i in matrix.inputs]
+    out_labels = [channel_label(o, matrix.output_name(o), "  ") for o in matrix.outputs]
+    in_labels = [channel_label(i, matrix.input_name(i), "  ") for i in matrix.inputs]
     caption = "output ↓   input →"
     row_label_w = (
         max([fm.horizontalAdvance(t) for t in out_labels] + [fm_small.horizontalAdvance(caption)])
