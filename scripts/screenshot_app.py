@@ -2,7 +2,8 @@
 
 Starts a private virtual rig, plays eight tones of different levels into its 8-channel
 sink, opens the main window on the reversed 8-channel source, and saves the window as a PNG.
-With SCGUI_SHOT_RECORDING=1 a take is running when the picture is taken.
+With SCGUI_SHOT_RECORDING=1 a take is running when the picture is taken; with
+SCGUI_SHOT_PAGE=programs another program plays and the Programs page shows it selected.
 Runs offscreen unless DISPLAY is set (then it uses that X server, e.g. Xvfb):
 
     python scripts/screenshot_app.py /tmp/scgui-window.png
@@ -12,6 +13,7 @@ Runs offscreen unless DISPLAY is set (then it uses that X server, e.g. Xvfb):
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import tempfile
 import threading
@@ -67,6 +69,9 @@ def main(output: str) -> int:
         window.monitor_bar.select("multi8_reversed")
         window.monitor_bar.start()
         window.play_panel.load(_demo_file())
+        other = _other_program(rig.env) if os.environ.get("SCGUI_SHOT_PAGE") == "programs" else None
+        if other is not None:
+            window.tools.setCurrentWidget(window.streams_page)
         if os.environ.get("SCGUI_SHOT_RECORDING"):  # show a take running
             window.record_panel.path_edit.setText(str(Path(tempfile.mkdtemp()) / "take-1.wav"))
             window.record_panel.record_button.click()
@@ -74,6 +79,10 @@ def main(output: str) -> int:
         while time.monotonic() < deadline:
             QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
             time.sleep(0.01)
+            if other is not None and window.streams_page.selected_stream() is None:
+                for stream in sc.list_streams():
+                    if stream.application == "Lab Tone" and stream.device_id:
+                        window.streams_page.select("playback", stream.id)
         if os.environ.get("DISPLAY"):
             # The whole screen: what does not fit shows as cut off.
             app.primaryScreen().grabWindow(0).save(output)
@@ -85,11 +94,31 @@ def main(output: str) -> int:
             f"minimum {window.minimumSizeHint().width()}x{window.minimumSizeHint().height()}"
         )
         stop.set()
+        if other is not None:
+            other.kill()
+            other.wait()
         window.close()
         player.join(2)
         app.processEvents()
     print(f"saved {output}")
     return 0
+
+
+def _other_program(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """Another program playing (pacat) at 60 % on the stereo speaker."""
+    program = subprocess.Popen(
+        [
+            "pacat",
+            "--playback",
+            "--device=scarlett",
+            "--client-name=Lab Tone",
+            "--stream-name=Calibration tone",
+            "--volume=39322",
+            "/dev/urandom",
+        ],
+        env={**os.environ, **env},
+    )
+    return program
 
 
 def _demo_file() -> Path:

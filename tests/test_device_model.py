@@ -323,7 +323,7 @@ def test_volume_slider_requests_per_channel_volumes(qtbot, panel) -> None:
     device, volumes = blocker.args
     assert device.id == "multi8"
     assert volumes == pytest.approx((0.5,) * 8)
-    assert panel.group("speaker").volume_label.text() == "50 %"
+    assert panel.group("speaker").volume_label.text() == "50 % (−18.1 dB)"
 
 
 def test_volume_slider_keeps_the_balance(qtbot, panel, speakers, microphones) -> None:
@@ -374,7 +374,7 @@ def test_update_moves_the_controls_without_requests(qtbot, panel, speakers, micr
     changed = _speakers_with(speakers, "scarlett", volume=(0.3, 0.3), muted=True)
     _update(panel, changed, microphones)
     assert group.volume_slider.value() == 30
-    assert group.volume_label.text() == "30 %"
+    assert group.volume_label.text() == "30 % (−31.4 dB)"
     assert group.mute_button.isChecked()
     assert _text(panel.model("speaker"), "scarlett", Column.VOLUME) == "muted"
     qtbot.wait(3 * VOLUME_EMIT_INTERVAL_MS)

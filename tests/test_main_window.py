@@ -19,7 +19,7 @@ from scgui.audio.backends import set_backend
 from scgui.audio.backends.pulseaudio import PulseAudioBackend
 from scgui.engine.controller import DisplayFrame
 from scgui.ui.main_window import MainWindow
-from scgui.virtual_rig import MULTI8
+from scgui.virtual_rig import MULTI8, SCARLETT
 
 
 @pytest.fixture(autouse=True)
@@ -405,14 +405,9 @@ def test_help_shows_the_manual_and_every_shortcut_of_the_menus(window) -> None:
     assert window.show_help() is dialog  # one window, raised again
 
 
-def test_the_programs_page_lists_other_programs_streams_live(window, qtbot, rig) -> None:
-    """pavucontrol's Playback tab: a program that starts playing appears with its device,
-    and goes when it ends; nobody is asked while the page is hidden."""
-    assert not window.controller.streams.running
-    window.tools.setCurrentWidget(window.streams_page)
-    assert window.controller.streams.running
-    model = window.streams_page.models["playback"]
-    program = subprocess.Popen(
+def _lab_tone(rig) -> subprocess.Popen[bytes]:  # type: ignore[no-untyped-def]
+    """Another program ("Lab Tone") with a playback stream ("tone") open on Multi8."""
+    return subprocess.Popen(
         [
             "pacat",
             "--playback",
@@ -426,18 +421,88 @@ def test_the_programs_page_lists_other_programs_streams_live(window, qtbot, rig)
         env={**os.environ, **rig.env},
     )
 
+
+def test_the_programs_page_lists_other_programs_streams_live(window, qtbot, rig) -> None:
+    """pavucontrol's Playback tab: a program that starts playing appears with its device,
+    and goes when it ends; nobody is asked while the page is hidden."""
+    assert not window.controller.streams.running
+    window.tools.setCurrentWidget(window.streams_page)
+    assert window.controller.streams.running
+    model = window.streams_page.models["playback"]
+    program = _lab_tone(rig)
+
     def rows() -> list[tuple[str, ...]]:
         return [tuple(model.index(r, c).data() for c in range(5)) for r in range(model.rowCount())]
 
     try:
-        qtbot.waitUntil(lambda: any(row[0] == "Lab Tone" for row in rows()), timeout=5000)
+        # PipeWire lists a new stream for a moment before it is linked to its device.
+        qtbot.waitUntil(lambda: ("Lab Tone", "tone", "Multi8") in [r[:3] for r in rows()])
         row = next(row for row in rows() if row[0] == "Lab Tone")
-        assert row[1] == "tone" and row[2] == "Multi8" and row[3] == "100 %"
+        assert row[1] == "tone" and row[2] == "Multi8" and row[3] == "100 % (0.0 dB)"
         assert window.tools.tabText(window.tools.currentIndex()) == "Programs"
-        assert window.streams_page.tabText(0).startswith("Playback (")
+        assert window.streams_page.tabs.tabText(0).startswith("Playback (")
     finally:
         program.kill()
         program.wait()
     qtbot.waitUntil(lambda: not any(row[0] == "Lab Tone" for row in rows()), timeout=5000)
     window.tools.setCurrentIndex(0)
     assert not window.controller.streams.running
+
+
+def test_the_programs_page_moves_mutes_and_turns_down_another_program(window, qtbot, rig) -> None:
+    """As in pavucontrol: pick another device for a program's stream, mute it, set its
+    volume; the server applies each, and the page shows what the server then says."""
+    window.tools.setCurrentWidget(window.streams_page)
+    page = window.streams_page
+    program = _lab_tone(rig)
+
+    def on_server() -> sc.AppStream | None:
+        found = [s for s in sc.list_streams() if s.application == "Lab Tone"]
+        return found[0] if found else None
+
+    try:
+        qtbot.waitUntil(
+            lambda: (
+                (s := on_server()) is not None
+                and s.device_id == MULTI8.name  # PipeWire: linked to its device a moment later
+                and page.select("playback", s.id)
+                and page.device_combo.currentData() == MULTI8.name
+            )
+        )
+        stream = on_server()
+        assert stream is not None
+        target = page.device_combo.findData(SCARLETT.name)
+        page.device_combo.setCurrentIndex(target)
+        page.device_combo.activated.emit(target)  # what a click on the item does
+        qtbot.waitUntil(lambda: (s := on_server()) is not None and s.device_id == SCARLETT.name)
+        qtbot.waitUntil(lambda: _row_of(page, stream)[2:3] == (SCARLETT.description,))
+        page.mute_button.click()
+        qtbot.waitUntil(lambda: (s := on_server()) is not None and s.muted)
+        qtbot.waitUntil(lambda: page.mute_button.isChecked() and "muted" in _row_of(page, stream))
+        page.volume_slider.setValue(25)
+        qtbot.waitUntil(lambda: (s := on_server()) is not None and abs(s.volume[0] - 0.25) < 0.001)
+        assert page.selected_stream() is not None  # still selected after the listings
+        assert page.volume_label.text() == "25 % (−36.1 dB)"
+    finally:
+        program.kill()
+        program.wait()
+    qtbot.waitUntil(lambda: page.selected_stream() is None)
+    assert not page.volume_slider.isEnabled()
+
+
+def _row_of(page, stream: sc.AppStream) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+    """The Programs page's row of ``stream`` (empty if it is not listed)."""
+    model = page.models[stream.kind]
+    row = model.row_of(stream.kind, stream.id)
+    if row is None:
+        return ()
+    return tuple(model.index(row, column).data() for column in range(model.columnCount()))
+
+
+def test_a_change_to_a_stream_that_ended_is_shown_as_a_problem(window, qtbot, monkeypatch) -> None:
+    shown: list[object] = []
+    monkeypatch.setattr("scgui.ui.main_window.show_problem", lambda _w, p: shown.append(p))
+    gone = sc.AppStream("playback", 987654, "Nobody", "nothing", MULTI8.name, (1.0, 1.0))
+    window.streams_page.muteRequested.emit(gone, True)
+    qtbot.waitUntil(lambda: bool(shown), timeout=5000)
+    assert "'nothing' of 'Nobody'" in shown[0].message and "list the streams" in shown[0].message

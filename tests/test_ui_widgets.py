@@ -515,10 +515,82 @@ def test_the_stream_table_lists_one_kind_and_names_the_devices(qtbot: QtBot) -> 
         "Lab Tone",
         "tone",
         "Multi8",
-        "50 %",
+        "50 % (−18.1 dB)",
         "paused",
     ]
     assert recording.rowCount() == 2
     assert recording.index(0, 0).data() == "(sound server)"
     assert [recording.index(1, c).data() for c in (2, 4)] == ["gone", "muted"]
-    assert page.tabText(0) == "Playback (1)" and page.tabText(1) == "Recording (2)"
+    assert page.tabs.tabText(0) == "Playback (1)" and page.tabs.tabText(1) == "Recording (2)"
+
+
+def _strip_page(qtbot: QtBot, can_control: bool = True):  # type: ignore[no-untyped-def]
+    from scgui.audio import AppStream
+    from scgui.ui.stream_list import StreamsPage
+
+    page = StreamsPage(to_db=lambda v: None if v < 0 else -6.0)
+    qtbot.addWidget(page)
+    page.set_can_control(can_control)
+    page.set_devices([("multi8", "Multi8"), ("scarlett", "Scarlett")], [("mic", "Mic")])
+    stream = AppStream("playback", 3, "Lab Tone", "tone", "multi8", (0.8, 0.4))
+    page.set_streams([stream], {"multi8": "Multi8"})
+    return page, stream
+
+
+def test_the_stream_strip_moves_mutes_and_turns_down_the_selected_stream(qtbot: QtBot) -> None:
+    page, stream = _strip_page(qtbot)
+    assert not page.device_combo.isEnabled()  # nothing selected yet
+    assert page.select("playback", 3) and page.selected_stream() == stream
+    assert page.device_combo.isEnabled() and page.device_combo.currentData() == "multi8"
+    assert [page.device_combo.itemText(i) for i in range(2)] == ["Multi8", "Scarlett"]
+    assert page.volume_slider.value() == 80 and page.volume_label.text() == "80 % (−6.0 dB)"
+    with qtbot.waitSignal(page.moveRequested) as moved:
+        page.device_combo.activated.emit(1)
+    assert moved.args == [stream, "scarlett"]
+    with qtbot.waitSignal(page.muteRequested) as muted:
+        page.mute_button.click()
+    assert muted.args == [stream, True]
+    with qtbot.waitSignal(page.volumeRequested) as turned:
+        page.volume_slider.setValue(40)
+    assert turned.args[0] == stream and turned.args[1] == pytest.approx((0.4, 0.2))  # balance kept
+    page.volume_slider.setValue(0)
+    page.volume_slider.setValue(60)
+    qtbot.wait(3 * 50)
+    assert page._volumes == pytest.approx((0.6, 0.3))  # the balance survives 0 %
+
+
+def test_a_listing_keeps_the_selection_and_sends_nothing_back(qtbot: QtBot) -> None:
+    from scgui.audio import AppStream
+
+    page, _stream = _strip_page(qtbot)
+    page.select("playback", 3)
+    sent: list[object] = []
+    for signal in (page.moveRequested, page.muteRequested, page.volumeRequested):
+        signal.connect(lambda *args: sent.append(args))
+    changed = AppStream("playback", 3, "Lab Tone", "tone", "scarlett", (0.5, 0.5), muted=True)
+    other = AppStream("playback", 9, "Another", "x", "multi8", (1.0, 1.0))
+    page.set_streams([other, changed], {"multi8": "Multi8", "scarlett": "Scarlett"})
+    assert page.selected_stream() == changed  # the same stream, where its row now is
+    assert page.device_combo.currentData() == "scarlett" and page.mute_button.isChecked()
+    assert page.volume_slider.value() == 50 and sent == []
+    page.set_streams([other], {})
+    assert page.selected_stream() is None and not page.mute_button.isEnabled()
+
+
+def test_the_stream_strip_is_off_where_the_system_forbids_it(qtbot: QtBot) -> None:
+    page, _stream = _strip_page(qtbot, can_control=False)
+    page.select("playback", 3)
+    assert not page.device_combo.isEnabled() and not page.volume_slider.isEnabled()
+    assert "system's own sound settings" in page.strip.toolTip()
+
+
+def test_volume_text_says_percent_and_the_systems_db() -> None:
+    from scgui.ui.volume_controls import loudest_volume_text, volume_text
+
+    assert volume_text(0.5, lambda v: -18.06) == "50 % (−18.1 dB)"
+    assert volume_text(1.5, lambda v: 10.57) == "150 % (+10.6 dB)"
+    assert volume_text(1.0, lambda v: 0.0) == "100 % (0.0 dB)"
+    assert volume_text(0.0, lambda v: float("-inf")) == "0 % (−∞ dB)"
+    assert volume_text(0.3, lambda v: None) == "30 %"
+    assert loudest_volume_text((), lambda v: 0.0) == "–"
+    assert loudest_volume_text((0.2, 0.9), lambda v: None) == "90 %"

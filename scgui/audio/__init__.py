@@ -11,7 +11,7 @@ touch the sound system; the first call that needs the server connects to it.
 
 import importlib
 
-from .app_streams import list_streams
+from .app_streams import list_streams, move_stream, set_stream_mute, set_stream_volume
 from .backends.base import AppStream, Capabilities, DeviceEvent, DeviceInfo, DevicePosition
 from .channelmap import MONO_MIX, channel_name_map
 from .devices import (
@@ -40,6 +40,7 @@ from .events import DeviceWatch, watch_devices
 from .settings import capabilities, check_settings
 from .streams import Player, Recorder
 from .timeouts import get_timeout, set_timeout
+from .volume import volume_to_db
 
 __all__ = [
     "MONO_MIX",
@@ -73,8 +74,12 @@ __all__ = [
     "get_speaker",
     "get_timeout",
     "list_streams",
+    "move_stream",
     "set_name",
+    "set_stream_mute",
+    "set_stream_volume",
     "set_timeout",
+    "volume_to_db",
     "watch_devices",
 ]
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -17,9 +16,10 @@ from .appname import check_app_name
 from .backends import get_backend
 from .backends.base import DeviceInfo, DeviceKind
 from .channelmap import ChannelsArg, device_channel_name_map
-from .errors import DeviceNotFoundError, InvalidConfigError
+from .errors import DeviceNotFoundError
 from .matching import match_device
 from .streams import Player, Recorder
+from .volume import check_volumes
 
 
 class _Device:
@@ -85,7 +85,7 @@ class _Device:
         1.0 is the device's nominal level; up to 4.0 (+36 dB) is accepted, as pavucontrol
         allows amplification.
         """
-        values = _volumes(volume, self.channels, self.name)
+        values = check_volumes(volume, self.channels, self.name)
         get_backend().set_volume(self._kind, self.id, values)
 
     @property
@@ -282,31 +282,6 @@ def _default(kind: DeviceKind, devices: list[Any]) -> Any:
     raise DeviceNotFoundError(
         f"The default {kind} {default_id!r} is not available; pick one by name with get_{kind}()."
     )
-
-
-MAX_VOLUME = 4.0
-
-
-def _volumes(volume: Any, channels: int, name: str) -> tuple[float, ...]:
-    """Check a volume argument and expand it to one value per channel."""
-    values = np.atleast_1d(np.asarray(volume, dtype=object))
-    if values.ndim != 1 or len(values) not in (1, channels):
-        raise InvalidConfigError(
-            f"Give one volume for all channels or {channels} (one per channel of {name!r})."
-        )
-    checked = []
-    for value in values:
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, Real)
-            or not 0 <= float(value) <= MAX_VOLUME
-        ):
-            raise InvalidConfigError(
-                f"Volumes are linear factors from 0.0 (silent) to {MAX_VOLUME} "
-                f"(1.0 is nominal), not {value!r}."
-            )
-        checked.append(float(value))
-    return tuple(checked * channels if len(checked) == 1 else checked)
 
 
 def get_name() -> str:

@@ -18,17 +18,14 @@ server sees a smooth ramp instead of hundreds of requests.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from PySide6.QtCore import (
     QItemSelection,
     QModelIndex,
-    QObject,
     QSignalBlocker,
     QSize,
     Qt,
-    QTimer,
     Signal,
 )
 from PySide6.QtGui import QGuiApplication
@@ -58,6 +55,16 @@ from scgui.audio.backends.base import Capabilities
 from scgui.channel_text import channel_label
 
 from .device_model import Column, Device, DeviceTableModel
+from .volume_controls import (
+    MAX_VOLUME_PERCENT,
+    VOLUME_EMIT_INTERVAL_MS,
+    Throttle,
+    loudest_volume_text,
+    slider_position,
+    volume_label,
+    volume_slider,
+    volume_text,
+)
 
 __all__ = [
     "KINDS",
@@ -67,12 +74,6 @@ __all__ = [
     "DeviceGroup",
     "DevicePanel",
 ]
-
-MAX_VOLUME_PERCENT = 150
-"""Top of the volume sliders, in percent of the unamplified (norm) volume, like pavucontrol."""
-
-VOLUME_EMIT_INTERVAL_MS = 50
-"""Shortest interval between two ``volumeRequested`` emissions while a slider moves."""
 
 KINDS = ("speaker", "microphone", "loopback")
 """The panel's groups, as accepted by :meth:`DevicePanel.selected_device`."""
@@ -84,80 +85,6 @@ _EMPTY_TEXT = {
     "loopback": "No loopback sources found\n(monitors of speakers appear here)",
 }
 _NOUN = {"speaker": "speaker", "microphone": "microphone", "loopback": "loopback source"}
-
-
-def _percent(volume: float) -> int:
-    """A linear volume (1.0 = 100 %) as a slider position, clamped to the slider's range."""
-    return max(0, min(MAX_VOLUME_PERCENT, round(volume * 100.0)))
-
-
-def _percent_label() -> QLabel:
-    """A right-aligned label wide enough for "150 %", so sliders do not jitter."""
-    label = QLabel()
-    label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-    label.setMinimumWidth(label.fontMetrics().horizontalAdvance(f"{MAX_VOLUME_PERCENT} %") + 4)
-    return label
-
-
-def _volume_slider(accessible_name: str) -> QSlider:
-    """A horizontal 0–150 % slider with ticks every 25 % (100 % is one of them)."""
-    slider = QSlider(Qt.Orientation.Horizontal)
-    slider.setRange(0, MAX_VOLUME_PERCENT)
-    slider.setSingleStep(1)
-    slider.setPageStep(5)
-    slider.setTickPosition(QSlider.TickPosition.TicksBelow)
-    slider.setTickInterval(25)
-    slider.setMinimumWidth(160)
-    slider.setAccessibleName(accessible_name)
-    slider.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-    return slider
-
-
-class _Throttle(QObject):
-    """Call ``callback`` at most every ``interval_ms``: the first push at once, then the newest.
-
-    Pushes that arrive while the interval runs replace each other; when it ends, the newest
-    is delivered and a new interval starts. :meth:`flush` delivers the newest now (a slider
-    release), so the final value is never late or lost.
-    """
-
-    def __init__(
-        self, interval_ms: int, callback: Callable[..., None], parent: QObject | None = None
-    ) -> None:
-        super().__init__(parent)
-        self._callback = callback
-        self._pending: tuple[Any, ...] | None = None
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(interval_ms)
-        self._timer.timeout.connect(self._on_timeout)
-
-    @property
-    def pending(self) -> bool:
-        """Whether a pushed value waits for the interval to end."""
-        return self._pending is not None
-
-    def push(self, *args: Any) -> None:
-        """Deliver ``args`` now if no interval runs, else when it ends (unless replaced)."""
-        self._pending = args
-        if not self._timer.isActive():
-            self._deliver()
-            self._timer.start()
-
-    def flush(self) -> None:
-        """Deliver the pending value now, and end the interval."""
-        self._timer.stop()
-        self._deliver()
-
-    def _on_timeout(self) -> None:
-        if self._pending is not None:
-            self._deliver()
-            self._timer.start()
-
-    def _deliver(self) -> None:
-        if self._pending is not None:
-            args, self._pending = self._pending, None
-            self._callback(*args)
 
 
 class _PaddedHeader(QHeaderView):
@@ -245,8 +172,8 @@ class ChannelVolumeDialog(QDialog):
             self._rebuild(names)
         for slider, label, volume in zip(self._sliders, self._labels, volumes, strict=False):
             with QSignalBlocker(slider):
-                slider.setValue(_percent(volume))
-            label.setText(f"{round(volume * 100)} %")
+                slider.setValue(slider_position(volume))
+            label.setText(volume_text(volume))
 
     def _rebuild(self, names: tuple[str, ...]) -> None:
         """Replace the rows by one label, slider and percent per channel name."""
@@ -259,9 +186,9 @@ class ChannelVolumeDialog(QDialog):
         self._labels.clear()
         for channel, name in enumerate(names):
             name_label = QLabel(name)
-            slider = _volume_slider(f"Channel {name} volume")
+            slider = volume_slider(f"Channel {name} volume")
             name_label.setBuddy(slider)
-            percent = _percent_label()
+            percent = volume_label()
             percent.setAccessibleName(f"Channel {name} volume in percent")
             slider.valueChanged.connect(lambda value, c=channel: self._on_value_changed(c, value))
             slider.sliderReleased.connect(self.sliderReleased)
@@ -283,7 +210,7 @@ class ChannelVolumeDialog(QDialog):
         self.adjustSize()
 
     def _on_value_changed(self, channel: int, value: int) -> None:
-        self._labels[channel].setText(f"{value} %")
+        self._labels[channel].setText(volume_text(value / 100.0))
         self.channelVolumeChanged.emit(channel, value / 100.0)
 
 
@@ -310,7 +237,7 @@ class DeviceGroup(QWidget):
         self._selected_id: str | None = None
         self._can_set_default = True  # what the platform lets a program change
         self._can_mute = True
-        self._throttle = _Throttle(VOLUME_EMIT_INTERVAL_MS, self._emit_volume, self)
+        self._throttle = Throttle(VOLUME_EMIT_INTERVAL_MS, self._emit_volume, self)
         self._dialog: ChannelVolumeDialog | None = None
 
         self.view = QTableView()
@@ -368,7 +295,7 @@ class DeviceGroup(QWidget):
         self.mute_button.toggled.connect(self._on_mute_toggled)
 
         volume_caption = QLabel("&Volume")
-        self.volume_slider = _volume_slider(f"{noun.capitalize()} volume")
+        self.volume_slider = volume_slider(f"{noun.capitalize()} volume")
         self.volume_slider.setToolTip(
             "Volume of the loudest channel; the balance between channels is kept "
             f"(100 % = unamplified, up to {MAX_VOLUME_PERCENT} %)"
@@ -376,7 +303,7 @@ class DeviceGroup(QWidget):
         volume_caption.setBuddy(self.volume_slider)
         self.volume_slider.valueChanged.connect(self._on_master_changed)
         self.volume_slider.sliderReleased.connect(self._throttle.flush)
-        self.volume_label = _percent_label()
+        self.volume_label = volume_label()
         self.volume_label.setAccessibleName(f"{noun.capitalize()} volume in percent")
 
         self.default_button = QPushButton("Set as &default")
@@ -529,8 +456,8 @@ class DeviceGroup(QWidget):
     def _show_master(self, volumes: Sequence[float]) -> None:
         loudest = max(volumes, default=0.0)
         with QSignalBlocker(self.volume_slider):
-            self.volume_slider.setValue(_percent(loudest))
-        self.volume_label.setText(f"{round(loudest * 100)} %" if volumes else "–")
+            self.volume_slider.setValue(slider_position(loudest))
+        self.volume_label.setText(loudest_volume_text(volumes))
 
     def _remember_balance(self, device_id: str) -> None:
         loudest = max(self._volumes, default=0.0)
@@ -564,7 +491,7 @@ class DeviceGroup(QWidget):
             balance = (1.0,) * len(self._volumes)
         level = value / 100.0
         self._volumes = tuple(b * level for b in balance)
-        self.volume_label.setText(f"{value} %")
+        self.volume_label.setText(volume_text(value / 100.0))
         if self._dialog is not None and self._dialog.isVisible():
             self._dialog.show_volumes(device, self._volumes)
         self._throttle.push(device, self._volumes)

@@ -316,6 +316,10 @@ class MainWindow(QMainWindow):
         controller.spectrumUpdated.connect(self.spectrum.show_spectrum)
         controller.errorOccurred.connect(self._show_error)
         controller.streams.streamsChanged.connect(self._on_streams)
+        controller.streams.failed.connect(self._show_error)
+        self.streams_page.moveRequested.connect(controller.streams.move)
+        self.streams_page.muteRequested.connect(controller.streams.set_mute)
+        self.streams_page.volumeRequested.connect(controller.streams.set_volume)
         worker.monitoringStarted.connect(self._on_monitoring_started)
         worker.monitoringStopped.connect(self._on_monitoring_stopped)
         worker.recordingStarted.connect(self._on_recording_started)
@@ -357,6 +361,11 @@ class MainWindow(QMainWindow):
     def _on_devices(self, snapshot: DeviceSnapshot) -> None:
         if snapshot.capabilities is not None:
             self.device_panel.set_capabilities(snapshot.capabilities)
+            self.streams_page.set_can_control(snapshot.capabilities.stream_control)
+        self.streams_page.set_devices(
+            [(d.id, d.name) for d in snapshot.speakers],
+            [(d.id, d.name) for d in snapshot.microphones],
+        )
         self.device_panel.update_devices(
             snapshot.speakers,
             snapshot.microphones,

@@ -236,6 +236,23 @@ pa_operation *pa_context_set_sink_mute_by_name(pa_context *c, const char *name, 
                                                pa_context_success_cb_t cb, void *userdata);
 pa_operation *pa_context_set_source_mute_by_name(pa_context *c, const char *name, int mute,
                                                  pa_context_success_cb_t cb, void *userdata);
+pa_operation *pa_context_move_sink_input_by_name(pa_context *c, uint32_t idx,
+                                                 const char *sink_name,
+                                                 pa_context_success_cb_t cb, void *userdata);
+pa_operation *pa_context_move_source_output_by_name(pa_context *c, uint32_t idx,
+                                                    const char *source_name,
+                                                    pa_context_success_cb_t cb, void *userdata);
+pa_operation *pa_context_set_sink_input_volume(pa_context *c, uint32_t idx,
+                                               const pa_cvolume *volume,
+                                               pa_context_success_cb_t cb, void *userdata);
+pa_operation *pa_context_set_source_output_volume(pa_context *c, uint32_t idx,
+                                                  const pa_cvolume *volume,
+                                                  pa_context_success_cb_t cb, void *userdata);
+pa_operation *pa_context_set_sink_input_mute(pa_context *c, uint32_t idx, int mute,
+                                             pa_context_success_cb_t cb, void *userdata);
+pa_operation *pa_context_set_source_output_mute(pa_context *c, uint32_t idx, int mute,
+                                                pa_context_success_cb_t cb, void *userdata);
+double pa_sw_volume_to_dB(pa_volume_t v);
 void pa_context_set_subscribe_callback(pa_context *c, pa_context_subscribe_cb_t cb,
                                        void *userdata);
 pa_operation *pa_context_subscribe(pa_context *c, int mask, pa_context_success_cb_t cb,

@@ -494,6 +494,52 @@ class Connection:
         ]
         return streams
 
+    def move_stream(self, stream: AppStream, device_id: str) -> None:
+        """Move a program's stream to another device (a speaker, or a microphone/monitor)."""
+        self._on_stream(
+            stream,
+            self.lib.pa_context_move_sink_input_by_name,
+            self.lib.pa_context_move_source_output_by_name,
+            device_id.encode(),
+            f"Moving {_stream_words(stream)} to {device_id!r} failed",
+        )
+
+    def set_stream_volume(self, stream: AppStream, volumes: tuple[float, ...]) -> None:
+        """Set a program's stream's volume, one linear value per channel of the stream."""
+        volume = self.ffi.new("pa_cvolume *")
+        volume.channels = len(volumes)
+        for index, value in enumerate(volumes):
+            volume.values[index] = round(value * VOLUME_NORM)
+        self._on_stream(
+            stream,
+            self.lib.pa_context_set_sink_input_volume,
+            self.lib.pa_context_set_source_output_volume,
+            volume,
+            f"Setting the volume of {_stream_words(stream)} failed",
+        )
+
+    def set_stream_mute(self, stream: AppStream, muted: bool) -> None:
+        """Mute or unmute a program's stream."""
+        self._on_stream(
+            stream,
+            self.lib.pa_context_set_sink_input_mute,
+            self.lib.pa_context_set_source_output_mute,
+            int(muted),
+            f"{'Muting' if muted else 'Unmuting'} {_stream_words(stream)} failed",
+        )
+
+    def _on_stream(
+        self, stream: AppStream, playback: Any, recording: Any, value: Any, what: str
+    ) -> None:
+        """Call the sink-input (``playback``) or source-output (``recording``) operation for
+        ``stream`` with ``value``, and raise with ``what`` if the server refuses."""
+        operation = playback if stream.kind == "playback" else recording
+        self.run_success(
+            lambda ud: operation(self.context, stream.id, value, self._cb_success, ud),
+            what,
+            _STREAM_ADVICE,
+        )
+
     def native_layout(self, kind: DeviceKind, device_id: str) -> tuple[int, list[int]]:
         """The sample rate and channel positions of a device, to open streams without remix."""
         info, positions = self.device_info(kind, device_id)
@@ -750,6 +796,18 @@ class Connection:
             muted=bool(info.mute),
         )
         return device, positions
+
+
+_STREAM_ADVICE = (
+    "The stream may have ended, or the device gone; list the streams again "
+    "(scgui.audio.list_streams())."
+)
+
+
+def _stream_words(stream: AppStream) -> str:
+    """``the playback stream 'Music' of 'Firefox'``, for messages."""
+    owner = f" of {stream.application!r}" if stream.application else ""
+    return f"the {stream.kind} stream {stream.name!r}{owner}"
 
 
 def _string(ffi: Any, pointer: Any) -> str | None:

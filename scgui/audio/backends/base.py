@@ -59,6 +59,8 @@ class Capabilities:
     """``set_volume()`` and ``set_mute()`` change the device's own volume."""
     app_streams: bool = False
     """The server lists other programs' streams."""
+    stream_control: bool = False
+    """Other programs' streams can be moved to another device, muted and their volume set."""
     app_name: bool = False
     """``set_name()`` changes the name the system shows for this program."""
 
@@ -214,6 +216,22 @@ class Backend(Protocol):
 
     def list_streams(self) -> list[AppStream]:
         """Every program's streams, where :attr:`Capabilities.app_streams` (else empty)."""
+
+    def move_stream(self, stream: AppStream, device_id: str) -> None:
+        """Move a program's stream to another device, where :attr:`Capabilities.stream_control`."""
+
+    def set_stream_volume(self, stream: AppStream, volumes: tuple[float, ...]) -> None:
+        """Set a program's stream's linear volume, one value per channel of the stream."""
+
+    def set_stream_mute(self, stream: AppStream, muted: bool) -> None:
+        """Mute or unmute a program's stream."""
+
+    def volume_to_db(self, volume: float) -> float | None:
+        """The gain in dB that a linear volume stands for on this system (None: unknown).
+
+        The mapping is the sound system's: PulseAudio's volumes are cubic, so 0.5 is about
+        -18 dB, not -6 dB.
+        """
 
     def list_devices(self, kind: DeviceKind) -> list[DeviceInfo]:
         """Every device of ``kind``; microphones include loopback (monitor) sources."""

@@ -44,7 +44,9 @@ from ._pulse_connection import (
     STREAM_FAILED,
     STREAM_READY,
     STREAM_TERMINATED,
+    VOLUME_NORM,
     Connection,
+    load_libpulse,
 )
 from .base import (
     AppStream,
@@ -810,6 +812,7 @@ class PulseAudioBackend:
         set_default=True,
         volume=True,
         app_streams=True,
+        stream_control=True,
         app_name=True,
     )
     samplerate_range = (1, RATE_MAX)
@@ -857,6 +860,20 @@ class PulseAudioBackend:
 
     def list_streams(self) -> list[AppStream]:
         return self._connection().list_streams()
+
+    def move_stream(self, stream: AppStream, device_id: str) -> None:
+        self._connection().move_stream(stream, device_id)
+
+    def set_stream_volume(self, stream: AppStream, volumes: tuple[float, ...]) -> None:
+        self._connection().set_stream_volume(stream, volumes)
+
+    def set_stream_mute(self, stream: AppStream, muted: bool) -> None:
+        self._connection().set_stream_mute(stream, muted)
+
+    def volume_to_db(self, volume: float) -> float | None:
+        """libpulse's own mapping (``pa_sw_volume_to_dB``); needs no server."""
+        _ffi, lib = load_libpulse()
+        return float(lib.pa_sw_volume_to_dB(round(min(max(volume, 0.0), 4.0) * VOLUME_NORM)))
 
     def default_device_id(self, kind: DeviceKind) -> str | None:
         info = self._connection().server_info()

@@ -1038,6 +1038,21 @@ class WasapiBackend:
     def list_streams(self) -> list[AppStream]:
         return []  # Capabilities.app_streams is False: audio sessions are not listed yet
 
+    def move_stream(self, stream: AppStream, device_id: str) -> None:
+        raise BackendError(
+            "Windows lets a program choose its own device; move it in the Sound settings "
+            "(App volume and device preferences)."
+        )
+
+    def set_stream_volume(self, stream: AppStream, volumes: tuple[float, ...]) -> None:
+        raise BackendError("Setting another program's volume is not supported on WASAPI yet.")
+
+    def set_stream_mute(self, stream: AppStream, muted: bool) -> None:
+        raise BackendError("Muting another program is not supported on WASAPI yet.")
+
+    def volume_to_db(self, volume: float) -> float | None:
+        return None  # the endpoint's own curve; unknown without asking each device
+
     def default_device_id(self, kind: DeviceKind) -> str | None:
         return self._com.call(self._default_device_id, kind)
 
