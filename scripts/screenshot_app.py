@@ -3,7 +3,8 @@
 Starts a private virtual rig, plays eight tones of different levels into its 8-channel
 sink, opens the main window on the reversed 8-channel source, and saves the window as a PNG.
 With SCGUI_SHOT_RECORDING=1 a take is running when the picture is taken; with
-SCGUI_SHOT_PAGE=programs another program plays and the Programs page shows it selected.
+SCGUI_SHOT_PAGE=programs another program plays and the Programs page shows it selected;
+SCGUI_SHOT_PAGE=spectrum or spectrogram shows that view (A-weighted, 8192-point FFT, slow).
 Runs offscreen unless DISPLAY is set (then it uses that X server, e.g. Xvfb):
 
     python scripts/screenshot_app.py /tmp/scgui-window.png
@@ -72,10 +73,19 @@ def main(output: str) -> int:
         other = _other_program(rig.env) if os.environ.get("SCGUI_SHOT_PAGE") == "programs" else None
         if other is not None:
             window.tools.setCurrentWidget(window.streams_page)
+        page = os.environ.get("SCGUI_SHOT_PAGE", "")
+        if page in ("spectrum", "spectrogram"):
+            from scgui.measure.spectrum import SpectrumOptions
+
+            window.views.setCurrentWidget(window.spectrum)
+            window.spectrum.set_options(SpectrumOptions(8192, 1.0, "A"))
+            window.controller.set_spectrum_options(window.spectrum.options)
+            window.spectrum.set_display(page.capitalize())
+            window.spectrum.set_current_channel(7)
         if os.environ.get("SCGUI_SHOT_RECORDING"):  # show a take running
             window.record_panel.path_edit.setText(str(Path(tempfile.mkdtemp()) / "take-1.wav"))
             window.record_panel.record_button.click()
-        deadline = time.monotonic() + 2.5
+        deadline = time.monotonic() + (6.0 if page == "spectrogram" else 2.5)
         while time.monotonic() < deadline:
             QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
             time.sleep(0.01)

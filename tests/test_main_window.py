@@ -318,6 +318,53 @@ def test_spectrum_is_computed_only_when_shown(window, qtbot) -> None:
     assert "1.00 kHz" in window.spectrum.peak_text()
 
 
+def test_spectrum_options_reach_the_analysis_and_are_remembered(window, qtbot) -> None:
+    """A-weighting a 100 Hz tone takes 19 dB off what the spectrum reads; a larger FFT gives
+    finer bins; the spectrogram draws the tone in its band; all is there at the next start."""
+    t = np.arange(RATE) / RATE
+    data = np.zeros((len(t), 8), dtype=np.float32)
+    data[:, 0] = 0.5 * np.sin(2 * np.pi * 100 * t)  # -6 dBFS
+    view = window.spectrum
+    with tone_on(MULTI8.name, data):
+        start_monitoring(window, qtbot, "multi8.monitor")
+        window.views.setCurrentWidget(view)
+        view.size_chooser.setCurrentIndex(view.size_chooser.findData(16384))
+        view.averaging_chooser.setCurrentIndex(view.averaging_chooser.findData(0.125))
+        options = window.controller.spectrum_options
+        assert (options.size, options.averaging, options.weighting) == (16384, 0.125, "Z")
+        qtbot.waitUntil(
+            lambda: (p := view.peak()) is not None and p[0] == pytest.approx(100.0, abs=0.5),
+            timeout=5000,
+        )
+        qtbot.wait(500)  # the average settles
+        flat = view.peak()
+        assert flat is not None and flat[1] == pytest.approx(-6.0, abs=1.0), view.peak_text()
+        view.weighting_chooser.setCurrentIndex(view.weighting_chooser.findData("A"))
+        assert window.controller.spectrum_options.weighting == "A"
+        qtbot.waitUntil(
+            lambda: (
+                (p := view.peak()) is not None and p[1] == pytest.approx(flat[1] - 19.1, abs=0.3)
+            ),
+            timeout=5000,
+        )
+        assert "dBFS(A)" in view.peak_text()
+        view.set_display("Spectrogram")
+        qtbot.waitUntil(lambda: view.spectrogram.columns_filled > 5, timeout=5000)
+        column = view.spectrogram.newest_column()
+        band = int(np.argmax(column))
+        low, high = np.log10(20.0), np.log10(RATE / 2)
+        centre = 10 ** (low + (band + 0.5) * (high - low) / len(column))
+        assert centre == pytest.approx(100.0, rel=0.05)
+        assert column[band] == pytest.approx(flat[1] - 19.1, abs=1.5)
+    window.close()
+    again = MainWindow()
+    qtbot.addWidget(again)
+    assert again.spectrum.options.size == 16384 and again.spectrum.options.weighting == "A"
+    assert again.spectrum.options.averaging == 0.125 and again.spectrum.display == "Spectrogram"
+    assert again.controller.spectrum_options == again.spectrum.options
+    again.close()
+
+
 def test_a_typed_channel_lights_the_meter_of_that_jack(window, qtbot) -> None:
     """Typed "3,4" monitors the third and fourth channels, and their meters say so."""
     window.monitor_bar.select("multi8.monitor")

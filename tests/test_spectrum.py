@@ -162,3 +162,76 @@ def test_log_bins_default_range_and_validation() -> None:
         log_bins(freqs, db, 10, f_min=1000.0, f_max=100.0)
     with pytest.raises(ValueError):
         log_bins(freqs[::-1], db, 10)
+
+
+def test_a_and_c_weighting_match_the_standards_table() -> None:
+    """IEC 61672-1 table 3 (design goals, to 0.1 dB)."""
+    from scgui.measure.weighting import weighting_db
+
+    freqs = [31.5, 63.0, 100.0, 1000.0, 4000.0, 10000.0]
+    a = weighting_db("A", freqs)
+    c = weighting_db("C", freqs)
+    assert a == pytest.approx([-39.4, -26.2, -19.1, 0.0, 1.0, -2.5], abs=0.15)
+    assert c == pytest.approx([-3.0, -0.8, -0.3, 0.0, -0.8, -4.4], abs=0.15)
+    assert weighting_db("Z", freqs) == pytest.approx([0.0] * 6)
+    assert np.isneginf(weighting_db("A", [0.0])[0])
+    with pytest.raises(ValueError, match="Z, A, C"):
+        weighting_db("B", freqs)
+
+
+def test_weighting_lowers_bass_and_keeps_1khz() -> None:
+    flat = Spectrum(RATE, 8192)
+    weighted = Spectrum(RATE, 8192, weighting="A")
+    signal = tone(100.0, -10.0, 8192) + tone(1000.0, -10.0, 8192)
+    for spectrum in (flat, weighted):
+        spectrum.push(signal)
+    freqs, flat_db = flat.compute()
+    _freqs, a_db = weighted.compute()
+    at = lambda hz: int(np.argmin(np.abs(freqs - hz)))  # noqa: E731
+    assert a_db[at(1000)] == pytest.approx(flat_db[at(1000)], abs=0.05)
+    assert flat_db[at(100)] - a_db[at(100)] == pytest.approx(19.1, abs=0.2)
+    assert a_db[0] == SPECTRUM_FLOOR_DB  # A blocks DC
+
+
+def test_averaging_keeps_a_tone_and_steadies_noise() -> None:
+    rng = np.random.default_rng(7)
+    plain = Spectrum(RATE, 2048)
+    averaged = Spectrum(RATE, 2048, averaging=1.0)
+    readings: dict[str, list[np.ndarray]] = {"plain": [], "averaged": []}
+    for _ in range(60):  # 60 hops of 1024 frames: 1.3 s of audio
+        block = (0.1 * rng.standard_normal(1024)).astype(np.float32)
+        block += tone(3000.0, -20.0, 1024)
+        for name, spectrum in (("plain", plain), ("averaged", averaged)):
+            spectrum.push(block)
+            readings[name].append(spectrum.compute()[1])
+    freqs = plain.freqs
+    band = (freqs > 5000) & (freqs < 15000)  # noise only
+    spread = {
+        name: np.std([r[band] for r in rs[30:]], axis=0).mean() for name, rs in readings.items()
+    }
+    assert spread["averaged"] < spread["plain"] / 3
+    k = int(np.argmin(np.abs(freqs - 3000.0)))
+    assert readings["averaged"][-1][k] == pytest.approx(readings["plain"][-1][k], abs=1.5)
+
+
+def test_averaging_follows_a_step_with_its_time_constant() -> None:
+    """After one time constant of audio the average has moved 63 % of the way (in power),
+    whatever the number of redraws in between."""
+    for hops in (4, 40):  # the same 0.5 s of audio in a few large or many small pushes
+        spectrum = Spectrum(RATE, 1024, averaging=0.5)
+        spectrum.push(np.zeros(1024, np.float32))
+        spectrum.compute()
+        loud = tone(3000.0, 0.0, int(0.5 * RATE))
+        for block in np.array_split(loud, hops):
+            spectrum.push(block)
+            _freqs, db = spectrum.compute()
+        k = int(np.argmax(db))
+        full = Spectrum(RATE, 1024)
+        full.push(loud)
+        expected_power = (1 - np.exp(-1.0)) * 10 ** (full.compute()[1][k] / 10)
+        assert db[k] == pytest.approx(10 * np.log10(expected_power), abs=0.3)
+    spectrum.reset()
+    with pytest.raises(ValueError, match="time constant"):
+        Spectrum(RATE, averaging=-1.0)
+    with pytest.raises(ValueError, match="weighting"):
+        Spectrum(RATE, weighting="K")

@@ -594,3 +594,61 @@ def test_volume_text_says_percent_and_the_systems_db() -> None:
     assert volume_text(0.3, lambda v: None) == "30 %"
     assert loudest_volume_text((), lambda v: 0.0) == "–"
     assert loudest_volume_text((0.2, 0.9), lambda v: None) == "90 %"
+
+
+def test_spectrum_options_emit_once_and_say_the_weighting(qtbot: QtBot) -> None:
+    from scgui.measure.spectrum import SpectrumOptions
+
+    view = SpectrumView()
+    qtbot.addWidget(view)
+    sent: list[object] = []
+    view.optionsChanged.connect(sent.append)
+    view.set_options(SpectrumOptions(8192, 1.0, "C"))
+    assert sent == [] and view.options == SpectrumOptions(8192, 1.0, "C")
+    assert "5.9 Hz between bins" in view.size_chooser.toolTip()
+    view.weighting_chooser.setCurrentIndex(view.weighting_chooser.findData("A"))
+    assert sent == [SpectrumOptions(8192, 1.0, "A")]
+    view.show()
+    freqs = np.fft.rfftfreq(8192, 1 / 48000)
+    db = np.full(freqs.shape, -120.0)
+    db[np.argmin(np.abs(freqs - 1000))] = -12.0
+    view.show_spectrum(freqs, db)
+    assert view.peak_text().endswith("dBFS(A)")
+    view.set_options(SpectrumOptions(size=1000))  # not offered: the choosers keep theirs
+    assert view.options.size == 8192 and view.options.weighting == "Z"
+
+
+def test_the_spectrogram_puts_a_tone_in_its_band_and_scrolls(qtbot: QtBot) -> None:
+    from scgui.ui.spectrogram_view import COLUMNS, ROWS
+
+    view = SpectrumView()
+    qtbot.addWidget(view)
+    view.show()
+    view.set_display("Spectrogram")
+    assert view.spectrogram.isVisible()
+    freqs = np.fft.rfftfreq(4096, 1 / 48000)
+    for hz in (200.0, 5000.0):
+        db = np.full(freqs.shape, -120.0)
+        db[np.argmin(np.abs(freqs - hz))] = -20.0
+        view.show_spectrum(freqs, db)
+        column = view.spectrogram.newest_column()
+        assert column.shape == (ROWS,) and column.max() == pytest.approx(-20.0)
+        low, high = np.log10(20.0), np.log10(24000.0)
+        centre = 10 ** (low + (np.argmax(column) + 0.5) * (high - low) / ROWS)
+        assert centre == pytest.approx(hz, rel=0.05)
+    assert view.spectrogram.columns_filled == 2
+    for _ in range(COLUMNS + 5):
+        view.show_spectrum(freqs, db)
+    assert view.spectrogram.columns_filled == COLUMNS
+    assert view.spectrogram.time_span() > 0
+    view.clear()
+    assert view.spectrogram.columns_filled == 0
+
+
+def test_the_spectrum_choosers_fit_a_laptop_window(qtbot: QtBot) -> None:
+    from scgui.ui.spectrum_view import MAX_BAR_WIDTH
+
+    view = SpectrumView()
+    qtbot.addWidget(view)
+    view.set_channels([f"{n} Auxiliary {n - 1}" for n in range(1, 33)])
+    assert view.minimumSizeHint().width() <= MAX_BAR_WIDTH

@@ -23,7 +23,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 import scgui.audio as sc
 from scgui.measure.levels import LevelMeter
-from scgui.measure.spectrum import Spectrum
+from scgui.measure.spectrum import Spectrum, SpectrumOptions
 
 from .problems import Problem
 from .ringbuffer import RingBuffer
@@ -99,6 +99,7 @@ class AppController(QObject):
         self._spectrum: Spectrum | None = None
         self._spectrum_channel = 0
         self._spectrum_active = True
+        self._spectrum_options = SpectrumOptions()
         self._frame_count = 0
         self._monitor: MonitorInfo | None = None
         self._frame_timer = QTimer(self)
@@ -249,6 +250,16 @@ class AppController(QObject):
         if active and self._spectrum is not None:
             self._spectrum.reset()
 
+    def set_spectrum_options(self, options: SpectrumOptions) -> None:
+        """FFT size, averaging and weighting of the spectrum (it starts again from silence)."""
+        self._spectrum_options = options
+        if self._spectrum is not None and self._monitor is not None:
+            self._spectrum = options.spectrum(self._monitor.samplerate)
+
+    @property
+    def spectrum_options(self) -> SpectrumOptions:
+        return self._spectrum_options
+
     def set_spectrum_channel(self, channel: int) -> None:
         self._spectrum_channel = channel
         if self._spectrum is not None:
@@ -275,7 +286,7 @@ class AppController(QObject):
         if ring is not self._ring:
             self._ring, self._ring_position = ring, ring.total
             self._meter = LevelMeter(ring.channels, monitor.samplerate)
-            self._spectrum = Spectrum(monitor.samplerate)
+            self._spectrum = self._spectrum_options.spectrum(monitor.samplerate)
             self._spectrum_channel = min(self._spectrum_channel, ring.channels - 1)
         assert self._meter is not None and self._spectrum is not None
         fresh, self._ring_position = ring.since(self._ring_position)

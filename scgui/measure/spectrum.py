@@ -6,19 +6,40 @@ for a log-frequency plot, and :func:`spectral_peak` finds the strongest tone wit
 accuracy for a numeric read-out.
 
 Scaling: a sine of amplitude *A* exactly on a bin reads ``20·log10(A)`` dBFS there, so a
-full-scale sine reads 0 dBFS, matching the peak meter. Between bins the Hann window loses up
-to 1.42 dB ("scalloping"); :func:`spectral_peak` corrects for that. Broadband noise reads
-lower than its RMS level, spread over the bins, as on any FFT analyser.
+full-scale sine reads 0 dBFS, matching the peak meter. Averaging is exponential, on power,
+with a time constant in seconds of audio (not of redraws), as an analyser's "fast" (0.125 s)
+and "slow" (1 s); a steady tone reads the same averaged or not, noise reads steadier. A
+weighting (A or C, :mod:`~scgui.measure.weighting`) is applied to the result. Between bins
+the Hann window loses up to 1.42 dB ("scalloping"); :func:`spectral_peak` corrects for that.
+Broadband noise reads lower than its RMS level, spread over the bins, as on any FFT
+analyser.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .levels import dbfs
+from .weighting import WEIGHTINGS, weighting_db
 
-__all__ = ["SPECTRUM_FLOOR_DB", "Spectrum", "log_bins", "spectral_peak"]
+__all__ = [
+    "AVERAGING_TIMES",
+    "FFT_SIZES",
+    "SPECTRUM_FLOOR_DB",
+    "Spectrum",
+    "SpectrumOptions",
+    "log_bins",
+    "spectral_peak",
+]
+
+FFT_SIZES = (1024, 2048, 4096, 8192, 16384, 32768)
+"""The FFT lengths an analyser display offers: 47 Hz to 1.5 Hz bins at 48 kHz."""
+
+AVERAGING_TIMES = (0.0, 0.125, 1.0, 3.0)
+"""Averaging time constants an analyser offers, in seconds: none, fast, slow, very slow."""
 
 SPECTRUM_FLOOR_DB = -160.0
 """Default floor of a spectrum, below the noise of 24-bit audio after FFT processing gain."""
@@ -40,15 +61,35 @@ class Spectrum:
         FFT length in samples (default 4096: 11.7 Hz bins at 48 kHz, 85 ms of audio).
     floor_db:
         The reading for bins with no energy.
+    averaging:
+        Time constant in seconds of the exponential average of power (0: none).
+    weighting:
+        "Z" (none, the default), "A" or "C".
     """
 
     def __init__(
-        self, samplerate: float, size: int = 4096, *, floor_db: float = SPECTRUM_FLOOR_DB
+        self,
+        samplerate: float,
+        size: int = 4096,
+        *,
+        floor_db: float = SPECTRUM_FLOOR_DB,
+        averaging: float = 0.0,
+        weighting: str = "Z",
     ) -> None:
         if not samplerate > 0:
             raise ValueError(f"samplerate must be positive, got {samplerate!r}.")
         if int(size) != size or size < 16:
             raise ValueError(f"size must be an integer of at least 16, got {size!r}.")
+        if not averaging >= 0:
+            raise ValueError(f"averaging is a time constant of 0 s or more, not {averaging!r}.")
+        if weighting not in WEIGHTINGS:
+            raise ValueError(
+                f"weighting must be one of {', '.join(WEIGHTINGS)}, not {weighting!r}."
+            )
+        self._averaging = float(averaging)
+        self._weighting = weighting
+        self._average: NDArray[np.float64] | None = None
+        self._unaveraged = 0  # frames pushed since the last compute()
         self._samplerate = float(samplerate)
         self._size = int(size)
         self._floor_db = float(floor_db)
@@ -66,6 +107,7 @@ class Spectrum:
         self._scale = scale
         self._freqs = np.fft.rfftfreq(self._size, 1.0 / self._samplerate)
         self._freqs.flags.writeable = False
+        self._weights_db = weighting_db(weighting, self._freqs)
 
     @property
     def samplerate(self) -> float:
@@ -88,6 +130,16 @@ class Spectrum:
         return self._freqs
 
     @property
+    def averaging(self) -> float:
+        """Time constant of the power average in seconds (0: none)."""
+        return self._averaging
+
+    @property
+    def weighting(self) -> str:
+        """ "Z" (none), "A" or "C"."""
+        return self._weighting
+
+    @property
     def filled(self) -> int:
         """How many of the ``size`` samples are real audio rather than initial zeros."""
         return self._filled
@@ -97,6 +149,8 @@ class Spectrum:
         self._ring.fill(0.0)
         self._pos = 0
         self._filled = 0
+        self._average = None
+        self._unaveraged = 0
 
     def push(self, samples: ArrayLike) -> None:
         """Append a 1-D block of one channel's samples (e.g. ``block[:, channel]``).
@@ -121,17 +175,46 @@ class Spectrum:
             self._ring[: count - first] = array[first:]
             self._pos = (self._pos + count) % self._size
         self._filled = min(self._size, self._filled + count)
+        self._unaveraged += count
 
     def compute(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Return ``(freqs, db)``: bin frequencies in Hz and magnitudes in dBFS.
+        """Return ``(freqs, db)``: bin frequencies in Hz and magnitudes in dBFS (averaged and
+        weighted as asked).
 
         Both have ``size // 2 + 1`` elements; ``freqs`` is the shared read-only
-        :attr:`freqs`, ``db`` is a new array each call.
+        :attr:`freqs`, ``db`` is a new array each call. With averaging, each call blends in
+        the newest window by how much audio arrived since the previous call.
         """
         # Oldest sample first, so the window is applied to time-ordered audio.
         ordered = np.concatenate([self._ring[self._pos :], self._ring[: self._pos]])
         magnitude = np.abs(np.fft.rfft(ordered * self._window)) * self._scale
-        return self._freqs, dbfs(magnitude, self._floor_db)
+        if self._averaging > 0:
+            power = magnitude * magnitude
+            if self._average is None:
+                self._average = power
+            else:
+                elapsed = self._unaveraged / self._samplerate
+                weight = 1.0 - np.exp(-elapsed / self._averaging)
+                self._average += weight * (power - self._average)
+            magnitude = np.sqrt(self._average)
+        self._unaveraged = 0
+        db = dbfs(magnitude, self._floor_db)
+        if self._weighting != "Z":
+            db = np.maximum(db + self._weights_db, self._floor_db)
+        return self._freqs, db
+
+
+@dataclass(frozen=True)
+class SpectrumOptions:
+    """How a live spectrum is computed: FFT length, averaging time constant, weighting."""
+
+    size: int = 4096
+    averaging: float = 0.0  # seconds; 0 is none
+    weighting: str = "Z"
+
+    def spectrum(self, samplerate: float) -> Spectrum:
+        """A new :class:`Spectrum` with these options."""
+        return Spectrum(samplerate, self.size, averaging=self.averaging, weighting=self.weighting)
 
 
 def _check_spectrum(freqs: ArrayLike, db: ArrayLike) -> tuple[NDArray, NDArray]:

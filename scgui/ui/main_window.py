@@ -41,6 +41,7 @@ from scgui.engine.problems import Problem
 from scgui.engine.sources import ArraySource, FileSource
 from scgui.engine.takefile import Recovered, working_path
 from scgui.engine.worker import MonitorInfo, RecordingStatus, WorkerStats
+from scgui.measure.spectrum import SpectrumOptions
 
 from ..channel_text import channel_label
 from .device_panel import DevicePanel
@@ -54,7 +55,7 @@ from .problem_box import show_problem
 from .record_panel import RecordPanel
 from .recovery import RecoveryJob, TakeJournal, ask_to_recover, interrupted_takes
 from .routing_panel import RoutingPanel
-from .spectrum_view import SpectrumView
+from .spectrum_view import DISPLAYS, SpectrumView
 from .stream_list import StreamsPage
 from .waveforms import WaveformView
 
@@ -337,6 +338,10 @@ class MainWindow(QMainWindow):
         self.monitor_bar.stopRequested.connect(self.controller.stop_monitoring)
         self.meters.clipResetRequested.connect(self.controller.reset_clip)
         self.spectrum.channelSelected.connect(self.controller.set_spectrum_channel)
+        self.spectrum.optionsChanged.connect(self._on_spectrum_options)
+        self.spectrum.display_chooser.currentTextChanged.connect(
+            lambda display: self.settings.setValue("spectrum/display", display)
+        )
         self.record_panel.recordRequested.connect(self._start_recording)
         self.record_panel.stopRequested.connect(worker.stop_recording)
         self.play_panel.playRequested.connect(self._play)
@@ -714,6 +719,29 @@ class MainWindow(QMainWindow):
         rate = self.settings.value("samplerate")
         if rate is not None:
             self.monitor_bar.set_samplerate(int(rate))
+        self._restore_spectrum_settings()
+
+    def _restore_spectrum_settings(self) -> None:
+        """The spectrum's FFT size, averaging, weighting and display as last chosen."""
+        try:
+            options = SpectrumOptions(
+                size=int(self.settings.value("spectrum/size", 4096)),
+                averaging=float(self.settings.value("spectrum/averaging", 0.0)),
+                weighting=str(self.settings.value("spectrum/weighting", "Z")),
+            )
+        except (TypeError, ValueError):
+            options = SpectrumOptions()  # a settings file edited by hand: the defaults
+        self.spectrum.set_options(options)
+        self.controller.set_spectrum_options(self.spectrum.options)
+        display = self.settings.value("spectrum/display")
+        if display in DISPLAYS:
+            self.spectrum.set_display(str(display))
+
+    def _on_spectrum_options(self, options: SpectrumOptions) -> None:
+        self.controller.set_spectrum_options(options)
+        self.settings.setValue("spectrum/size", options.size)
+        self.settings.setValue("spectrum/averaging", options.averaging)
+        self.settings.setValue("spectrum/weighting", options.weighting)
 
     def _stop_recording_to_close(self) -> bool:
         """While a take runs, ask before closing: stop and save it, or keep recording."""

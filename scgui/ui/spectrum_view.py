@@ -20,11 +20,23 @@ from time import monotonic
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QLineF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QLineF, QObject, QRectF, QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QColor, QFontMetrics, QPainter
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
-from .plot_items import FixedBoundsCurve
+from scgui.measure.spectrum import AVERAGING_TIMES, FFT_SIZES, SpectrumOptions
+
+from .frequency_axis import MIN_FREQ_HZ, frequency_ticks
+from .plot_items import FixedBoundsCurve, axis_font, fix_plot
+from .spectrogram_view import SpectrogramView
 from .waveforms import (
     AXIS_COLOR,
     PLOT_BACKGROUND,
@@ -34,19 +46,10 @@ from .waveforms import (
     channel_color,
 )
 
-MIN_FREQ_HZ = 20.0
 FLOOR_DB = -120.0
 _EDGE = 0.02
 READOUT_INTERVAL_S = 0.25
 """Seconds between two refreshes of the peak readout (about 4 Hz)."""
-
-_FREQ_TICKS_MAJOR = (20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000)
-_FREQ_TICKS_MINOR = tuple(
-    m * decade
-    for decade in (10, 100, 1000, 10000)
-    for m in range(1, 10)
-    if m * decade not in _FREQ_TICKS_MAJOR
-)
 
 
 def format_frequency(hz: float) -> str:
@@ -61,10 +64,6 @@ def format_frequency(hz: float) -> str:
     if hz < 10000:
         return f"{hz / 1000:.2f} kHz"
     return f"{hz / 1000:.1f} kHz"
-
-
-def _tick_label(hz: int) -> str:
-    return f"{hz // 1000}k" if hz >= 1000 else str(hz)
 
 
 def find_peak(
@@ -163,14 +162,31 @@ class _SpectrumCurve(FixedBoundsCurve):
         painter.drawPolyline(self._outline)
 
 
-class SpectrumView(QWidget):
-    """A channel chooser above a log-frequency (20 Hz .. Nyquist), dBFS (-120..0) plot.
+DISPLAYS = ("Spectrum", "Spectrogram")
+_AVERAGING_NAMES = {0.0: "Off", 0.125: "0.125 s", 1.0: "1 s", 3.0: "3 s"}
+_WEIGHTING_NAMES = {"Z": "Z", "A": "A", "C": "C"}
+READOUT_MARGIN = 8
+SPECTROGRAM_BAR_ROOM = 70  # the colour bar and its labels
+MAX_BAR_WIDTH = 420
+"""The choosers fit this width, so the spectrum never widens the window on a laptop."""
 
-    Choosing a channel emits :attr:`channelSelected`; the owner then feeds that channel's
-    spectrum. The view never computes a spectrum itself.
+
+def level_unit(weighting: str) -> str:
+    """``"dBFS"``, or ``"dBFS(A)"`` / ``"dBFS(C)"`` for a weighted level."""
+    return "dBFS" if weighting == "Z" else f"dBFS({weighting})"
+
+
+class SpectrumView(QWidget):
+    """Choosers (channel, display, FFT size, averaging, weighting) above a log-frequency
+    (20 Hz .. Nyquist) plot of level (-120..0 dBFS), or a spectrogram of it.
+
+    Choosing a channel emits :attr:`channelSelected` and changing an option
+    :attr:`optionsChanged`; the owner then feeds that channel's spectrum, computed so. The
+    view never computes a spectrum itself.
     """
 
     channelSelected = Signal(int)
+    optionsChanged = Signal(object)  # SpectrumOptions
 
     def __init__(self, parent: QWidget | None = None, *, samplerate: int = 48000) -> None:
         super().__init__(parent)
@@ -178,6 +194,7 @@ class SpectrumView(QWidget):
         self._last_readout_at: float | None = None
         self._peak: tuple[float, float] | None = None
         self._grid = StaticGridItem(QRectF(), QColor(VIEW_BACKGROUND), [])
+        self._options = SpectrumOptions()
 
         self._chooser = QComboBox()
         self._chooser.setAccessibleName("Spectrum channel")
@@ -190,25 +207,84 @@ class SpectrumView(QWidget):
         self._readout.setAccessibleName("Spectrum peak")
         self._readout.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self._readout.setTextFormat(Qt.TextFormat.RichText)
-        fm = QFontMetrics(self._readout.font())
-        self._readout.setMinimumWidth(fm.horizontalAdvance("Peak  88.8 kHz  at  −188.8 dBFS") + 8)
+        self._readout.setObjectName("spectrumReadout")
+        # Drawn over the plot's top right corner (see _place_readout), so that it never
+        # widens the window; the background keeps it readable over the curve.
+        self._readout.setStyleSheet(
+            "QLabel#spectrumReadout { background: rgba(17, 19, 23, 200); padding: 2px 6px;"
+            " border-radius: 3px; }"
+        )
 
-        bar = QHBoxLayout()
+        self.display_chooser = self._combo("Spectrum display", DISPLAYS, DISPLAYS)
+        self.display_chooser.setToolTip("A curve of the level now, or the level over time")
+        self.size_chooser = self._combo(
+            "FFT size", [f"{n}" for n in FFT_SIZES], FFT_SIZES, self._options.size
+        )
+        self.averaging_chooser = self._combo(
+            "Spectrum averaging",
+            list(_AVERAGING_NAMES.values()),
+            AVERAGING_TIMES,
+            self._options.averaging,
+        )
+        self.averaging_chooser.setToolTip(
+            "Exponential average of power with this time constant (0.125 s is a level meter's "
+            "Fast, 1 s its Slow): noise reads steadier, a steady tone reads the same"
+        )
+        self.weighting_chooser = self._combo(
+            "Frequency weighting",
+            list(_WEIGHTING_NAMES.values()),
+            tuple(_WEIGHTING_NAMES),
+            self._options.weighting,
+        )
+        self.weighting_chooser.setToolTip(
+            "IEC 61672 frequency weighting: A follows the ear at low levels, C at high "
+            "levels, Z is none (flat)"
+        )
+        self.display_chooser.currentIndexChanged.connect(self._on_display_changed)
+        for chooser in (self.size_chooser, self.averaging_chooser, self.weighting_chooser):
+            chooser.currentIndexChanged.connect(self._on_option_changed)
+
+        self._chooser.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self._chooser.setMinimumContentsLength(10)
+        first = QHBoxLayout()
+        first.addWidget(chooser_label)
+        first.addWidget(self._chooser, 1)
+        first.addWidget(self.display_chooser)
+        second = QHBoxLayout()
+        for text, chooser in (
+            ("&FFT", self.size_chooser),
+            ("&Average", self.averaging_chooser),
+            ("&Weighting", self.weighting_chooser),
+        ):
+            label = QLabel(text)
+            label.setBuddy(chooser)
+            second.addWidget(label)
+            second.addWidget(chooser)
+            second.addSpacing(6)
+        second.addStretch(1)
+        bar = QVBoxLayout()
         bar.setContentsMargins(6, 4, 6, 2)
-        bar.addWidget(chooser_label)
-        bar.addWidget(self._chooser)
-        bar.addStretch(1)
-        bar.addWidget(self._readout)
+        bar.setSpacing(3)
+        bar.addLayout(first)
+        bar.addLayout(second)
 
         self._plot_widget = pg.PlotWidget(background=PLOT_BACKGROUND)
         self._plot = self._plot_widget.getPlotItem()
         self._curve = self._setup_plot()
+        self.spectrogram = SpectrogramView(samplerate=self._samplerate)
+        self._pages = QStackedWidget()
+        self._pages.addWidget(self._plot_widget)
+        self._pages.addWidget(self.spectrogram)
+        self._readout.setParent(self._pages)
+        self._pages.installEventFilter(self)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addLayout(bar)
-        layout.addWidget(self._plot_widget, 1)
+        layout.addWidget(self._pages, 1)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAccessibleName("Spectrum")
         self.setAccessibleDescription(
@@ -241,6 +317,34 @@ class SpectrumView(QWidget):
         if index != previous and index >= 0:
             self.channelSelected.emit(index)
 
+    @property
+    def options(self) -> SpectrumOptions:
+        """FFT size, averaging and weighting as chosen."""
+        return self._options
+
+    def set_options(self, options: SpectrumOptions) -> None:
+        """Show ``options`` in the choosers (values the choosers lack are left as they are);
+        emits nothing."""
+        for chooser, value in (
+            (self.size_chooser, options.size),
+            (self.averaging_chooser, options.averaging),
+            (self.weighting_chooser, options.weighting),
+        ):
+            index = chooser.findData(value)
+            if index >= 0:
+                with QSignalBlocker(chooser):
+                    chooser.setCurrentIndex(index)
+        self._options = self._chosen_options()
+        self._show_unit()
+
+    @property
+    def display(self) -> str:
+        """ "Spectrum" or "Spectrogram"."""
+        return DISPLAYS[self._pages.currentIndex()]
+
+    def set_display(self, display: str) -> None:
+        self.display_chooser.setCurrentIndex(DISPLAYS.index(display))
+
     def current_channel(self) -> int:
         """The chosen channel index (-1 when there are no channels)."""
         return self._chooser.currentIndex()
@@ -255,15 +359,13 @@ class SpectrumView(QWidget):
 
     def set_samplerate(self, rate: int) -> None:
         """Lay the frequency axis out from 20 Hz to ``rate / 2``."""
-        if rate <= 2 * MIN_FREQ_HZ:
-            raise ValueError(f"samplerate too low for a 20 Hz axis: {rate}")
+        major, minor = frequency_ticks(rate / 2.0)
         self._samplerate = int(rate)
-        nyquist = rate / 2.0
-        low, high = math.log10(MIN_FREQ_HZ), math.log10(nyquist)
+        low, high = math.log10(MIN_FREQ_HZ), math.log10(rate / 2.0)
         self._plot.setXRange(low - _EDGE / 100, high + _EDGE / 100, padding=0.0)
-        major = [(math.log10(f), _tick_label(f)) for f in _FREQ_TICKS_MAJOR if f <= nyquist]
-        minor = [(math.log10(f), "") for f in _FREQ_TICKS_MINOR if MIN_FREQ_HZ < f <= nyquist]
         self._plot.getAxis("bottom").setTicks([major, minor])
+        self.spectrogram.set_samplerate(rate)
+        self._show_unit()
         self._set_grid([f for f, _ in major], [f for f, _ in minor])
 
     def show_spectrum(self, freqs: np.ndarray, db: np.ndarray) -> None:
@@ -274,6 +376,8 @@ class SpectrumView(QWidget):
         """
         if not self.isVisible():
             return
+        if self._pages.currentWidget() is self.spectrogram:
+            self.spectrogram.push(freqs, db)
         freqs = np.asarray(freqs, dtype=np.float64).reshape(-1)
         levels = np.asarray(db, dtype=np.float64).reshape(-1)
         count = min(len(freqs), len(levels))
@@ -281,9 +385,10 @@ class SpectrumView(QWidget):
         f = freqs[:count][mask]
         level = np.nan_to_num(levels[:count][mask], nan=FLOOR_DB, neginf=FLOOR_DB, posinf=0.0)
         np.clip(level, FLOOR_DB, 0.0, out=level)
-        x0, x1 = self._plot.getViewBox().viewRange()[0]
-        columns = int(self._plot.getViewBox().width())
-        self._curve.set_spectrum(*column_envelope(np.log10(f), level, x0, x1, columns))
+        if self._pages.currentWidget() is self._plot_widget:
+            x0, x1 = self._plot.getViewBox().viewRange()[0]
+            columns = int(self._plot.getViewBox().width())
+            self._curve.set_spectrum(*column_envelope(np.log10(f), level, x0, x1, columns))
         now = monotonic()
         if self._last_readout_at is None or now - self._last_readout_at >= READOUT_INTERVAL_S:
             self._last_readout_at = now
@@ -299,20 +404,75 @@ class SpectrumView(QWidget):
         return self._readout.accessibleDescription()
 
     def clear(self) -> None:
-        """Remove the curve and the readout (for example when the input stops)."""
+        """Remove the curve, the spectrogram and the readout (for example when the input
+        stops)."""
         self._curve.set_spectrum(np.empty(0), np.empty(0))
+        self.spectrogram.clear()
         self._peak = None
         self._show_readout()
 
     # ---------------------------------------------------------------- internals
 
+    def _combo(
+        self, name: str, texts: Sequence[str], values: Sequence[object], current: object = None
+    ) -> QComboBox:
+        combo = QComboBox()
+        combo.setAccessibleName(name)
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        for text, value in zip(texts, values, strict=True):
+            combo.addItem(text, value)
+        if current is not None:
+            combo.setCurrentIndex(combo.findData(current))
+        return combo
+
+    def _chosen_options(self) -> SpectrumOptions:
+        return SpectrumOptions(
+            size=int(self.size_chooser.currentData()),
+            averaging=float(self.averaging_chooser.currentData()),
+            weighting=str(self.weighting_chooser.currentData()),
+        )
+
+    def _on_option_changed(self, _index: int) -> None:
+        self._options = self._chosen_options()
+        self._show_unit()
+        self.clear()  # the spectrum starts again from silence
+        self.optionsChanged.emit(self._options)
+
+    def _on_display_changed(self, index: int) -> None:
+        self._pages.setCurrentIndex(index)
+        self.spectrogram.clear()
+        self._place_readout()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self._pages and event.type() == QEvent.Type.Resize:
+            self._place_readout()
+        return super().eventFilter(watched, event)
+
+    def _place_readout(self) -> None:
+        """Top right of the plot: left of the colour bar on the spectrogram."""
+        self._readout.adjustSize()
+        right = READOUT_MARGIN + (
+            SPECTROGRAM_BAR_ROOM if self._pages.currentWidget() is self.spectrogram else 0
+        )
+        x = max(0, self._pages.width() - self._readout.width() - right)
+        self._readout.move(x, READOUT_MARGIN)
+        self._readout.raise_()
+
+    def _show_unit(self) -> None:
+        unit = level_unit(self._options.weighting)
+        self._plot.setLabel("left", "level", units=unit, color=AXIS_COLOR)
+        self.spectrogram.set_level_label(unit)
+        bins = self.size_chooser.currentData()
+        self.size_chooser.setToolTip(
+            f"FFT length: {self._samplerate / bins:.1f} Hz between bins, "
+            f"{1000 * bins / self._samplerate:.0f} ms of audio per spectrum"
+        )
+        self._show_readout()
+
     def _setup_plot(self) -> _SpectrumCurve:
         """Fixed ranges, no mouse interaction, compact axes with readable labels."""
         plot = self._plot
-        plot.setMenuEnabled(False)
-        plot.setMouseEnabled(x=False, y=False)
-        plot.hideButtons()
-        plot.disableAutoRange()
+        fix_plot(plot)
         # A hair wider than -120..0 so pyqtgraph does not drop the ticks on the exact edges.
         plot.setYRange(FLOOR_DB - _EDGE, _EDGE, padding=0.0)
         # pyqtgraph's axis grid paints over the data and makes the axes drop their edge labels
@@ -320,9 +480,7 @@ class SpectrumView(QWidget):
         # the plot's background (see _set_grid).
         self._grid.setZValue(-10)
         plot.getViewBox().addItem(self._grid, ignoreBounds=True)
-        font = QFont(self.font())
-        if font.pointSizeF() > 0:
-            font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
+        font = axis_font(self)
         left = plot.getAxis("left")
         left.setTicks(
             [
@@ -391,10 +549,14 @@ class SpectrumView(QWidget):
             freq, level = self._peak
             freq_text = format_frequency(freq)
             level_text = f"{level:.1f}".replace("-", "−")
-            plain = f"Peak {freq_text} at {level_text} dBFS"
+            unit = level_unit(self._options.weighting)
+            plain = f"Peak {freq_text} at {level_text} {unit}"
             rich = (
                 f"Peak&nbsp;&nbsp;<b>{freq_text}</b>&nbsp;&nbsp;at&nbsp;&nbsp;"
-                f"<b>{level_text}</b>&nbsp;dBFS"
+                f"<b>{level_text}</b>&nbsp;{unit}"
             )
         self._readout.setText(rich)
+        self._readout.setToolTip(plain)
         self._readout.setAccessibleDescription(plain)
+        if hasattr(self, "_pages"):
+            self._place_readout()
