@@ -582,6 +582,12 @@ def test_the_stream_strip_is_off_where_the_system_forbids_it(qtbot: QtBot) -> No
     page.select("playback", 3)
     assert not page.device_combo.isEnabled() and not page.volume_slider.isEnabled()
     assert "system's own sound settings" in page.strip.toolTip()
+    page.show()
+    page.set_can_list(False)  # WASAPI so far: say so, no empty tables
+    assert page.unlisted_label.isVisible() and not page.tabs.isVisible()
+    assert "volume mixer" in page.unlisted_label.text()
+    page.set_can_list(True)
+    assert page.tabs.isVisible() and not page.unlisted_label.isVisible()
 
 
 def test_volume_text_says_percent_and_the_systems_db() -> None:

@@ -366,6 +366,7 @@ class MainWindow(QMainWindow):
     def _on_devices(self, snapshot: DeviceSnapshot) -> None:
         if snapshot.capabilities is not None:
             self.device_panel.set_capabilities(snapshot.capabilities)
+            self.streams_page.set_can_list(snapshot.capabilities.app_streams)
             self.streams_page.set_can_control(snapshot.capabilities.stream_control)
         self.streams_page.set_devices(
             [(d.id, d.name) for d in snapshot.speakers],

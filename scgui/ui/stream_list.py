@@ -56,6 +56,10 @@ _TITLES = {"playback": "Playback", "recording": "Recording"}
 _Index = QModelIndex | QPersistentModelIndex
 DbFunction = Callable[[float], float | None]
 
+NO_LIST_TEXT = (
+    "scgui cannot list other programs' streams on this sound system yet (on Windows it does "
+    "not read the audio sessions). The system's own volume mixer shows them."
+)
 NO_CONTROL_TIP = (
     "This sound system does not let one program move, mute or turn down another's "
     "streams; use the system's own sound settings."
@@ -236,8 +240,14 @@ class StreamsPage(QWidget):
         rows.addWidget(self.name_label)
         rows.addLayout(row)
 
+        self.unlisted_label = QLabel(NO_LIST_TEXT)
+        self.unlisted_label.setWordWrap(True)
+        self.unlisted_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.unlisted_label.setVisible(False)
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.unlisted_label, 1)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.strip)
         self._show_selected()
@@ -250,6 +260,13 @@ class StreamsPage(QWidget):
         microphone and monitor (for recording streams)."""
         self._devices = {"playback": list(speakers), "recording": list(inputs)}
         self._show_selected()
+
+    def set_can_list(self, can: bool) -> None:
+        """Whether the sound system lists other programs' streams at all; if not, the page
+        says so instead of showing empty tables."""
+        self.unlisted_label.setVisible(not can)
+        self.tabs.setVisible(can)
+        self.strip.setVisible(can)
 
     def set_can_control(self, can: bool) -> None:
         """Whether the sound system lets this program change other programs' streams."""
