@@ -43,7 +43,9 @@ class FrameRing:
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._error: BaseException | None = None
-        self._waiters = 0
+        #: What each waiting caller waits for: the native side wakes the waiters only when
+        #: one of these holds, not at every block (each wake-up costs tens of microseconds).
+        self._waiting_for: list[Callable[[], bool]] = []
         self.overflows = 0
         self.underruns = 0
         self.dropped_frames = 0
@@ -100,8 +102,7 @@ class FrameRing:
                 self.dropped_frames += count - keep
             if keep:
                 self._copy_in(frames[:keep])
-            if self._waiters:
-                self._changed.notify_all()
+            self._wake_if_ready()
         return keep
 
     def push_silence(self, count: int) -> int:
@@ -123,8 +124,7 @@ class FrameRing:
                 if self._written > 0:  # silence before the first write is no gap
                     self.underruns += 1
                     self.silent_frames += wanted - count
-            if self._waiters:
-                self._changed.notify_all()
+            self._wake_if_ready()
         return count
 
     # -- the caller's side: bounded waits ----------------------------------------------------
@@ -207,11 +207,11 @@ class FrameRing:
                     last, deadline = progress(), now + timeout
                 elif now >= deadline:
                     raise on_stall()
-                self._waiters += 1
+                self._waiting_for.append(ready)
                 try:
                     self._changed.wait(min(_SLICE, max(deadline - now, 0.001)))
                 finally:
-                    self._waiters -= 1
+                    self._waiting_for.remove(ready)
             return result()
 
     def check(self) -> None:
@@ -221,6 +221,11 @@ class FrameRing:
             raise error.with_traceback(None)
 
     # -- copies (lock held) ------------------------------------------------------------------
+
+    def _wake_if_ready(self) -> None:
+        """Wake the waiters if what one of them waits for now holds (lock held)."""
+        if any(ready() for ready in self._waiting_for):
+            self._changed.notify_all()
 
     def _copy_in(self, frames: np.ndarray) -> None:
         count = frames.shape[0]

@@ -15,6 +15,7 @@ any thread, including libpulse's own, cannot leave a callback pointing at freed 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -72,6 +73,13 @@ PLAYBACK_BLOCKS = 4
 #: Seconds of audio a capture ring holds for a reader that is late (within a memory cap).
 CAPTURE_RING_SECONDS = 4.0
 CAPTURE_RING_MAX_BYTES = 64 << 20
+#: libpulse's own queue of a record stream (the server caps it at 4 MiB). A stream whose
+#: ring time fits in it is read without a callback (see PulseCapture).
+CLIENT_QUEUE_BYTES = 4 << 20
+#: A pulling reader sleeps until the frames it waits for should be there, and this much more,
+#: so that one wake-up usually finds them all (the source delivers in periods of ms).
+PULL_MARGIN_SECONDS = 0.002
+PULL_MAX_SLEEP_SECONDS = 0.05
 #: pipewire-pulse holds back audio shorter than one graph cycle (up to 1024 frames by
 #: default) until more arrives or a drain is pending.
 HOLD_FRAMES = 1024
@@ -723,7 +731,18 @@ class PulsePlayback(_Stream):
 
 
 class PulseCapture(_Stream):
-    """An input stream; libpulse's thread copies every fragment into the stream's ring."""
+    """An input stream, read in one of two ways.
+
+    *Pulled* (when libpulse's own queue holds :data:`CAPTURE_RING_SECONDS` of the stream):
+    no Python runs on libpulse's thread; :meth:`read` sleeps until the frames it waits for
+    should have arrived, then takes everything queued in one go. The source hands audio over
+    in periods of a few milliseconds, and a Python callback for each (taking the GIL on
+    libpulse's thread, then waking the reader) cost most of the CPU of recording.
+
+    *Pushed* (more channels or a higher rate, where 4 MiB is under a few seconds): libpulse's
+    thread copies every fragment into the stream's ring, which holds the seconds a late
+    reader may need.
+    """
 
     direction = "recording"
 
@@ -733,6 +752,12 @@ class PulseCapture(_Stream):
             CAPTURE_RING_MAX_BYTES // self._frame_bytes,
         )
         core.ring = FrameRing(self.channels, max(frames, 16 * blocksize, 1024))
+        self.pulled = (
+            CAPTURE_RING_SECONDS * self.samplerate * self._frame_bytes <= CLIENT_QUEUE_BYTES
+        )
+        self._peeked = self._ffi.new("const void **")
+        self._peeked_size = self._ffi.new("size_t *")
+        self._last_pull = time.monotonic()
 
     def _buffer_attr(self, blocksize: int) -> Any:
         return self._ffi.new(
@@ -747,7 +772,8 @@ class PulseCapture(_Stream):
         )
 
     def _set_callbacks(self, stream: Any, callbacks: _StreamCallbacks, userdata: Any) -> None:
-        self._lib.pa_stream_set_read_callback(stream, callbacks.readable, userdata)
+        if not self.pulled:
+            self._lib.pa_stream_set_read_callback(stream, callbacks.readable, userdata)
         self._lib.pa_stream_set_overflow_callback(stream, callbacks.overflow, userdata)
 
     def _connect(self, stream: Any, device: bytes, attr: Any, flags: int) -> int:
@@ -787,6 +813,8 @@ class PulseCapture(_Stream):
         """
         ring = self._core.ring
         assert ring is not None
+        if self.pulled:
+            return self._read_pulled(ring, min_frames)
         if min_frames > 0:
             ring.wait_readable(
                 min_frames,
@@ -794,6 +822,65 @@ class PulseCapture(_Stream):
                 lambda: self._connection.frozen_error(f"recording from {self.device_id!r}"),
             )
         return ring.take(ring.available)
+
+    def _read_pulled(self, ring: FrameRing, min_frames: int) -> np.ndarray:
+        if min_frames <= 0:
+            with contextlib.suppress(AudioError):  # never raises: what arrived is returned
+                self._pull(ring)
+            return ring.take(ring.available)
+        target = min(min_frames, ring.capacity)
+        signal, timeout = self._core.signal, self._connection.timeout
+        last_arrival = time.monotonic()
+        while True:
+            since = signal.count
+            missing = target - ring.available
+            # What arrived since the last pull, at the stream's rate: sleep first if it
+            # cannot be enough, so that a read usually takes one pull and one wake-up.
+            owed = missing - (time.monotonic() - self._last_pull) * self.samplerate
+            if owed <= 0:
+                if self._pull(ring):
+                    last_arrival = time.monotonic()
+                if ring.available >= target:
+                    return ring.take(ring.available)
+                owed = target - ring.available
+            now = time.monotonic()
+            if now - last_arrival >= timeout:
+                raise self._connection.frozen_error(f"recording from {self.device_id!r}")
+            pause = min(
+                owed / self.samplerate + PULL_MARGIN_SECONDS,
+                PULL_MAX_SLEEP_SECONDS,
+                max(0.001, last_arrival + timeout - now),
+            )
+            signal.wait_change(since, pause)  # a failure or a close wakes it at once
+
+    def _pull(self, ring: FrameRing) -> int:
+        """Move everything libpulse has queued into the ring; returns the frames moved."""
+        ffi, lib, core = self._ffi, self._lib, self._core
+        pointer, size = self._peeked, self._peeked_size
+        with self._connection.locked():
+            self._last_pull = time.monotonic()
+            stream = self._check_locked()
+            readable = lib.pa_stream_readable_size(stream)
+            if readable == 0 or readable == ffi.cast("size_t", -1):
+                return 0
+            out = np.empty(readable // 4, dtype=np.float32)
+            dest = ffi.cast("char *", ffi.from_buffer(out))
+            total = 0
+            while total < readable and lib.pa_stream_peek(stream, pointer, size) == 0:
+                nbytes = min(size[0], readable - total)
+                if nbytes == 0:
+                    break  # nothing more readable
+                if pointer[0] == ffi.NULL:  # a hole: the server lost data
+                    ffi.memmove(dest + total, bytes(nbytes), nbytes)  # silence
+                else:
+                    ffi.memmove(dest + total, pointer[0], nbytes)
+                total += nbytes
+                lib.pa_stream_drop(stream)
+            frames = total // self._frame_bytes
+            core.frames_received += frames  # with the lock, as device_position reads it
+        if frames:
+            ring.push(out[: frames * self.channels].reshape(frames, self.channels))
+        return frames
 
 
 class PulseAudioBackend:
