@@ -15,18 +15,16 @@ import time
 import uuid
 from typing import Any
 
-import cffi
-
 from ..errors import BackendError, BackendUnavailableError
 from . import _wasapi_cdef as decl
+from ._ffi_modules import load_ffi
 
-ffi = cffi.FFI()
-ffi.cdef(decl.TYPES)
-ffi.cdef(decl.PACKED_TYPES, packed=True)
-ffi.cdef(decl.INTERFACES)
-ffi.cdef(decl.FUNCTIONS_OLE32)
-ffi.cdef(decl.FUNCTIONS_KERNEL32)
-ffi.cdef("const char *wine_get_version(void);")  # ntdll, under Wine only
+try:
+    from . import _wasapi_ffi as _generated
+except ImportError:  # a source tree that never ran scripts/generate_ffi.py
+    _generated = None
+
+ffi = load_ffi(decl.FFI_SPEC, _generated)
 
 S_OK, S_FALSE = 0, 1
 RPC_E_CHANGED_MODE = 0x80010106

@@ -1,12 +1,15 @@
 """C declarations of the part of libpulse that the PulseAudio backend uses.
 
-ABI mode: these are parsed by ``cffi.FFI().cdef`` and the library is opened with
-``dlopen`` at first use, so no compiler is needed. Enums are declared as ``int`` (their ABI
-type); the constants the backend needs are in :mod:`scgui.audio.backends._pulse_consts`.
+ABI mode: the library is opened with ``dlopen`` at first use, so no compiler is needed; the
+declarations reach cffi through the module generated from them (see ``_ffi_modules``; run
+``scripts/generate_ffi.py`` after editing them). Enums are declared as ``int`` (their ABI type);
+the constants the backend needs are in :mod:`scgui.audio.backends._pulse_consts`.
 Structures that libpulse allocates are declared only up to the last field read: their
 offsets must match ``<pulse/introspect.h>`` of PulseAudio 1.0 and later, which never
 reordered them.
 """
+
+from ._ffi_modules import FfiSpec
 
 CDEF = """
 typedef struct pa_threaded_mainloop pa_threaded_mainloop;
@@ -292,3 +295,5 @@ int pa_stream_get_latency(pa_stream *s, pa_usec_t *r_usec, int *negative);
 const pa_timing_info *pa_stream_get_timing_info(pa_stream *s);
 const pa_buffer_attr *pa_stream_get_buffer_attr(pa_stream *s);
 """
+
+FFI_SPEC = FfiSpec("_pulse_ffi", ((CDEF, False),))

@@ -60,12 +60,14 @@ def load_libpulse() -> tuple[Any, Any]:
     global _loaded
     with _load_lock:
         if _loaded is None:
-            import cffi
+            from ._ffi_modules import load_ffi
+            from ._pulse_cdef import FFI_SPEC
 
-            from ._pulse_cdef import CDEF
-
-            ffi = cffi.FFI()
-            ffi.cdef(CDEF)
+            try:
+                from . import _pulse_ffi as generated
+            except ImportError:  # a source tree that never ran scripts/generate_ffi.py
+                generated = None
+            ffi = load_ffi(FFI_SPEC, generated)
             errors = []
             for name in _LIBRARY_NAMES:
                 try:

@@ -14,6 +14,8 @@ declarations give Windows' layouts on Linux too, where the tests check them.
 
 from __future__ import annotations
 
+from ._ffi_modules import FfiSpec
+
 TYPES = """
 typedef int32_t HRESULT;
 typedef uint32_t ULONG;
@@ -221,6 +223,22 @@ BOOL __stdcall CloseHandle(HANDLE);
 BOOL __stdcall QueryPerformanceCounter(int64_t *);
 BOOL __stdcall QueryPerformanceFrequency(int64_t *);
 """
+
+FUNCTIONS_NTDLL = """
+const char *wine_get_version(void);
+"""  # under Wine only
+
+FFI_SPEC = FfiSpec(
+    "_wasapi_ffi",
+    (
+        (TYPES, False),
+        (PACKED_TYPES, True),
+        (INTERFACES, False),
+        (FUNCTIONS_OLE32, False),
+        (FUNCTIONS_KERNEL32, False),
+        (FUNCTIONS_NTDLL, False),
+    ),
+)
 
 # -- constants ---------------------------------------------------------------------------------
 
