@@ -26,7 +26,11 @@ import sys
 import tempfile
 import time
 import traceback
-from typing import TextIO
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from .ui.main_window import MainWindow
 
 EXIT_OK = 0
 EXIT_NO_SERVER = 1
@@ -108,7 +112,7 @@ def run_self_test(out: TextIO | None = None) -> int:
         _dispose(window)
 
 
-def _open_window(say):  # type: ignore[no-untyped-def]
+def _open_window(say: Callable[[str], None]) -> MainWindow:
     from PySide6.QtCore import QCoreApplication, QSettings
 
     from .ui.app import create_application
@@ -145,7 +149,7 @@ def _open_window(say):  # type: ignore[no-untyped-def]
     return window
 
 
-def _list_devices(say) -> int:  # type: ignore[no-untyped-def]
+def _list_devices(say: Callable[[str], None]) -> int:
     import scgui.audio as sc
 
     try:
@@ -175,7 +179,7 @@ def _list_devices(say) -> int:  # type: ignore[no-untyped-def]
     return EXIT_OK
 
 
-def _dispose(window) -> None:  # type: ignore[no-untyped-def]
+def _dispose(window: MainWindow) -> None:
     """Stop the window's audio thread without closing it (closing saves settings)."""
     from PySide6.QtCore import QCoreApplication
 

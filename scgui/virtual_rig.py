@@ -263,7 +263,8 @@ class RigDevices:
     names: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "names", tuple(d.name for d in (*self.sinks, *self.sources)))
+        names = tuple(s.name for s in self.sinks) + tuple(s.name for s in self.sources)
+        object.__setattr__(self, "names", names)
 
 
 DEVICES = RigDevices()
@@ -964,10 +965,9 @@ class VirtualRig:
         def all_playing() -> bool:
             for proc in self._keepalives:
                 if proc.poll() is not None:
-                    raise RigError(
-                        f"keep-alive {shlex.join(map(str, proc.args))} exited with "
-                        f"{proc.returncode}"
-                    )
+                    args = proc.args  # the list _spawn was given
+                    command = shlex.join(map(str, args)) if isinstance(args, list) else str(args)
+                    raise RigError(f"keep-alive {command} exited with {proc.returncode}")
             inputs = self._run_pactl(["list", "sink-inputs"]).stdout
             return all(f'media.name = "keepalive {s.name}"' in inputs for s in self.devices.sinks)
 

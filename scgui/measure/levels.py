@@ -42,7 +42,7 @@ def dbfs(x: ArrayLike, floor_db: float = FLOOR_DB) -> NDArray[np.float64] | floa
     finite: ``dbfs(0.0) == floor_db``.
     """
     amplitude = np.abs(np.asarray(x, dtype=np.float64))
-    floor_linear = 10.0 ** (floor_db / 20.0)
+    floor_linear: float = 10.0 ** (floor_db / 20.0)  # float ** float is Any to typeshed
     result = 20.0 * np.log10(np.maximum(amplitude, floor_linear))
     if result.ndim == 0:
         return float(result)
@@ -187,11 +187,11 @@ class LevelMeter:
         self._write_pos = 0
         self._filled = 0
         self._rms_cache: NDArray[np.float64] | None = None
-        self._peak_db = np.full(self._channels, self._floor_db)
-        self._hold_value = np.full(self._channels, self._floor_db)
-        self._hold_since = np.zeros(self._channels)
+        self._peak_db: NDArray[np.float64] = np.full(self._channels, self._floor_db, np.float64)
+        self._hold_value: NDArray[np.float64] = np.full(self._channels, self._floor_db, np.float64)
+        self._hold_since: NDArray[np.float64] = np.zeros(self._channels)
         self._last_now = 0.0
-        self._clipped = np.zeros(self._channels, dtype=bool)
+        self._clipped: NDArray[np.bool_] = np.zeros(self._channels, dtype=np.bool_)
         self._clip_run = np.zeros(self._channels, dtype=np.int64)
 
     def reset_clip(self, channel: int | None = None) -> None:
@@ -323,18 +323,20 @@ class LevelMeter:
         coalesced display blocks are), or read after every block, so no peak goes unseen; the
         hold keeps the highest one visible either way.
         """
-        return self._peak_db.copy()
+        return np.copy(self._peak_db)  # ndarray.copy() is Any to numpy's stubs
 
     @property
     def rms(self) -> NDArray[np.float64]:
         """Linear RMS over the window (see the class docstring), per channel."""
-        if self._rms_cache is None:
+        cache = self._rms_cache
+        if cache is None:
             if self._filled == 0:
-                self._rms_cache = np.zeros(self._channels)
+                cache = np.zeros(self._channels)
             else:
                 total = self._chunk_sums.sum(axis=0)  # unfilled rows are zero
-                self._rms_cache = np.sqrt(total / self._filled)
-        return self._rms_cache.copy()
+                cache = np.sqrt(total / self._filled, dtype=np.float64)
+            self._rms_cache = cache
+        return np.copy(cache)
 
     @property
     def rms_db(self) -> NDArray[np.float64]:
@@ -353,7 +355,7 @@ class LevelMeter:
     @property
     def clipped(self) -> NDArray[np.bool_]:
         """Clip latch per channel; stays True until :meth:`reset_clip` or :meth:`reset`."""
-        return self._clipped.copy()
+        return np.copy(self._clipped)  # ndarray.copy() is Any to numpy's stubs
 
     def __repr__(self) -> str:
         window_ms = 1000.0 * self._window_frames / self._samplerate

@@ -105,7 +105,7 @@ class Spectrum:
         if self._size % 2 == 0:
             scale[-1] /= 2.0  # nor has the Nyquist bin
         self._scale = scale
-        self._freqs = np.fft.rfftfreq(self._size, 1.0 / self._samplerate)
+        self._freqs = np.asarray(np.fft.rfftfreq(self._size, 1.0 / self._samplerate), np.float64)
         self._freqs.flags.writeable = False
         self._weights_db = weighting_db(weighting, self._freqs)
 
@@ -198,7 +198,7 @@ class Spectrum:
                 self._average += weight * (power - self._average)
             magnitude = np.sqrt(self._average)
         self._unaveraged = 0
-        db = dbfs(magnitude, self._floor_db)
+        db: NDArray[np.float64] = dbfs(magnitude, self._floor_db)
         if self._weighting != "Z":
             db = np.maximum(db + self._weights_db, self._floor_db)
         return self._freqs, db
@@ -217,7 +217,9 @@ class SpectrumOptions:
         return Spectrum(samplerate, self.size, averaging=self.averaging, weighting=self.weighting)
 
 
-def _check_spectrum(freqs: ArrayLike, db: ArrayLike) -> tuple[NDArray, NDArray]:
+def _check_spectrum(
+    freqs: ArrayLike, db: ArrayLike
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Return ``freqs`` and ``db`` as matching 1-D float arrays with increasing ``freqs``."""
     f = np.asarray(freqs, dtype=np.float64)
     d = np.asarray(db, dtype=np.float64)

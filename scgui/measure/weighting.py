@@ -49,6 +49,6 @@ def weighting_db(weighting: str, freqs: ArrayLike) -> NDArray[np.float64]:
     response = _RESPONSES.get(weighting)
     if response is None:
         raise ValueError(f"weighting must be one of {', '.join(WEIGHTINGS)}, not {weighting!r}.")
-    reference = response(np.array([1000.0]))[0]
+    reference = float(response(np.array([1000.0]))[0])
     with np.errstate(divide="ignore"):
         return 20.0 * np.log10(response(f) / reference)

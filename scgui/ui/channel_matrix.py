@@ -156,11 +156,17 @@ class ChannelMatrix(QWidget):
         columns = len(self._names) + 1
         table.setColumnCount(columns)
         table.setRowCount(len(self._map))
-        headers = [f"{i + 1}" for i in range(len(self._names))] + ["Mix"]
-        table.setHorizontalHeaderLabels(headers)
-        for index, name in enumerate(self._names):
-            table.horizontalHeaderItem(index).setToolTip(f"Device channel {index + 1}: {name}")
-        table.horizontalHeaderItem(columns - 1).setToolTip("The mono mix of every channel")
+        headers = [
+            *(
+                (f"{i + 1}", f"Device channel {i + 1}: {name}")
+                for i, name in enumerate(self._names)
+            ),
+            ("Mix", "The mono mix of every channel"),
+        ]
+        for column, (label, tip) in enumerate(headers):
+            header = QTableWidgetItem(label)
+            header.setToolTip(tip)
+            table.setHorizontalHeaderItem(column, header)
         table.setVerticalHeaderLabels([f"Logical {row + 1}" for row in range(len(self._map))])
         for row, channel in enumerate(self._map):
             lit_column = columns - 1 if channel == MIX else channel

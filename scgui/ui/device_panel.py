@@ -138,7 +138,7 @@ class ChannelVolumeDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.close)
         buttons.button(QDialogButtonBox.StandardButton.Close).setAccessibleName("Close")
-        rows = QWidget()
+        self._rows = rows = QWidget()
         rows.setLayout(self._grid)
         # 32 sliders are ~920 px: they scroll inside a dialog that fits the screen.
         self._scroll = QScrollArea()
@@ -202,7 +202,7 @@ class ChannelVolumeDialog(QDialog):
 
     def _fit_to_screen(self) -> None:
         """As tall as the rows, but never taller than most of the screen."""
-        rows = self._scroll.widget()
+        rows = self._rows
         rows.adjustSize()
         screen = self.screen() or QGuiApplication.primaryScreen()
         limit = screen.availableGeometry().height() * 7 // 10 if screen is not None else 600

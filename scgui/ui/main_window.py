@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QByteArray, QRect, QSettings, Qt, QTimer
@@ -59,6 +60,9 @@ from .spectrum_view import DISPLAYS, SpectrumView
 from .stream_list import StreamsPage
 from .waveforms import WaveformView
 
+if TYPE_CHECKING:
+    from scgui.virtual_rig import VirtualRig
+
 SETTINGS_ORG, SETTINGS_APP = "scgui", "scgui"
 
 
@@ -107,7 +111,7 @@ class MainWindow(QMainWindow):
         self.journal = TakeJournal(self.settings)
         self.recovery = RecoveryJob(self)
         self.recovery.finished.connect(self._on_recovered)
-        self._rig = None
+        self._rig: VirtualRig | None = None
         self._env_before_rig: dict[str, str | None] = {}
         self._monitor: MonitorInfo | None = None
         self._recording = False
@@ -302,7 +306,9 @@ class MainWindow(QMainWindow):
             self._help.show_shortcuts()
         return self._help
 
-    def _action(self, menu, text: str, shortcut) -> QAction:  # type: ignore[no-untyped-def]
+    def _action(
+        self, menu: QMenu, text: str, shortcut: str | QKeySequence.StandardKey | None
+    ) -> QAction:
         action = QAction(text, self)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
@@ -724,11 +730,16 @@ class MainWindow(QMainWindow):
 
     def _restore_spectrum_settings(self) -> None:
         """The spectrum's FFT size, averaging, weighting and display as last chosen."""
+        default = SpectrumOptions()
+        # Without a default value() is Any (a str from the settings file) or None.
+        size = self.settings.value("spectrum/size")
+        averaging = self.settings.value("spectrum/averaging")
+        weighting = self.settings.value("spectrum/weighting")
         try:
             options = SpectrumOptions(
-                size=int(self.settings.value("spectrum/size", 4096)),
-                averaging=float(self.settings.value("spectrum/averaging", 0.0)),
-                weighting=str(self.settings.value("spectrum/weighting", "Z")),
+                size=default.size if size is None else int(size),
+                averaging=default.averaging if averaging is None else float(averaging),
+                weighting=default.weighting if weighting is None else str(weighting),
             )
         except (TypeError, ValueError):
             options = SpectrumOptions()  # a settings file edited by hand: the defaults

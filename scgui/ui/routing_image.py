@@ -372,6 +372,7 @@ def render_routing_png(report: RoutingReport, path: str | Path, scale: float = 2
     _ensure_app()
     path = Path(path)
     image = render_routing_image(report, scale)
-    if not image.save(str(path), "PNG"):
+    # The stubs say format is bytes; PySide6 6.11 refuses bytes there and takes str.
+    if not image.save(str(path), "PNG"):  # type: ignore[call-overload]
         raise OSError(f"could not write the picture to {path}")
     return path

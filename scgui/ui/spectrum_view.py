@@ -21,7 +21,7 @@ from time import monotonic
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QLineF, QObject, QRectF, QSignalBlocker, Qt, Signal
-from PySide6.QtGui import QColor, QFontMetrics, QPainter
+from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPolygonF
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -128,8 +128,8 @@ class _SpectrumCurve(FixedBoundsCurve):
 
     def __init__(self) -> None:
         super().__init__()
-        self._outline: object = None
-        self._fill: object = None
+        self._outline: QPolygonF | None = None
+        self._fill: QPolygonF | None = None
 
     def set_spectrum(self, x: np.ndarray, y: np.ndarray) -> None:
         """Show the points ``(x, y)`` (finite, ``y`` at or above the floor)."""
@@ -141,25 +141,27 @@ class _SpectrumCurve(FixedBoundsCurve):
         x, y = self.xData, self.yData
         if x is None or y is None or len(x) < 2:
             return
-        if self._outline is None:
-            self._outline = pg.functions.arrayToQPolygonF(x, y)
+        outline, fill = self._outline, self._fill
+        if outline is None or fill is None:
+            outline = pg.functions.arrayToQPolygonF(x, y)
             # The fill's top edge: the highest point at each x (a column's pair of points
             # would make the polygon fold back on itself, which Qt fills far more slowly).
             top_x, first = np.unique(x, return_index=True)
             top_y = np.maximum.reduceat(y, first)
-            self._fill = pg.functions.arrayToQPolygonF(
+            fill = pg.functions.arrayToQPolygonF(
                 np.concatenate((top_x, [top_x[-1], top_x[0]])),
                 np.concatenate((top_y, [FLOOR_DB, FLOOR_DB])),
             )
+            self._outline, self._fill = outline, fill
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         brush = self.opts["brush"]
         if brush is not None:
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(brush)
-            painter.drawPolygon(self._fill)
+            painter.drawPolygon(fill)
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.setPen(self.opts["pen"])
-        painter.drawPolyline(self._outline)
+        painter.drawPolyline(outline)
 
 
 DISPLAYS = ("Spectrum", "Spectrogram")

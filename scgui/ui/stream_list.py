@@ -104,7 +104,7 @@ class StreamTableModel(QAbstractTableModel):
         chosen = sorted(
             (s for s in streams if s.kind == self.kind), key=lambda s: (s.application, s.id)
         )
-        rows = [
+        rows: list[tuple[str, ...]] = [
             (
                 program_text(s),
                 s.name,
