@@ -6,12 +6,24 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-RESOURCES = Path(__file__).resolve().parent.parent.parent / "resources"
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
+#: The application's names, which also name its folders (settings, the log's state folder).
+APP_NAME = ORGANIZATION_NAME = "scgui"
+
+_PACKAGE = Path(__file__).resolve().parent.parent
+#: ``resources/`` of the checkout, or ``scgui/resources`` of an installed wheel (pyproject maps
+#: the one to the other).
+RESOURCES = (
+    _PACKAGE / "resources" if (_PACKAGE / "resources").is_dir() else _PACKAGE.parent / "resources"
+)
 
 
 def resource_path(name: str) -> Path:
-    """A file of ``resources/``, also inside a PyInstaller bundle."""
+    """A file of ``resources/``: in the checkout, an installed wheel or a PyInstaller bundle."""
     bundle = getattr(sys, "_MEIPASS", None)
     base = Path(bundle) / "resources" if bundle else RESOURCES
     return base / name
@@ -30,16 +42,24 @@ def display_problem() -> str | None:
     )
 
 
-def create_application(argv: Sequence[str]):  # type: ignore[no-untyped-def]
+def create_application(argv: Sequence[str]) -> QApplication:
     """The QApplication with scgui's name and look (created once)."""
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
     from .palette import dark_palette
 
-    app = QApplication.instance() or QApplication(list(argv))
-    app.setApplicationName("scgui")
-    app.setOrganizationName("scgui")
+    existing = QApplication.instance()
+    if existing is None:
+        app = QApplication(list(argv))
+    elif isinstance(existing, QApplication):
+        app = existing
+    else:  # a QCoreApplication or QGuiApplication has no widgets: nothing to show a window with
+        raise RuntimeError(
+            f"a {type(existing).__name__} already runs; the window needs a QApplication"
+        )
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(ORGANIZATION_NAME)
     app.setApplicationDisplayName("scgui")
     app.setStyle("Fusion")
     app.setPalette(dark_palette())  # dialogs and menus too, not only what the sheet names
