@@ -3,7 +3,8 @@
 ``scgui devices``, ``scgui record`` and ``scgui play`` do what the window does, without one,
 with the same library and the same recording writer, so lab scripts and tests can rely on
 them. ``scgui check-routing`` and ``scgui latency`` run the measurements of
-:mod:`scgui.measure.runs`, the same code as the window's routing panel.
+:mod:`scgui.measure.runs`, the same code as the window's routing panel. ``scgui doctor``
+prints what a bug report needs (:mod:`scgui.doctor`).
 
 Errors are one plain line on stderr (``scgui: error: ...``) saying what went wrong and what
 to do, never a traceback, and the exit status tells a script what happened
@@ -27,7 +28,7 @@ import textwrap
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import __version__
 from .cli_args import (
@@ -162,6 +163,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     devices = command("devices", "list speakers, microphones and loopbacks")
     devices.add_argument("--json", action="store_true", help="machine-readable output")
+
+    doctor = command(
+        "doctor",
+        "print what a bug report needs: versions, backend, server, devices, log file",
+        "Prints the scgui, Python and OS versions, those of numpy, cffi, PySide6, pyqtgraph, "
+        "soundfile and libsndfile, the audio backend and why it was chosen, the sound server, "
+        "its default devices and every device with its channels and rate, and the path of "
+        "the log file. Paste it into a bug report. A server that cannot be reached is one "
+        "line of the report ('server: not reachable: ...'), not an error.",
+        status="doctor exits 0 whenever it could print its report, also without a sound "
+        "server or with a package missing: the report says what is wrong.",
+    )
+    doctor.add_argument("--json", action="store_true", help="machine-readable output")
 
     recover = command(
         "recover",
@@ -386,6 +400,10 @@ def _run(args: argparse.Namespace) -> int:
         return run_app(sys.argv[:1])
     if args.command == "devices":
         return list_devices(as_json=args.json)
+    if args.command == "doctor":
+        from .doctor import run_doctor
+
+        return run_doctor(as_json=args.json)
     if args.command == "record":
         return record(args)
     if args.command == "recover":
@@ -413,6 +431,16 @@ def recover_take(args: argparse.Namespace) -> int:
 
 
 def list_devices(as_json: bool = False) -> int:
+    rows = device_rows()
+    if as_json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    print_device_table(rows)
+    return 0
+
+
+def device_rows() -> list[dict[str, Any]]:
+    """Every speaker, microphone and loopback as ``scgui devices --json`` gives it."""
     import scgui.audio as sc
 
     speakers = sc.all_speakers()
@@ -422,7 +450,7 @@ def list_devices(as_json: bool = False) -> int:
         "speaker": backend.default_device_id("speaker"),
         "microphone": backend.default_device_id("microphone"),
     }
-    rows = []
+    rows: list[dict[str, Any]] = []
     for kind, devices in (("speaker", speakers), ("microphone", microphones)):
         for device in devices:
             info = device.info
@@ -437,9 +465,11 @@ def list_devices(as_json: bool = False) -> int:
                     "channel_names": list(device.channel_names),
                 }
             )
-    if as_json:
-        print(json.dumps(rows, indent=2))
-        return 0
+    return rows
+
+
+def print_device_table(rows: Sequence[dict[str, Any]], indent: str = "") -> None:
+    """The table of ``scgui devices``: default mark, kind, name, channels, rate, id."""
     header = ("", "KIND", "NAME", "CH", "RATE", "ID")
     table = [header] + [
         (
@@ -455,8 +485,7 @@ def list_devices(as_json: bool = False) -> int:
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]
     for line in table:
         cells = (cell.ljust(width) for cell, width in zip(line, widths, strict=True))
-        print("  ".join(cells).rstrip())
-    return 0
+        print((indent + "  ".join(cells)).rstrip())
 
 
 class _Stop:

@@ -10,6 +10,7 @@ session's rig (``conftest.py``).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import resource
 import signal
@@ -26,7 +27,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from scgui import cli
+from scgui import __version__, cli
 from scgui.engine.takefile import pending_takes, working_path
 from scgui.virtual_rig import MULTI8, SCARLETT
 
@@ -374,3 +375,87 @@ def test_sigkill_of_the_command_leaves_a_take_that_opens(tmp_path: Path, extensi
     data, rate = soundfile.read(path, dtype="float32", always_2d=True)
     assert rate == RATE and data.shape[1] == 2
     assert len(data) / rate >= elapsed - 1.0, (len(data) / rate, elapsed)
+
+
+# -- doctor ------------------------------------------------------------------------------------
+
+
+def _doctor_lines(result: subprocess.CompletedProcess[str]) -> dict[str, str]:
+    """``label: text`` of each line of the report, checked for a clean exit."""
+    output = f"exit {result.returncode}\nstdout: {result.stdout}\nstderr: {result.stderr}"
+    assert result.returncode == 0, output
+    assert "Traceback" not in result.stdout + result.stderr, output
+    labels = {}
+    for line in result.stdout.splitlines():
+        label, sep, text = line.partition(": ")
+        if sep and not line.startswith(" "):
+            labels[label] = text.strip()
+    return labels
+
+
+def test_doctor_reports_versions_server_devices_and_log_file(rig) -> None:
+    text, as_json = scgui("doctor"), scgui("doctor", "--json")
+    lines = _doctor_lines(text)
+    assert lines["scgui"] == __version__
+    assert lines["python"].startswith(sys.version.split()[0]) and sys.executable in lines["python"]
+    for name in ("os", "numpy", "cffi", "PySide6", "pyqtgraph", "soundfile", "libsndfile"):
+        assert lines[name] and "not available" not in lines[name], (name, text.stdout)
+    assert lines["backend"].startswith("PulseAudio (")
+    assert lines["server"].endswith(f"at PULSE_SERVER={rig.server}"), lines["server"]
+    assert lines["default speaker"] == f"{SCARLETT.description} [{SCARLETT.name}]"
+    assert "scgui.log" in lines["log file"]
+    # The device table, every rig device with its channel count and rate.
+    for device in (SCARLETT, MULTI8):
+        row = next(line for line in text.stdout.splitlines() if line.endswith(f" {device.name}"))
+        assert f" {device.channels} " in row and " 48000 " in row, row
+
+    report = json.loads(as_json.stdout)
+    assert as_json.returncode == 0 and report["errors"] == {}, as_json.stdout
+    assert report["audio"]["server"]["reachable"] is True
+    assert report["audio"]["defaults"] == {"speaker": SCARLETT.name, "microphone": "scarlett_in"}
+    channels = {row["id"]: row["channels"] for row in report["audio"]["devices"]}
+    assert channels[MULTI8.name] == 8 and channels[MULTI8.monitor] == 8
+    assert set(rig.devices.names) <= set(channels)
+    assert report["packages"]["numpy"] == np.__version__
+    assert report["log_file"]["path"].endswith("scgui.log")
+
+
+def test_doctor_without_a_server_says_so_and_prints_the_rest() -> None:
+    started = time.monotonic()
+    text = scgui("doctor", env={"PULSE_SERVER": DEAD_SERVER})
+    as_json = scgui("doctor", "--json", env={"PULSE_SERVER": DEAD_SERVER})
+    assert time.monotonic() - started < 30  # never waits out more than the library's timeout
+    lines = _doctor_lines(text)
+    assert lines["server"].startswith("not reachable: Cannot connect"), lines["server"]
+    assert DEAD_SERVER in lines["server"]
+    for name in ("scgui", "python", "numpy", "PySide6", "backend", "log file"):
+        assert lines[name], (name, text.stdout)
+    assert "devices (" not in text.stdout and text.stderr == ""
+    report = json.loads(as_json.stdout)
+    assert as_json.returncode == 0
+    assert report["audio"]["server"]["reachable"] is False and report["audio"]["devices"] == []
+    assert list(report["errors"]) == ["server"] and "Cannot connect" in report["errors"]["server"]
+
+
+def test_doctor_help_says_it_exits_0_without_a_server(capsys) -> None:
+    assert cli.main(["doctor", "--help"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "exit status:" in out and "--json" in out
+    assert "doctor exits 0 whenever it could print its report" in out
+    assert cli.main(["--help"]) == 0
+    assert "doctor" in capsys.readouterr().out
+
+
+def test_doctor_with_a_package_that_does_not_import() -> None:
+    code = (
+        "import sys\n"
+        "sys.modules['pyqtgraph'] = None  # import pyqtgraph: ImportError\n"
+        "import scgui.cli as cli\n"
+        "sys.exit(cli.main(sys.argv[1:]))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, "doctor"], capture_output=True, text=True, timeout=60
+    )
+    lines = _doctor_lines(result)
+    assert lines["pyqtgraph"].startswith("not available: "), lines["pyqtgraph"]
+    assert lines["numpy"] == np.__version__ and "server" in lines
