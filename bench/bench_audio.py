@@ -175,8 +175,13 @@ def measure_import(libs: list[str], reps: int, spec: dict[str, Any]) -> dict[str
     """Wall time of a fresh ``python import_LIB.py`` (import, list devices) per library.
 
     Round-robin over the libraries, ``reps`` times; measured from the parent, from just before
-    the child is started until it has exited.
+    the child is started until it has exited. scgui's bytecode is compiled first, as pip does
+    when it installs a package (the peers' was, at their install; this machine sets
+    PYTHONDONTWRITEBYTECODE, so a source tree would otherwise be compiled on every start).
     """
+    import compileall
+
+    compileall.compile_dir(str(BENCH_DIR.parent / "scgui"), quiet=1)
     times: dict[str, list[float]] = {lib: [] for lib in libs}
     errors: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="bench-import-") as cwd:

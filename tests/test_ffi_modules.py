@@ -83,13 +83,14 @@ def test_a_stale_or_missing_module_falls_back_to_parsing() -> None:
         assert "pa_made_up" in ffi.dlopen("libpulse.so.0").__dir__()
 
 
-def test_listing_devices_needs_neither_pycparser_nor_package_metadata() -> None:
-    """What start-up no longer pays for: parsing the cdef and reading package metadata."""
+def test_listing_devices_needs_neither_pycparser_numpy_nor_package_metadata() -> None:
+    """What start-up no longer pays for: parsing the cdef, numpy, reading package metadata."""
     code = (
         "import sys, scgui.audio as sc\n"
         "from scgui.audio.backends import _pulse_connection as c\n"
         "c.load_libpulse()\n"
-        "seen = [m for m in sys.modules if m.startswith(('pycparser', 'importlib.metadata'))]\n"
+        "heavy = ('pycparser', 'numpy', 'importlib.metadata')\n"
+        "seen = [m for m in sys.modules if m.startswith(heavy)]\n"
         "print(sorted(seen))\n"
     )
     out = subprocess.run(

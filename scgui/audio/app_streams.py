@@ -15,7 +15,7 @@ import os
 from collections.abc import Sequence
 
 from .backends import get_backend
-from .backends.base import AppStream
+from .backends.base import AppStream, DeviceKind
 from .devices import Microphone, Speaker
 from .errors import InvalidConfigError
 from .volume import check_volumes
@@ -45,7 +45,7 @@ def move_stream(stream: AppStream, device: object) -> None:
     not exist raises :class:`DeviceNotFoundError`; a stream that has ended, BackendError.
     """
     _check_stream(stream)
-    kind = "speaker" if stream.kind == "playback" else "microphone"
+    kind: DeviceKind = "speaker" if stream.kind == "playback" else "microphone"
     device_id = getattr(device, "id", device)
     if not isinstance(device_id, str) or not device_id:
         raise InvalidConfigError(

@@ -105,7 +105,7 @@ def _launcher_operand(args: Sequence[str], option: str) -> str | None:
     with the operand attached (``-cCODE``, ``-mpkg``), possibly after flags (``-Ec CODE``).
     Anything else, for example an ``argv`` made up by a caller or a test, gives ``None``.
     """
-    orig = list(getattr(sys, "orig_argv", None) or ())
+    orig: list[str] = list(getattr(sys, "orig_argv", None) or ())
     tail = list(args[1:])
     start = len(orig) - len(tail)  # where the program's own arguments begin
     if start < 2 or orig[start:] != tail:

@@ -21,10 +21,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from numbers import Integral
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from .errors import InvalidConfigError
+
+if TYPE_CHECKING:  # numpy is imported where used: listing devices does without it
+    import numpy as np
 
 MONO_MIX = -1
 
@@ -117,6 +119,8 @@ class ChannelMap:
 
     def capture(self, frames: np.ndarray) -> np.ndarray:
         """Device frames (``n x device_channels``) to data columns (``n x len(self)``)."""
+        import numpy as np
+
         if self.is_identity:
             return frames
         out = np.empty((frames.shape[0], len(self.columns)), dtype=np.float32)
@@ -135,6 +139,8 @@ class ChannelMap:
 
         A ``-1`` column is sent to every device channel.
         """
+        import numpy as np
+
         if self.is_identity:
             return data
         out = np.zeros((data.shape[0], self.device_channels), dtype=np.float32)

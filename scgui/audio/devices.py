@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .appname import check_app_name
 from .backends import get_backend
@@ -20,6 +18,9 @@ from .errors import DeviceNotFoundError
 from .matching import match_device
 from .streams import Player, Recorder
 from .volume import check_volumes
+
+if TYPE_CHECKING:  # numpy is imported where used: listing devices does without it
+    import numpy as np
 
 
 class _Device:
@@ -102,7 +103,7 @@ class _Device:
         get_backend().set_default(self._kind, self.id)
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.id == self.id  # type: ignore[attr-defined]
+        return type(other) is type(self) and other.id == self.id
 
     def __hash__(self) -> int:
         return hash((type(self).__name__, self.id))
@@ -143,6 +144,8 @@ class Speaker(_Device):
         ``channels`` defaults to the data's own column count (all of the device's channels
         for 1-D data).
         """
+        import numpy as np
+
         if channels is None:
             shape = np.shape(data)
             channels = shape[1] if len(shape) == 2 and 1 < shape[1] <= self.channels else None
@@ -269,7 +272,10 @@ def _include_loopback(include_loopback: bool, exclude_monitors: bool) -> bool:
     return bool(include_loopback)
 
 
-def _default(kind: DeviceKind, devices: list[Any]) -> Any:
+_AnyDevice = TypeVar("_AnyDevice", bound=_Device)
+
+
+def _default(kind: DeviceKind, devices: Sequence[_AnyDevice]) -> _AnyDevice:
     default_id = get_backend().default_device_id(kind)
     for device in devices:
         if device.id == default_id:

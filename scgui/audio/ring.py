@@ -16,10 +16,12 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from .errors import StreamError
+
+if TYPE_CHECKING:  # numpy is imported where used: listing devices does without it
+    import numpy as np
 
 #: Longest single wait slice: a stall is noticed within this long after its deadline.
 _SLICE = 0.25
@@ -33,6 +35,8 @@ class FrameRing:
     """
 
     def __init__(self, channels: int, capacity: int) -> None:
+        import numpy as np
+
         if channels < 1 or capacity < 1:
             raise ValueError("a ring needs at least one channel and one frame")
         self.channels = channels
@@ -94,7 +98,7 @@ class FrameRing:
 
     def push(self, frames: np.ndarray) -> int:
         """Append ``frames``; what does not fit is dropped and counted. Returns frames kept."""
-        count = frames.shape[0]
+        count: int = frames.shape[0]
         with self._lock:
             keep = min(count, self.capacity - (self._written - self._consumed))
             if keep < count:
@@ -107,6 +111,8 @@ class FrameRing:
 
     def push_silence(self, count: int) -> int:
         """Append ``count`` silent frames (a hole the native side reported)."""
+        import numpy as np
+
         return self.push(np.zeros((count, self.channels), dtype=np.float32))
 
     def pull_into(self, out: np.ndarray) -> int:
@@ -114,7 +120,7 @@ class FrameRing:
 
         For render callbacks. Returns the frames that came from the ring.
         """
-        wanted = out.shape[0]
+        wanted: int = out.shape[0]
         with self._lock:
             count = min(wanted, self._written - self._consumed)
             if count:
@@ -131,6 +137,8 @@ class FrameRing:
 
     def take(self, max_frames: int) -> np.ndarray:
         """Remove and return up to ``max_frames`` frames without waiting."""
+        import numpy as np
+
         with self._lock:
             count = min(max_frames, self._written - self._consumed)
             out = np.empty((count, self.channels), dtype=np.float32)
@@ -142,7 +150,7 @@ class FrameRing:
     def put(self, frames: np.ndarray) -> int:
         """Add as many of ``frames`` as fit without waiting; returns how many."""
         with self._lock:
-            count = min(frames.shape[0], self.capacity - (self._written - self._consumed))
+            count: int = min(frames.shape[0], self.capacity - (self._written - self._consumed))
             if count:
                 self._copy_in(frames[:count])
             self._changed.notify_all()

@@ -10,12 +10,11 @@ from __future__ import annotations
 import math
 from numbers import Real
 from types import TracebackType
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .backends import get_backend
 from .backends.base import (
+    Backend,
     CaptureStream,
     DeviceInfo,
     DevicePosition,
@@ -24,6 +23,9 @@ from .backends.base import (
 )
 from .channelmap import ChannelMap, ChannelsArg, parse_channel_map
 from .errors import AudioError, InvalidConfigError, InvalidDataError, StreamError
+
+if TYPE_CHECKING:  # numpy is imported where used: listing devices does without it
+    import numpy as np
 
 #: Largest block size accepted, in frames (about 10 s at 48 kHz).
 MAX_BLOCKSIZE = 1 << 19
@@ -73,14 +75,6 @@ def check_blocksize(blocksize: Any) -> int | None:
 #: integer samples stored as floats (16384.0 for a half-scale int16), not audio to clip.
 MAX_FLOAT_SAMPLE = 8.0
 
-#: Integer sample types and the factor that maps them to -1..1, as soundfile reads them.
-_INTEGER_SCALE = {
-    np.dtype(np.int8): 2.0**7,
-    np.dtype(np.int16): 2.0**15,
-    np.dtype(np.int32): 2.0**31,
-    np.dtype(np.int64): 2.0**63,
-}
-
 
 def as_frames(data: Any, channels: int) -> np.ndarray:
     """Turn play() input into C-contiguous float32 ``frames x channels``.
@@ -90,6 +84,8 @@ def as_frames(data: Any, channels: int) -> np.ndarray:
     in 8-bit WAV files. Booleans, complex numbers, NaN, infinity and floats beyond
     ±:data:`MAX_FLOAT_SAMPLE` are refused: they would reach the speaker at full scale.
     """
+    import numpy as np
+
     try:
         array = np.asarray(data)
     except Exception as exc:
@@ -115,29 +111,32 @@ def as_frames(data: Any, channels: int) -> np.ndarray:
 
 def _as_float32(array: np.ndarray) -> np.ndarray:
     """Samples as float32 in the -1..1 convention, or a clear InvalidDataError."""
+    import numpy as np
+
     kind = array.dtype.kind
     if kind == "b":
         raise InvalidDataError(
             "Audio data cannot be booleans: pass float32 samples from -1 to 1 (or integer "
             "PCM samples)."
         )
-    if array.dtype in _INTEGER_SCALE:
-        return (array.astype(np.float64) / _INTEGER_SCALE[array.dtype]).astype(np.float32)
+    if kind == "i":  # signed PCM, mapped to -1..1 as soundfile reads it: int16 / 2**15
+        full_scale = 2.0 ** (8 * array.dtype.itemsize - 1)
+        return (array.astype(np.float64) / full_scale).astype(np.float32)
     if array.dtype == np.uint8:
         return ((array.astype(np.float32) - 128.0) / 128.0).astype(np.float32)
     if kind == "f":
         with np.errstate(invalid="ignore", over="ignore"):
             converted = array.astype(np.float32, copy=False)
-            finite = np.isfinite(converted)
-            if not finite.all():
-                bad = int(np.flatnonzero(~finite.reshape(-1))[0])
+        if converted.size:
+            # Two reductions and no temporary array: NaN and infinity carry into them.
+            peak = max(float(converted.max()), -float(converted.min()))
+            if not math.isfinite(peak):
+                bad = int(np.flatnonzero(~np.isfinite(converted).reshape(-1))[0])
                 raise InvalidDataError(
                     f"Audio data holds NaN or infinite samples (the first at flat index {bad}, "
                     f"of {converted.size}); they would play as full-scale noise. Replace them "
                     "(numpy.nan_to_num) before playing."
                 )
-        if converted.size:
-            peak = float(np.max(np.abs(converted)))
             if peak > MAX_FLOAT_SAMPLE:
                 raise InvalidDataError(
                     f"Audio data reaches {peak:g}, far beyond full scale (1.0): float samples "
@@ -161,10 +160,13 @@ def check_numframes(numframes: Any) -> int:
     return frames
 
 
-class _StreamHandle:
+_Native = TypeVar("_Native", PlaybackStream, CaptureStream)
+
+
+class _StreamHandle(Generic[_Native]):
     """The lifetime part that Player and Recorder share."""
 
-    _stream: Any
+    _stream: _Native | None
 
     def __init__(
         self,
@@ -192,7 +194,7 @@ class _StreamHandle:
         )
         self._stream = None
 
-    def _backend(self) -> Any:
+    def _backend(self) -> Backend:
         """The backend, once it is known to be able to open this stream."""
         backend = get_backend()
         if self._config.exclusive and not backend.capabilities.exclusive_mode:
@@ -223,7 +225,7 @@ class _StreamHandle:
         """
         return self._open_stream().device_position()
 
-    def _open_stream(self) -> Any:
+    def _open_stream(self) -> _Native:
         if self._stream is None:
             raise StreamError(
                 f"The {type(self).__name__.lower()} is not open: use it in a 'with' block."
@@ -245,10 +247,8 @@ class _StreamHandle:
             stream.close()
 
 
-class Player(_StreamHandle):
+class Player(_StreamHandle[PlaybackStream]):
     """Plays ``frames x channels`` float32 data on a speaker; use as a context manager."""
-
-    _stream: PlaybackStream | None
 
     def __enter__(self) -> Player:
         if self._stream is None:
@@ -272,6 +272,8 @@ class Player(_StreamHandle):
 
         1-D data goes to every channel. Blocks only while the server's buffer is full.
         """
+        import numpy as np
+
         stream = self._open_stream()
         frames = as_frames(data, self.channels)
         stream.write(np.ascontiguousarray(self.channelmap.playback(frames), dtype=np.float32))
@@ -286,10 +288,8 @@ class Player(_StreamHandle):
         return self._open_stream().underruns
 
 
-class Recorder(_StreamHandle):
+class Recorder(_StreamHandle[CaptureStream]):
     """Records ``frames x channels`` float32 data from a microphone; a context manager."""
-
-    _stream: CaptureStream | None
 
     def __init__(
         self,
@@ -352,6 +352,8 @@ class Recorder(_StreamHandle):
             self._pending_frames += frames.shape[0]
 
     def _split(self, count: int) -> np.ndarray:
+        import numpy as np
+
         pending = self._pending
         if len(pending) == 1:
             joined = pending[0]

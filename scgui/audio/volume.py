@@ -8,12 +8,13 @@ for all channels or one per channel.
 from __future__ import annotations
 
 from numbers import Real
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from .backends import get_backend
 from .errors import InvalidConfigError
+
+if TYPE_CHECKING:  # numpy is imported where used: listing devices does without it
+    pass
 
 __all__ = ["MAX_VOLUME", "check_volumes", "volume_to_db"]
 
@@ -22,6 +23,8 @@ MAX_VOLUME = 4.0
 
 def check_volumes(volume: Any, channels: int, name: str) -> tuple[float, ...]:
     """Check a volume argument and expand it to one value per channel of ``name``."""
+    import numpy as np
+
     values = np.atleast_1d(np.asarray(volume, dtype=object))
     if values.ndim != 1 or len(values) not in (1, channels):
         raise InvalidConfigError(

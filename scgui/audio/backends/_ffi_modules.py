@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -85,3 +86,19 @@ def module_source(spec: FfiSpec) -> str:
         "# scgui.audio.backends._ffi_modules uses it only while CDEF_SHA256 matches it.\n"
     )
     return f"{header}{body}\nCDEF_SHA256 = {spec.digest!r}\n"
+
+
+#: What ``ffi.callback`` turns a Python function into: a C function pointer (cdata).
+CCallback = Any
+
+
+def c_callback(
+    ffi: Any, signature: str, onerror: Callable[[Any, Any, Any], None]
+) -> Callable[[Callable[..., None]], CCallback]:
+    """``ffi.callback(signature, onerror=...)`` as a decorator a type checker can follow.
+
+    The C signature is the real type; this only tells mypy that the decorated function
+    becomes a C function pointer, so the strict check can stay on for the backends.
+    """
+    decorator: Callable[[Callable[..., None]], CCallback] = ffi.callback(signature, onerror=onerror)
+    return decorator

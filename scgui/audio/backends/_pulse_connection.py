@@ -14,6 +14,7 @@ import itertools
 import logging
 import os
 import queue
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -29,6 +30,7 @@ from ..errors import (
 )
 from ..ring import StreamSignal
 from ..timeouts import get_timeout
+from ._ffi_modules import c_callback
 from .base import AppStream, DeviceInfo, DeviceKind
 
 _log = logging.getLogger(__name__)
@@ -91,9 +93,11 @@ def describe_server_choice(server: str | None) -> str:
         return server
     if os.environ.get("PULSE_SERVER"):
         return f"PULSE_SERVER={os.environ['PULSE_SERVER']}"
-    runtime = os.environ.get("PULSE_RUNTIME_PATH") or os.path.join(
-        os.environ.get("XDG_RUNTIME_DIR") or f"/run/user/{os.getuid()}", "pulse"
-    )
+    if sys.platform == "win32":  # libpulse on Windows: no per-user runtime folder default
+        user_runtime = os.environ.get("XDG_RUNTIME_DIR") or "%XDG_RUNTIME_DIR%"
+    else:
+        user_runtime = os.environ.get("XDG_RUNTIME_DIR") or f"/run/user/{os.getuid()}"
+    runtime = os.environ.get("PULSE_RUNTIME_PATH") or os.path.join(user_runtime, "pulse")
     return f"unix:{os.path.join(runtime, 'native')} and the system socket (the default)"
 
 
@@ -252,7 +256,7 @@ class Connection:
     def strerror(self, code: int | None = None) -> str:
         if code is None:
             code = self.lib.pa_context_errno(self.context)
-        return self.ffi.string(self.lib.pa_strerror(code)).decode(errors="replace")
+        return str(self.ffi.string(self.lib.pa_strerror(code)).decode(errors="replace"))
 
     def error(self, what: str, advice: str = "") -> BackendError:
         """A :class:`BackendError` for a failed call, with libpulse's reason."""
@@ -613,7 +617,8 @@ class Connection:
         if reply.failed or reply.value is None:
             with self.locked():
                 raise self.error("Asking the sound server for its defaults failed")
-        return reply.value
+        defaults: dict[str, str | None] = reply.value
+        return defaults
 
     def set_name(self, name: str) -> None:
         self.run_success(
@@ -651,7 +656,7 @@ class Connection:
         def report(exc_type: Any, exc: Any, tb: Any) -> None:
             _log.error("error in a libpulse callback", exc_info=(exc_type, exc, tb))
 
-        @ffi.callback("pa_context_notify_cb_t", onerror=report)
+        @c_callback(ffi, "pa_context_notify_cb_t", report)
         def context_state(context: Any, _userdata: Any) -> None:
             state = lib.pa_context_get_state(context)
             if state in (CONTEXT_FAILED, CONTEXT_TERMINATED):
@@ -660,34 +665,34 @@ class Connection:
                 self._state_generation += 1
                 self._state_changed.notify_all()
 
-        @ffi.callback("pa_operation_notify_cb_t", onerror=report)
+        @c_callback(ffi, "pa_operation_notify_cb_t", report)
         def operation_state(operation: Any, userdata: Any) -> None:
             reply = ffi.from_handle(userdata)
             reply.state = lib.pa_operation_get_state(operation)
             if reply.state != OPERATION_RUNNING:
                 reply.done.set()
 
-        @ffi.callback("pa_context_success_cb_t", onerror=report)
+        @c_callback(ffi, "pa_context_success_cb_t", report)
         def success(_context: Any, ok: int, userdata: Any) -> None:
             ffi.from_handle(userdata).success = bool(ok)
 
-        @ffi.callback("pa_sink_info_cb_t", onerror=report)
+        @c_callback(ffi, "pa_sink_info_cb_t", report)
         def sink_info(_context: Any, info: Any, eol: int, userdata: Any) -> None:
             self._on_device_info(FACILITY_SINK, info, eol, userdata)
 
-        @ffi.callback("pa_source_info_cb_t", onerror=report)
+        @c_callback(ffi, "pa_source_info_cb_t", report)
         def source_info(_context: Any, info: Any, eol: int, userdata: Any) -> None:
             self._on_device_info(FACILITY_SOURCE, info, eol, userdata)
 
-        @ffi.callback("pa_sink_input_info_cb_t", onerror=report)
+        @c_callback(ffi, "pa_sink_input_info_cb_t", report)
         def sink_input_info(_context: Any, info: Any, eol: int, userdata: Any) -> None:
             self._on_stream_info(info, eol, userdata, int(info.sink) if not eol else 0)
 
-        @ffi.callback("pa_source_output_info_cb_t", onerror=report)
+        @c_callback(ffi, "pa_source_output_info_cb_t", report)
         def source_output_info(_context: Any, info: Any, eol: int, userdata: Any) -> None:
             self._on_stream_info(info, eol, userdata, int(info.source) if not eol else 0)
 
-        @ffi.callback("pa_server_info_cb_t", onerror=report)
+        @c_callback(ffi, "pa_server_info_cb_t", report)
         def server_info(_context: Any, info: Any, userdata: Any) -> None:
             reply = ffi.from_handle(userdata)
             if info == ffi.NULL:
@@ -701,7 +706,7 @@ class Connection:
                 "samplerate": str(info.sample_spec.rate),
             }
 
-        @ffi.callback("pa_context_subscribe_cb_t", onerror=report)
+        @c_callback(ffi, "pa_context_subscribe_cb_t", report)
         def subscribe(_context: Any, event: int, _index: int, _userdata: Any) -> None:
             if event & FACILITY_MASK in (FACILITY_SINK, FACILITY_SOURCE, FACILITY_SERVER):
                 self.changes.bump()
@@ -815,7 +820,7 @@ def _stream_words(stream: AppStream) -> str:
 def _string(ffi: Any, pointer: Any) -> str | None:
     if pointer == ffi.NULL:
         return None
-    return ffi.string(pointer).decode(errors="replace")
+    return str(ffi.string(pointer).decode(errors="replace"))
 
 
 #: Strong references: a connection whose mainloop thread runs must never be collected, or its

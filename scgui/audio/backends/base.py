@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
-import numpy as np
+if TYPE_CHECKING:  # numpy is imported where used: listing devices does without it
+    import numpy as np
+
 
 DeviceKind = Literal["speaker", "microphone"]
 ChangeKind = Literal["added", "removed", "changed", "default", "server-lost", "server-back"]
@@ -211,8 +213,11 @@ class Backend(Protocol):
     """A native sound system."""
 
     name: str
-    capabilities: Capabilities
     samplerate_range: tuple[int, int]
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What this system can do beyond playing and recording (see Capabilities)."""
 
     def list_streams(self) -> list[AppStream]:
         """Every program's streams, where :attr:`Capabilities.app_streams` (else empty)."""

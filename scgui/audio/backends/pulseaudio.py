@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import threading
 import time
 import weakref
 from collections.abc import Callable
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from ..appname import check_app_name, infer_program_name
 from ..errors import (
@@ -35,6 +34,7 @@ from ..errors import (
 )
 from ..ring import FrameRing, StreamSignal, closed_error
 from ..timeouts import check_timeout
+from ._ffi_modules import c_callback
 from ._pulse_connection import (
     CONTEXT_FAILED,
     CONTEXT_TERMINATED,
@@ -58,6 +58,9 @@ from .base import (
     StreamConfig,
 )
 
+if TYPE_CHECKING:  # numpy is imported where used: listing devices does without it
+    import numpy as np
+
 _log = logging.getLogger(__name__)
 
 #: How long pipewire-pulse may leave a stream's read index still, with audio queued, before
@@ -70,6 +73,17 @@ DEFAULT_BLOCK_SECONDS = 0.010
 #: How many blocks the server may hold ahead of the sink when playing. Two left the sink
 #: almost no latency of its own and underran under load; four did not.
 PLAYBACK_BLOCKS = 4
+#: ... but never less than this: four 64-frame blocks (5.3 ms at 48 kHz) underran about
+#: once in 10 s on an idle machine, 8 ms still under load; 10 ms stays below the latency
+#: sounddevice (PortAudio on ALSA's pulse plugin) has at that block size (12-15 ms).
+MIN_PLAYBACK_SECONDS = 0.010
+
+
+def playback_buffer_frames(blocksize: int, samplerate: int) -> int:
+    """Frames the server may hold ahead of the sink for a player of this block size."""
+    return max(PLAYBACK_BLOCKS * blocksize, math.ceil(MIN_PLAYBACK_SECONDS * samplerate))
+
+
 #: Seconds of audio a capture ring holds for a reader that is late (within a memory cap).
 CAPTURE_RING_SECONDS = 4.0
 CAPTURE_RING_MAX_BYTES = 64 << 20
@@ -192,7 +206,7 @@ class _StreamCallbacks:
         def core_of(userdata: Any) -> _Core | None:
             return cores.get(int(ffi.cast("uintptr_t", userdata)))
 
-        @ffi.callback("pa_stream_notify_cb_t", onerror=report)
+        @c_callback(ffi, "pa_stream_notify_cb_t", report)
         def state(stream: Any, userdata: Any) -> None:
             core = core_of(userdata)
             if core is None:
@@ -202,7 +216,7 @@ class _StreamCallbacks:
             else:
                 core.signal.bump()
 
-        @ffi.callback("pa_stream_request_cb_t", onerror=report)
+        @c_callback(ffi, "pa_stream_request_cb_t", report)
         def writable(stream: Any, _nbytes: int, userdata: Any) -> None:
             core = core_of(userdata)
             if core is None:
@@ -211,7 +225,7 @@ class _StreamCallbacks:
             if not core.writing:
                 core.drain_short_tail_locked(stream, self.drained_by_itself, userdata)
 
-        @ffi.callback("pa_stream_success_cb_t", onerror=report)
+        @c_callback(ffi, "pa_stream_success_cb_t", report)
         def drained_by_itself(_stream: Any, ok: int, userdata: Any) -> None:
             core = core_of(userdata)
             if core is not None and core.drain_pending:
@@ -219,8 +233,10 @@ class _StreamCallbacks:
                 if ok and core.writes == core.drain_writes:  # nothing written since
                     core.drained = core.drained_by_itself = True
 
-        @ffi.callback("pa_stream_request_cb_t", onerror=report)
+        @c_callback(ffi, "pa_stream_request_cb_t", report)
         def readable(stream: Any, _nbytes: int, userdata: Any) -> None:
+            import numpy as np
+
             core = core_of(userdata)
             ring = None if core is None else core.ring
             while lib.pa_stream_peek(stream, pointer, size) == 0:
@@ -243,20 +259,20 @@ class _StreamCallbacks:
                 finally:
                     lib.pa_stream_drop(stream)
 
-        @ffi.callback("pa_stream_notify_cb_t", onerror=report)
+        @c_callback(ffi, "pa_stream_notify_cb_t", report)
         def underflow(_stream: Any, userdata: Any) -> None:
             core = core_of(userdata)
             # pipewire-pulse reports an underflow after every drain: that is no gap.
             if core is not None and not (core.drain_pending or core.drained):
                 core.underruns += 1
 
-        @ffi.callback("pa_stream_notify_cb_t", onerror=report)
+        @c_callback(ffi, "pa_stream_notify_cb_t", report)
         def overflow(_stream: Any, userdata: Any) -> None:
             core = core_of(userdata)
             if core is not None:
                 core.server_overflows += 1
 
-        @ffi.callback("pa_stream_success_cb_t", onerror=report)
+        @c_callback(ffi, "pa_stream_success_cb_t", report)
         def success(_stream: Any, ok: int, userdata: Any) -> None:
             ffi.from_handle(userdata).success = bool(ok)
 
@@ -500,20 +516,21 @@ class PulsePlayback(_Stream):
         # A new stream is empty, as after a drain: its first write goes where the server
         # reads (pipewire-pulse may already have moved its read index on).
         core.drained = True
-        core.buffer_bytes = PLAYBACK_BLOCKS * blocksize * self._frame_bytes
+        core.buffer_bytes = playback_buffer_frames(blocksize, self.samplerate) * self._frame_bytes
         if self._connection.holds_short_audio:
             frames = max(HOLD_FRAMES, 2 * blocksize)
             core.hold_threshold = frames * self._frame_bytes
 
     def _buffer_attr(self, blocksize: int) -> Any:
         block = blocksize * self._frame_bytes
+        buffer = playback_buffer_frames(blocksize, self.samplerate) * self._frame_bytes
         # prebuf of one frame: playback starts with the first write and restarts at once
         # after an underrun, so a short click is never held back waiting for more data.
         return self._ffi.new(
             "pa_buffer_attr *",
             {
                 "maxlength": UINT32_MAX,
-                "tlength": PLAYBACK_BLOCKS * block,
+                "tlength": buffer,
                 "prebuf": self._frame_bytes,
                 "minreq": block,
                 "fragsize": UINT32_MAX,
@@ -526,10 +543,12 @@ class PulsePlayback(_Stream):
 
     def _connect(self, stream: Any, device: bytes, attr: Any, flags: int) -> int:
         ffi = self._ffi
-        return self._lib.pa_stream_connect_playback(stream, device, attr, flags, ffi.NULL, ffi.NULL)
+        return int(
+            self._lib.pa_stream_connect_playback(stream, device, attr, flags, ffi.NULL, ffi.NULL)
+        )
 
     def _configured_latency(self, attr: Any) -> float:
-        return attr.tlength / self._frame_bytes / self.samplerate
+        return float(attr.tlength / self._frame_bytes / self.samplerate)
 
     def _frame_at_device(self, info: Any) -> float:
         # read_index: what the sink has taken from the stream; sink_usec: how long it takes
@@ -541,7 +560,7 @@ class PulsePlayback(_Stream):
             )
         written = (info.write_index - self._core.bytes_written) / self._frame_bytes
         read = info.read_index / self._frame_bytes
-        return read - written - info.sink_usec * self.samplerate / 1e6
+        return float(read - written - info.sink_usec * self.samplerate / 1e6)
 
     def write(self, frames: np.ndarray) -> None:
         """Hand ``frames`` to the server, waiting while its buffer is full (bounded)."""
@@ -691,7 +710,7 @@ class PulsePlayback(_Stream):
         """Wait until everything written has been played (bounded by what is queued)."""
         lib, core = self._lib, self._core
         callbacks = _callbacks(self._connection)
-        queued = PLAYBACK_BLOCKS * self.blocksize / self.samplerate
+        queued = playback_buffer_frames(self.blocksize, self.samplerate) / self.samplerate
         core.drain_pending = True  # pipewire-pulse may report the underflow before the ack
         try:
             with self._connection.locked():
@@ -777,10 +796,10 @@ class PulseCapture(_Stream):
         self._lib.pa_stream_set_overflow_callback(stream, callbacks.overflow, userdata)
 
     def _connect(self, stream: Any, device: bytes, attr: Any, flags: int) -> int:
-        return self._lib.pa_stream_connect_record(stream, device, attr, flags)
+        return int(self._lib.pa_stream_connect_record(stream, device, attr, flags))
 
     def _configured_latency(self, attr: Any) -> float:
-        return attr.fragsize / self._frame_bytes / self.samplerate
+        return float(attr.fragsize / self._frame_bytes / self.samplerate)
 
     def _frame_at_device(self, info: Any) -> float:
         # write_index: what the server has put in the stream's queue; source_usec: how long
@@ -790,7 +809,7 @@ class PulseCapture(_Stream):
                 f"The sound server's position for {self.device_id!r} is not settled yet; ask again."
             )
         received = (info.read_index / self._frame_bytes) - self._core.frames_received
-        return (
+        return float(
             info.write_index / self._frame_bytes
             - received
             + info.source_usec * self.samplerate / 1e6
@@ -855,6 +874,8 @@ class PulseCapture(_Stream):
 
     def _pull(self, ring: FrameRing) -> int:
         """Move everything libpulse has queued into the ring; returns the frames moved."""
+        import numpy as np
+
         ffi, lib, core = self._ffi, self._lib, self._core
         pointer, size = self._peeked, self._peeked_size
         with self._connection.locked():

@@ -23,9 +23,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import (
     BackendError,
@@ -62,6 +60,9 @@ from .base import (
     DevicePosition,
     StreamConfig,
 )
+
+if TYPE_CHECKING:  # numpy is imported where used: listing devices does without it
+    import numpy as np
 
 _log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -536,6 +537,8 @@ class _PlaybackCore(_Stream):
             self._release_silence(service, self._buffer_frames)  # pre-roll before Start
 
     def _fill(self, client: Any, service: Any) -> None:
+        import numpy as np
+
         ring = self.ring
         assert ring is not None
         padding = ffi.new("UINT32 *")
@@ -717,6 +720,8 @@ class _CaptureCore(_Stream):
         self.ring = FrameRing(self.channels, max(capacity, 16 * blocksize, 1))
 
     def _pump(self, client: Any, service: Any, event: Any) -> None:
+        import numpy as np
+
         ring = self.ring
         assert ring is not None
         data = ffi.new("BYTE **")
