@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 import scgui.audio as sc
 from scgui.audio import DeviceEvent
 
@@ -51,7 +53,9 @@ def test_default_change_and_callback_delivery(rig) -> None:
         if event.change == "default":
             arrived.set()
 
-    with sc.watch_devices(on_event):
+    with sc.watch_devices(on_event) as watch:
+        with pytest.raises(sc.InvalidConfigError, match="delivers its events to its callback"):
+            watch.get(timeout=0)
         rig.pactl("set-default-sink", "multi8")
         try:
             assert arrived.wait(5), f"no default event; got {received}"

@@ -66,7 +66,7 @@ class _Device:
 
     @property
     def info(self) -> DeviceInfo:
-        """Everything the backend reported: default sample rate, latency, volume..."""
+        """Everything the backend reported (default sample rate, latency, volume...)."""
         return self._info
 
     _kind: DeviceKind

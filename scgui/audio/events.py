@@ -19,7 +19,7 @@ from types import TracebackType
 from .backends import get_backend
 from .backends.base import Backend, DeviceEvent
 from .devicediff import DeviceSnapshot, diff, take_snapshot
-from .errors import AudioError, ServerUnavailableError
+from .errors import AudioError, InvalidConfigError, ServerUnavailableError
 
 _STOP = "stop"
 #: Notices that arrive within this many seconds of each other are handled as one listing,
@@ -59,7 +59,10 @@ class DeviceWatch:
         Only for watches made without a callback.
         """
         if self._callback is not None:
-            raise RuntimeError("This watch delivers its events to its callback.")
+            raise InvalidConfigError(
+                "This watch delivers its events to its callback: make the watch without one "
+                "(watch_devices()) to get() events from it."
+            )
         try:
             return self._events.get(timeout=timeout)
         except queue.Empty:
