@@ -5,6 +5,10 @@ The kind of server comes from the environment variable ``SCGUI_RIG_SERVER``: ``p
 between them is for the library to handle, so tests are not marked per server; only a test
 that needs PulseAudio itself (its modules, or wiring WirePlumber gets wrong) is marked
 ``@pytest.mark.pulseaudio_only`` and skipped on PipeWire.
+
+``SCGUI_RIG_SERVER=none`` starts no rig at all and points ``PULSE_SERVER`` at a socket that
+does not exist, for the tests that need no sound server on a system that has none of these
+servers (the macOS workflow runs such a selection): a test that needs the rig then fails.
 """
 
 from __future__ import annotations
@@ -27,8 +31,12 @@ from scgui.virtual_rig import (
     server_kind_from_env,
 )
 
+NO_RIG = "none"
+
 
 def _rig_kind() -> str:
+    if os.environ.get(SERVER_ENV_VAR, "").strip().lower() == NO_RIG:
+        return NO_RIG
     try:
         return server_kind_from_env()
     except RigError as exc:
@@ -40,21 +48,28 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if _rig_kind() == "pulseaudio":
+    kind = _rig_kind()
+    if kind == "pulseaudio":
         return
-    skip = pytest.mark.skip(reason="needs PulseAudio itself (see the test); the rig is PipeWire")
+    skip = pytest.mark.skip(reason=f"needs PulseAudio itself (see the test); the rig is {kind}")
     for item in items:
         if item.get_closest_marker("pulseaudio_only") is not None:
             item.add_marker(skip)
 
 
 @pytest.fixture(scope="session", autouse=True)
-def rig() -> Iterator[VirtualRig]:
+def rig() -> Iterator[VirtualRig | None]:
     """The session's virtual sound cards; ``PULSE_SERVER`` and friends point at them.
 
     A missing server is a failure, not a skip: the tests are meaningless without it and
-    ``scripts/run-tests.sh`` installs both kinds.
+    ``scripts/run-tests.sh`` installs both kinds. With ``SCGUI_RIG_SERVER=none`` there is no
+    rig (see the module docstring): the fixture gives None and nothing can reach a server.
     """
+    if _rig_kind() == NO_RIG:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("PULSE_SERVER", "unix:/nonexistent/scgui-no-rig")
+            yield None
+        return
     virtual_rig = VirtualRig(server=_rig_kind())
     try:
         virtual_rig.start()
