@@ -58,15 +58,17 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if importlib.util.find_spec("scgui") is None:  # run from a checkout without an install
     sys.path.insert(0, str(REPO_ROOT))
 
-RATE = 48000
-CHANNELS = 32
-SINK = "multi32"
+#: The rig's sink: 32 channels at 48 kHz unless BENCH_APP_CHANNELS / BENCH_APP_RATE say
+#: otherwise (environment variables, so the player child sees the same; at least 3 channels).
+RATE = int(os.environ.get("BENCH_APP_RATE", "48000"))
+CHANNELS = max(3, int(os.environ.get("BENCH_APP_CHANNELS", "32")))
+SINK = f"multi{CHANNELS}"
 SOURCE = f"{SINK}.monitor"
 CHANNEL_MAP = tuple(f"aux{i}" for i in range(CHANNELS))
 TONE_CHANNELS = CHANNELS - 2  # 0..29 tones; 30, 31: frame index, low and high 16 bits
 COUNTER_LO, COUNTER_HI = CHANNELS - 2, CHANNELS - 1
 COUNTER_STEP = 2.0**-15  # one count of a 16-bit index as a sample value in -1..1
-PLAYER_BLOCK = 4800  # 100 ms blocks, 200 ms queued in the server: the player never starves
+PLAYER_BLOCK = RATE // 10  # 100 ms blocks, 200 ms queued: the player never starves
 PLAYER_COMMAND = "_player"
 
 # Targets (issue 3, "Benchmark").
@@ -90,7 +92,7 @@ def tone_table() -> np.ndarray:
     t = np.arange(RATE, dtype=np.float64) / RATE
     table = np.empty((RATE, TONE_CHANNELS), dtype=np.float32)
     for channel in range(TONE_CHANNELS):
-        frequency = 110 + 37 * channel  # 110 .. 1183 Hz
+        frequency = 110 + 37 * channel  # 110 .. 1183 Hz at 32 channels
         level_db = -3.0 - 3.0 * (channel % 12)  # -3 .. -36 dBFS
         table[:, channel] = 10 ** (level_db / 20) * np.sin(2 * np.pi * frequency * t)
     return table
@@ -413,7 +415,7 @@ def _run_on_rig(args: argparse.Namespace, results: dict[str, Any], tmp: Path) ->
             "format=float32le",
             "norewinds=1",
             "channel_map=" + ",".join(CHANNEL_MAP),
-            "sink_properties=device.description=Multi32",
+            f"sink_properties=device.description=Multi{CHANNELS}",
         )
         player = PlayerProcess()
         player_report: dict[str, Any] = {}
@@ -786,7 +788,8 @@ def print_table(rows: list[dict[str, Any]]) -> None:
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Frame rate, CPU and lost frames of the scgui window monitoring (and "
-        "recording) 32 channels at 48 kHz, on a private virtual rig.",
+        f"recording) {CHANNELS} channels at {RATE} Hz, on a private virtual rig "
+        "(BENCH_APP_CHANNELS and BENCH_APP_RATE choose others).",
     )
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each phase (10)")
     parser.add_argument(

@@ -53,7 +53,8 @@ if SCGUI_FROM_CHECKOUT:  # run from a checkout without an install
 if str(BENCH_DIR) not in sys.path:
     sys.path.insert(0, str(BENCH_DIR))
 
-from peer_libraries import (  # noqa: E402  (needs the path above)
+from cpu_hogs import cpu_hogs  # noqa: E402  (needs the path above)
+from peer_libraries import (  # noqa: E402
     LIBRARIES,
     MODULES,
     TITLES,
@@ -689,6 +690,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--strict", action="store_true", help="exit with status 1 when a target is missed"
     )
+    parser.add_argument(
+        "--hogs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="keep N other processes spinning on the CPU for the whole run (cpu_hogs.py)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     options = parser.parse_args(argv)
     defaults = {
@@ -747,6 +755,7 @@ def main(argv: list[str] | None = None) -> int:
             scratch,
             sound_server(options.use_env, keepalive=not options.no_keepalive) as server,
             multichannel_sink(keepalive=not options.no_keepalive),
+            cpu_hogs(options.hogs) if options.hogs else contextlib.nullcontext(),
         ):
             _log.info("server: %s", server)
             for row in rows:
@@ -778,7 +787,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"machine: {os.cpu_count()} cores, load average {load_start[0]:.2f} at start, "
         f"{load_end[0]:.2f} at end; all CPUs {busy:.0f} % busy over the run "
-        f"({run_seconds:.0f} s); rig keep-alive {keepalive}"
+        f"({run_seconds:.0f} s); rig keep-alive {keepalive}; {options.hogs} CPU hogs"
     )
     for row in rows:
         if row.note:

@@ -224,9 +224,11 @@ def build_parser() -> argparse.ArgumentParser:
     routing = command(
         "check-routing",
         "play on each output channel, find the input channels it arrives on",
-        "Plays a short identification signal on each output channel in turn, records every "
-        "channel of the input, and reports where each output arrives (level, delay, "
-        "polarity) against the expected routing.",
+        "Plays a logarithmic sweep on every output channel in one take, each staggered in "
+        "time so that the input tells them apart (--one-by-one: a short signal on each "
+        "output in turn, for noisy rooms), records every channel of the input, and reports "
+        "where each output arrives (level, skew, polarity, frequency response) against the "
+        "expected routing.",
         status="check-routing exits 0 only when every channel passes, 1 when one does not.",
     )
     routing.add_argument("--output", "-o", required=True, help="speaker (id or part of the name)")

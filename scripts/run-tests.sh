@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one command that sets up a fresh Debian/Ubuntu machine and runs the tests:
 #   bash scripts/run-tests.sh [pytest arguments...]
-# Lints with ruff, then runs pytest (which starts its own private PulseAudio server).
+# Lints with ruff and type-checks with mypy, then runs pytest (which starts its own private
+# PulseAudio server; the docs build and the wheel's install are tests too).
 #
 # Second pass on PipeWire (about 2 min): the library, engine and routing tests again, against
 # a private pipewire + pipewire-pulse + WirePlumber rig (SCGUI_RIG_SERVER=pipewire), since most
@@ -25,6 +26,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/setup-env.sh"
 
 lint_status=0
 "$SCGUI_PY" -m ruff check . || lint_status=$?
+"$SCGUI_PY" -m mypy || lint_status=$?  # pyproject.toml: strict for scgui.audio, scgui.measure
 
 test_status=0
 "$SCGUI_PY" -m pytest "$@" || test_status=$?
@@ -60,6 +62,6 @@ if [ "$wine_status" -ne 0 ]; then
     exit "$wine_status"
 fi
 if [ "$lint_status" -ne 0 ]; then
-    echo "[run-tests] tests passed but 'ruff check .' failed" >&2
+    echo "[run-tests] tests passed but 'ruff check .' or mypy failed" >&2
     exit 1
 fi

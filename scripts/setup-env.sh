@@ -9,7 +9,7 @@
 #      python3-venv if venv cannot work. Checked with dpkg first; apt-get (via sudo when not
 #      root) runs only if one is missing. Not pipewire-audio-client-libraries or pipewire-alsa:
 #      they conflict with pulseaudio and apt would remove it (the install below refuses to).
-#   2. .venv in the repository root with `pip install -e '.[test]'`, redone only when
+#   2. .venv in the repository root with `pip install -e '.[test,docs]'`, redone only when
 #      pyproject.toml changed since the last successful install (its hash is kept in a stamp).
 #
 # Environment: SCGUI_PYTHON (default python3) is the interpreter that creates .venv.
@@ -79,8 +79,8 @@ scgui_setup_venv() {
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$hash" ]; then
         return 0
     fi
-    scgui_log "pip install -e '.[test]' (pyproject.toml changed or first install)"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[test]'
+    scgui_log "pip install -e '.[test,docs]' (pyproject.toml changed or first install)"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[test,docs]'
     printf '%s\n' "$hash" >"$stamp"
 }
 

@@ -73,14 +73,22 @@ DEFAULT_BLOCK_SECONDS = 0.010
 #: How many blocks the server may hold ahead of the sink when playing. Two left the sink
 #: almost no latency of its own and underran under load; four did not.
 PLAYBACK_BLOCKS = 4
-#: ... but never less than this: four 64-frame blocks (5.3 ms at 48 kHz) underran about
-#: once in 10 s on an idle machine, 8 ms still under load; 10 ms stays below the latency
-#: sounddevice (PortAudio on ALSA's pulse plugin) has at that block size (12-15 ms).
-MIN_PLAYBACK_SECONDS = 0.010
+#: ... but never less than this: four 64-frame blocks (5.3 ms at 48 kHz) underran 1-3 times
+#: in 10 s, 10 ms about as often; with 16 ms it is 0-1 (sounddevice, PortAudio on ALSA's
+#: pulse plugin, 0-3 in the same runs) and the measured latency stays below sounddevice's.
+MIN_PLAYBACK_SECONDS = 0.016
+#: What PulseAudio may hold for a player opened without a block size: four default blocks
+#: (40 ms) made the streaming latency as long as sounddevice's at its defaults (40-50 ms);
+#: 25 ms gives 0.4-0.65 of it. Not on pipewire-pulse: there a 25 ms buffer, just above its
+#: 1024-frame graph cycle, held a short click back for good; it keeps four blocks.
+DEFAULT_PLAYBACK_SECONDS = 0.025
 
 
-def playback_buffer_frames(blocksize: int, samplerate: int) -> int:
-    """Frames the server may hold ahead of the sink for a player of this block size."""
+def playback_buffer_frames(blocksize: int, samplerate: int, *, default: bool = False) -> int:
+    """Frames the server may hold ahead of the sink for a player of this block size
+    (*default*: the caller gave none, and the server is PulseAudio itself)."""
+    if default:
+        return math.ceil(DEFAULT_PLAYBACK_SECONDS * samplerate)
     return max(PLAYBACK_BLOCKS * blocksize, math.ceil(MIN_PLAYBACK_SECONDS * samplerate))
 
 
@@ -319,6 +327,8 @@ class _Stream:
             )
         blocksize = config.blocksize or max(1, round(config.samplerate * DEFAULT_BLOCK_SECONDS))
         self.blocksize = blocksize
+        #: Whether the caller left the block size to the library.
+        self.default_blocksize = config.blocksize is None
         self._core = _Core(connection, self.direction, config.device_id)
         self._core.channels = config.channels
         self._core.frame_bytes = self._frame_bytes
@@ -516,14 +526,19 @@ class PulsePlayback(_Stream):
         # A new stream is empty, as after a drain: its first write goes where the server
         # reads (pipewire-pulse may already have moved its read index on).
         core.drained = True
-        core.buffer_bytes = playback_buffer_frames(blocksize, self.samplerate) * self._frame_bytes
+        self.buffer_frames = playback_buffer_frames(
+            blocksize,
+            self.samplerate,
+            default=self.default_blocksize and not self._connection.holds_short_audio,
+        )
+        core.buffer_bytes = self.buffer_frames * self._frame_bytes
         if self._connection.holds_short_audio:
             frames = max(HOLD_FRAMES, 2 * blocksize)
             core.hold_threshold = frames * self._frame_bytes
 
     def _buffer_attr(self, blocksize: int) -> Any:
         block = blocksize * self._frame_bytes
-        buffer = playback_buffer_frames(blocksize, self.samplerate) * self._frame_bytes
+        buffer = self.buffer_frames * self._frame_bytes
         # prebuf of one frame: playback starts with the first write and restarts at once
         # after an underrun, so a short click is never held back waiting for more data.
         return self._ffi.new(
@@ -710,7 +725,7 @@ class PulsePlayback(_Stream):
         """Wait until everything written has been played (bounded by what is queued)."""
         lib, core = self._lib, self._core
         callbacks = _callbacks(self._connection)
-        queued = playback_buffer_frames(self.blocksize, self.samplerate) / self.samplerate
+        queued = self.buffer_frames / self.samplerate
         core.drain_pending = True  # pipewire-pulse may report the underflow before the ack
         try:
             with self._connection.locked():
