@@ -63,6 +63,7 @@ if importlib.util.find_spec("scgui") is None:  # run from a checkout without an 
 RATE = int(os.environ.get("BENCH_APP_RATE", "48000"))
 CHANNELS = max(3, int(os.environ.get("BENCH_APP_CHANNELS", "32")))
 SINK = f"multi{CHANNELS}"
+PULSE_CHANNELS_MAX = 32
 SOURCE = f"{SINK}.monitor"
 CHANNEL_MAP = tuple(f"aux{i}" for i in range(CHANNELS))
 TONE_CHANNELS = CHANNELS - 2  # 0..29 tones; 30, 31: frame index, low and high 16 bits
@@ -818,6 +819,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="save the profile here (cProfile stats, or pyinstrument HTML)",
     )
     args = parser.parse_args(argv)
+    if CHANNELS > PULSE_CHANNELS_MAX:
+        parser.error(
+            f"BENCH_APP_CHANNELS={CHANNELS}: a PulseAudio stream or sink carries at most "
+            f"{PULSE_CHANNELS_MAX} channels (libpulse's PA_CHANNELS_MAX, whichever the server)"
+        )
     if args.seconds <= 0 or args.warmup < 0:
         parser.error("--seconds must be positive and --warmup not negative")
     return args
