@@ -68,6 +68,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, TypeVar
 
+#: The client name of the rig's keep-alive streams (digital silence into every sink), so
+#: that checks of "other programs on the device" can leave the rig's own streams out.
+KEEPALIVE_CLIENT_NAME = "scgui-rig-keepalive"
+
 __all__ = [
     "DEFAULT_SINK",
     "DEFAULT_SOURCE",
@@ -955,7 +959,7 @@ class VirtualRig:
                 f"--channels={sink.channels}",
                 f"--channel-map={','.join(sink.channel_map)}",
                 "--latency-msec=10",
-                "--client-name=scgui-rig-keepalive",
+                f"--client-name={KEEPALIVE_CLIENT_NAME}",
                 f"--stream-name=keepalive {sink.name}",
             ]
             with open("/dev/zero", "rb") as zero:  # the child keeps its own copy

@@ -552,6 +552,22 @@ def test_one_take_measures_a_known_gain_and_polarity(rig) -> None:
     assert all(r.warnings for r in report.results)  # a level far from 0 dB is flagged
 
 
+@contextmanager
+def other_program(rig, cmd: list[str], application: str) -> Iterator[None]:
+    """``cmd`` running (stdin: silence) until the block ends, once its stream is listed."""
+    with open("/dev/zero", "rb") as silence:
+        program = subprocess.Popen(cmd, env={**os.environ, **rig.env}, stdin=silence)
+    try:
+        deadline = time.monotonic() + 5
+        while not any(s.application == application for s in sc.list_streams()):
+            assert time.monotonic() < deadline, f"{cmd[0]} did not start"
+            time.sleep(0.05)
+        yield
+    finally:
+        program.kill()
+        program.wait()
+
+
 def test_preconditions_are_checked_and_reported(rig, capsys) -> None:
     """A sink at 50 %, a muted input, a converted rate and too few inputs are each named."""
     rig.pactl("set-sink-volume", MULTI8.name, "50%")
@@ -569,13 +585,9 @@ def test_preconditions_are_checked_and_reported(rig, capsys) -> None:
         rig.pactl("set-source-mute", MULTI8_REVERSED.name, "0")
     fewer = check_routing(MULTI8.name, SCARLETT_IN.name, output_channels=[0, 1, 2])
     assert any("only 2 inputs" in w for w in fewer.info["preconditions"])
-    # The rig's keepalive plays silence into every sink: another program on the output.
-    played_into = check_routing(SCARLETT.name, SCARLETT_SWAPPED.name, expected="reverse")
-    assert played_into.all_passed
-    assert played_into.info["preconditions"] == [
-        f"Other programs play into the output {SCARLETT.description!r} (scgui-rig-keepalive): "
-        "their sound adds to the test signal. Stop them or move them to another device."
-    ]
+    # The rig's own keep-alive (silence into every sink) is not another program.
+    rig_only = check_routing(SCARLETT.name, SCARLETT_SWAPPED.name, expected="reverse")
+    assert rig_only.all_passed and rig_only.info["preconditions"] == []
     with loaded_module(
         rig,
         "module-null-sink",
@@ -587,22 +599,20 @@ def test_preconditions_are_checked_and_reported(rig, capsys) -> None:
     ):
         clean = check_routing("alone2", "alone2.monitor")
         assert clean.info["preconditions"] == [] and clean.all_passed, clean.text_table()
-        env = {**os.environ, **rig.env}
-        listener = subprocess.Popen(
-            ["parecord", "--device=alone2.monitor", "--client-name=Voice Chat", "/dev/null"],
-            env=env,
-        )
-        try:
-            deadline = time.monotonic() + 5
-            while not any(s.application == "Voice Chat" for s in sc.list_streams()):
-                assert time.monotonic() < deadline, "parecord did not start"
-                time.sleep(0.05)
+        recording = ["parecord", "--device=alone2.monitor", "--client-name=Voice Chat", "/dev/null"]
+        with other_program(rig, recording, "Voice Chat"):
             recorded = check_routing("alone2", "alone2.monitor")
-        finally:
-            listener.kill()
-            listener.wait()
+        playing = ["pacat", "--playback", "--raw", "--device=alone2", "--client-name=Music Player"]
+        with other_program(rig, playing, "Music Player"):
+            played_into = check_routing("alone2", "alone2.monitor")
+            alone_name = sc.get_speaker("alone2").name
     (warning,) = recorded.info["preconditions"]
     assert warning.startswith("Other programs record the input ") and "(Voice Chat)" in warning
+    assert played_into.all_passed
+    assert played_into.info["preconditions"] == [
+        f"Other programs play into the output {alone_name!r} (Music Player): their sound adds "
+        "to the test signal. Stop them or move them to another device."
+    ]
 
 
 def test_cli_latency_report_has_every_take_and_the_stated_latency(capsys, tmp_path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import scgui.audio as sc
+from scgui.virtual_rig import KEEPALIVE_CLIENT_NAME
 
 #: A volume this close to 1.0 (0 dB) counts as 100 %.
 UNITY_TOLERANCE = 1e-3
@@ -44,7 +45,12 @@ def _other_streams(speaker: sc.Speaker, microphone: sc.Microphone) -> list[str]:
     except sc.AudioError:
         return []
     warnings = []
-    programs = [s for s in streams if s.process_id is not None and not s.corked]
+    # The virtual rig's keep-alives play digital silence into every sink: not another program.
+    programs = [
+        s
+        for s in streams
+        if s.process_id is not None and not s.corked and s.application != KEEPALIVE_CLIENT_NAME
+    ]
     playing = sorted(
         {
             s.application or s.name

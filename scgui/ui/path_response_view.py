@@ -37,6 +37,10 @@ class PathResponseView(QWidget):
         self.impulse.showGrid(x=True, y=True, alpha=0.3)
         self.impulse.setMouseEnabled(x=False, y=False)
         self.impulse.setAccessibleName("Impulse response of the selected path")
+        for plot in (self.magnitude, self.impulse):
+            for side in ("left", "bottom"):
+                # The labels carry the units: no "(x0.001)" scaling on a flat path's axis.
+                plot.getAxis(side).enableAutoSIPrefix(False)
         self._magnitude_curve = self.magnitude.plot([], [], pen=_MAGNITUDE_PEN)
         self._impulse_curve = self.impulse.plot([], [], pen=_IMPULSE_PEN)
         plots = QHBoxLayout()
