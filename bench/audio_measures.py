@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from peer_libraries import Peer, PlayerAdapter, RecorderAdapter
+from peer_libraries import Peer, PlayerAdapter, RecorderAdapter, pactl
 
 _log = logging.getLogger(__name__)
 
@@ -90,17 +90,7 @@ def memory_mib() -> dict[str, float | None]:
 
 
 def _pactl_json(*args: str) -> Any:
-    result = subprocess.run(
-        ["pactl", "-f", "json", *args],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=10,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"pactl {' '.join(args)}: {result.stderr.strip()}")
-    return json.loads(result.stdout)
+    return json.loads(pactl("-f", "json", *args))
 
 
 def check_placement(expected: dict[str, str]) -> dict[str, Any]:

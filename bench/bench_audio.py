@@ -59,6 +59,7 @@ from peer_libraries import (  # noqa: E402
     MODULES,
     TITLES,
     library_version,
+    pactl,
     sounddevice_env,
     write_alsa_config,
 )
@@ -231,21 +232,6 @@ def measure_import(libs: list[str], reps: int, spec: dict[str, Any]) -> dict[str
                 "max_ms": max(ms),
             }
     return results
-
-
-def pactl(*args: str) -> str:
-    """``pactl ARGS`` against the server of the environment; its output (raises on failure)."""
-    proc = subprocess.run(
-        ["pactl", *args],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=15,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"pactl {' '.join(args)} failed: {proc.stderr.strip()}")
-    return proc.stdout
 
 
 @contextlib.contextmanager

@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from importlib import metadata
@@ -89,7 +90,34 @@ def library_version(name: str) -> str | None:
     return None
 
 
-class PlayerAdapter:
+def pactl(*args: str) -> str:
+    """``pactl ARGS`` against the server of the environment; its output (raises on failure)."""
+    proc = subprocess.run(
+        ["pactl", *args],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=15,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"pactl {' '.join(args)} failed: {proc.stderr.strip()}")
+    return proc.stdout
+
+
+class _StreamAdapter:
+    """What every open stream of one library tells about itself."""
+
+    def reported_latency(self) -> float | None:
+        """Seconds of latency as the library reports it for the open stream (None: none)."""
+        raise NotImplementedError
+
+    def buffer_attr(self) -> dict[str, int] | None:
+        """The server's buffer attributes in frames, where the library lets them be read."""
+        return None
+
+
+class PlayerAdapter(_StreamAdapter):
     """An open output stream of one library."""
 
     def write(self, frames: Any) -> None:
@@ -100,36 +128,20 @@ class PlayerAdapter:
         """Block until everything written has been played."""
         raise NotImplementedError
 
-    def reported_latency(self) -> float | None:
-        """Seconds of latency as the library reports it for the open stream (None: none)."""
-        raise NotImplementedError
-
     def underruns(self) -> int | None:
         """Underruns the library counted so far (None: it does not count them)."""
         return None
 
-    def buffer_attr(self) -> dict[str, int] | None:
-        """The server's buffer attributes in frames, where the library lets them be read."""
-        return None
 
-
-class RecorderAdapter:
+class RecorderAdapter(_StreamAdapter):
     """An open input stream of one library."""
 
     def read(self, frames: int) -> Any:
         """Exactly ``frames`` frames (``frames x channels`` float32), waiting for them."""
         raise NotImplementedError
 
-    def reported_latency(self) -> float | None:
-        """Seconds of latency as the library reports it for the open stream (None: none)."""
-        raise NotImplementedError
-
     def overflows(self) -> int | None:
         """Overflows the library counted so far (None: it does not count them)."""
-        return None
-
-    def buffer_attr(self) -> dict[str, int] | None:
-        """The server's buffer attributes in frames, where the library lets them be read."""
         return None
 
 
