@@ -238,9 +238,10 @@ class RoutingMatrix:
         :data:`~scgui.measure.levels.FLOOR_DB` where nothing arrived.
     delay_ms:
         Delay of the correlation peak from where the test signal starts in the take (the
-        start of the recording, one output at a time), in ms, on the app's timeline (so not a round-trip latency: :mod:`~scgui.measure.latency`
-        measures that on the server's clock); differences between outputs of one take are
-        exact. NaN where nothing at all arrived.
+        start of the recording, one output at a time), in ms, on the app's timeline: not a
+        round-trip latency (:mod:`~scgui.measure.latency` measures that on the server's
+        clock). Differences between outputs of one take are exact. NaN where nothing at
+        all arrived.
     polarity:
         +1, -1 (inverted), or 0 where nothing at all arrived (``int8``).
     samplerate:
