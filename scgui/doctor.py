@@ -132,7 +132,9 @@ def _backend_reason() -> str:
         )
     if sys.platform == "win32":
         return "sys.platform 'win32': WASAPI, through COM"
-    return f"sys.platform {sys.platform!r}: no backend for it yet"
+    if sys.platform == "darwin":
+        return "sys.platform 'darwin': Core Audio's HAL, through AudioToolbox's output unit"
+    return f"sys.platform {sys.platform!r}: no backend for it"
 
 
 def _audio(errors: dict[str, str]) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Regenerate the backends' prebuilt FFI modules from their declarations.
 
-Run after editing ``scgui/audio/backends/_pulse_cdef.py`` or ``_wasapi_cdef.py``::
+Run after editing ``scgui/audio/backends/_pulse_cdef.py``, ``_wasapi_cdef.py`` or
+``_coreaudio_cdef.py``::
 
     .venv/bin/python scripts/generate_ffi.py          # rewrite the modules
     .venv/bin/python scripts/generate_ffi.py --check  # exit 1 if one is stale
@@ -19,10 +20,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scgui.audio.backends import _pulse_cdef, _wasapi_cdef  # noqa: E402
+from scgui.audio.backends import _coreaudio_cdef, _pulse_cdef, _wasapi_cdef  # noqa: E402
 from scgui.audio.backends._ffi_modules import FfiSpec, module_source  # noqa: E402
 
-SPECS: tuple[FfiSpec, ...] = (_pulse_cdef.FFI_SPEC, _wasapi_cdef.FFI_SPEC)
+SPECS: tuple[FfiSpec, ...] = (
+    _pulse_cdef.FFI_SPEC,
+    _wasapi_cdef.FFI_SPEC,
+    _coreaudio_cdef.FFI_SPEC,
+)
 BACKENDS = ROOT / "scgui" / "audio" / "backends"
 
 _log = logging.getLogger("generate_ffi")

@@ -148,6 +148,7 @@ def test_wheel_holds_every_package_its_data_and_the_typed_marker(wheel: Path) ->
         "scgui/resources/icons/scgui-256.png",
         "scgui/audio/backends/_pulse_ffi.py",  # the prebuilt cffi modules
         "scgui/audio/backends/_wasapi_ffi.py",
+        "scgui/audio/backends/_coreaudio_ffi.py",
     ):
         assert name in names, name
     metadata = zipfile.ZipFile(wheel).read(f"scgui-{__version__}.dist-info/METADATA").decode()

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from scgui.audio.backends import _pulse_cdef, _wasapi_cdef
+from scgui.audio.backends import _coreaudio_cdef, _pulse_cdef, _wasapi_cdef
 from scgui.audio.backends._ffi_modules import FfiSpec, load_ffi, module_source, parse_ffi
 
 ROOT = Path(__file__).resolve().parent.parent
-SPECS = [_pulse_cdef.FFI_SPEC, _wasapi_cdef.FFI_SPEC]
+SPECS = [_pulse_cdef.FFI_SPEC, _wasapi_cdef.FFI_SPEC, _coreaudio_cdef.FFI_SPEC]
 
 
 def _generated(spec: FfiSpec) -> Any:

@@ -33,6 +33,7 @@ from .errors import (
     DeviceNotFoundError,
     InvalidConfigError,
     InvalidDataError,
+    PermissionDeniedError,
     ServerUnavailableError,
     StreamError,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "InvalidConfigError",
     "InvalidDataError",
     "Microphone",
+    "PermissionDeniedError",
     "Player",
     "Recorder",
     "ServerUnavailableError",

@@ -42,6 +42,11 @@ class StreamError(AudioError, RuntimeError):
     """A stream failed while open: the device vanished, or the server ended it."""
 
 
+class PermissionDeniedError(AudioError, PermissionError):
+    """The system denies this program a device (macOS's microphone permission): recording
+    would give only silence, so the stream is refused with where to allow it."""
+
+
 class BackendError(AudioError, RuntimeError):
     """A native call failed; ``code`` is the backend's own error number, if any."""
 

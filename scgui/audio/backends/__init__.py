@@ -45,10 +45,13 @@ def _create_backend() -> Backend:
         from .wasapi import WasapiBackend
 
         return WasapiBackend()
+    if sys.platform == "darwin":
+        from .coreaudio import CoreAudioBackend
+
+        return CoreAudioBackend()
     raise BackendUnavailableError(
-        f"scgui.audio has no backend for {sys.platform!r} yet: this version plays and records "
-        "through PulseAudio or PipeWire on Linux and WASAPI on Windows. A CoreAudio (macOS) "
-        "backend is planned."
+        f"scgui.audio has no backend for {sys.platform!r}: it plays and records through "
+        "PulseAudio or PipeWire on Linux, WASAPI on Windows and Core Audio on macOS."
     )
 
 

@@ -94,11 +94,13 @@ CCallback = Any
 
 def c_callback(
     ffi: Any, signature: str, onerror: Callable[[Any, Any, Any], None]
-) -> Callable[[Callable[..., None]], CCallback]:
+) -> Callable[[Callable[..., object]], CCallback]:
     """``ffi.callback(signature, onerror=...)`` as a decorator a type checker can follow.
 
     The C signature is the real type; this only tells mypy that the decorated function
     becomes a C function pointer, so the strict check can stay on for the backends.
     """
-    decorator: Callable[[Callable[..., None]], CCallback] = ffi.callback(signature, onerror=onerror)
+    decorator: Callable[[Callable[..., object]], CCallback] = ffi.callback(
+        signature, onerror=onerror
+    )
     return decorator

@@ -51,6 +51,8 @@ from ._com import (
     unsigned,
     wide_string,
 )
+from ._facade import CaptureFacade, PlaybackFacade, RingReads
+from ._notices import NoticeHub, NoticeSubscription
 from ._wasapi_format import describe_mix_format, float_format, mask_for, positions
 from .base import (
     AppStream,
@@ -687,7 +689,7 @@ class _PlaybackCore(_Stream):
         return self._underruns
 
 
-class _CaptureCore(_Stream):
+class _CaptureCore(RingReads, _Stream):
     direction = "recording"
 
     def __init__(self, config: StreamConfig) -> None:
@@ -776,86 +778,6 @@ class _CaptureCore(_Stream):
                     self._position = (float(received), time.perf_counter())
                     ring.push_silence(silence)
                     received += silence
-
-    @property
-    def capacity(self) -> int:
-        assert self.ring is not None
-        return self.ring.capacity
-
-    def read(self, min_frames: int) -> np.ndarray:
-        ring = self.ring
-        assert ring is not None
-        if min_frames > 0:
-            ring.wait_readable(min_frames, get_timeout(), self._stall)
-        return ring.take(ring.available)
-
-    @property
-    def overflows(self) -> int:
-        assert self.ring is not None
-        return self.ring.overflows
-
-
-class _Facade:
-    """What the shared code holds: the stream thread references only the core, so a facade
-    dropped without ``close()`` is collected, and its finalizer ends the thread."""
-
-    _core: _PlaybackCore | _CaptureCore
-
-    def _adopt(self, core: _PlaybackCore | _CaptureCore) -> None:
-        self._core = core
-        self.device_id, self.samplerate, self.channels = (
-            core.device_id,
-            core.samplerate,
-            core.channels,
-        )
-        weakref.finalize(self, core.close, False)
-
-    @property
-    def latency(self) -> float:
-        return self._core.latency
-
-    def device_position(self) -> DevicePosition:
-        return self._core.device_position()
-
-    def close(self) -> None:
-        self._core.close()
-
-
-class WasapiPlayback(_Facade):
-    """An output stream (see :class:`~scgui.audio.backends.base.PlaybackStream`)."""
-
-    def __init__(self, config: StreamConfig) -> None:
-        self._playback = _PlaybackCore(config)
-        self._adopt(self._playback)
-
-    def write(self, frames: np.ndarray) -> None:
-        self._playback.write(frames)
-
-    def drain(self) -> None:
-        self._playback.drain()
-
-    @property
-    def underruns(self) -> int:
-        return self._playback.underruns
-
-
-class WasapiCapture(_Facade):
-    """An input stream (see :class:`~scgui.audio.backends.base.CaptureStream`)."""
-
-    def __init__(self, config: StreamConfig) -> None:
-        self._capture = _CaptureCore(config)
-        self._adopt(self._capture)
-
-    @property
-    def capacity(self) -> int:
-        return self._capture.capacity
-
-    def read(self, min_frames: int) -> np.ndarray:
-        return self._capture.read(min_frames)
-
-    @property
-    def overflows(self) -> int:
-        return self._capture.overflows
 
 
 #: Every stream thread still running: ended before the interpreter shuts down, as a COM
@@ -955,14 +877,6 @@ class _NotificationClient:
         self.pointer.lpVtbl = vtbl
 
 
-class _WasapiSubscription:
-    def __init__(self, backend: WasapiBackend, callback: Callable[[str], None]) -> None:
-        self._backend, self._callback = backend, callback
-
-    def close(self) -> None:
-        self._backend.unsubscribe(self._callback)
-
-
 # -- the backend's own COM thread -------------------------------------------------------------
 
 
@@ -1012,7 +926,7 @@ class WasapiBackend:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._listeners: list[Callable[[str], None]] = []
+        self._notices = NoticeHub(self._start_notices, self._unregister)
         self._notifier: _NotificationClient | None = None
         self._notifier_enumerator: Any = None
         self._wine: bool | None = None
@@ -1082,21 +996,23 @@ class WasapiBackend:
                 return info
         raise DeviceNotFoundError(f"There is no {kind} {device_id!r} any more.")
 
-    def open_playback(self, config: StreamConfig) -> WasapiPlayback:
-        return WasapiPlayback(config)
+    def open_playback(self, config: StreamConfig) -> PlaybackFacade:
+        return PlaybackFacade(_PlaybackCore(config))
 
-    def open_capture(self, config: StreamConfig) -> WasapiCapture:
-        return WasapiCapture(config)
+    def open_capture(self, config: StreamConfig) -> CaptureFacade:
+        return CaptureFacade(_CaptureCore(config))
 
-    def subscribe(self, callback: Callable[[str], None]) -> _WasapiSubscription:
-        with self._lock:
-            if self._notifier is None:
-                self._com.call(self._register)
-            self._listeners.append(callback)
-        return _WasapiSubscription(self, callback)
+    def subscribe(self, callback: Callable[[str], None]) -> NoticeSubscription:
+        return self._notices.subscribe(callback)
 
-    def _register(self) -> None:
-        notifier = _NotificationClient(self._dispatch)
+    def unsubscribe(self, callback: Callable[[str], None]) -> None:
+        self._notices.unsubscribe(callback)
+
+    def _start_notices(self, dispatch: Callable[[str], None]) -> None:
+        self._com.call(self._register, dispatch)
+
+    def _register(self, dispatch: Callable[[str], None]) -> None:
+        notifier = _NotificationClient(dispatch)
         out = ffi.new("IMMDeviceEnumerator **")
         check(
             ole32().CoCreateInstance(
@@ -1114,18 +1030,6 @@ class WasapiBackend:
             release(enumerator)
             check(hr, "Registering for device notifications")
         self._notifier, self._notifier_enumerator = notifier, enumerator
-
-    def _dispatch(self, notice: str) -> None:
-        for listener in list(self._listeners):
-            listener(notice)
-
-    def unsubscribe(self, callback: Callable[[str], None]) -> None:
-        with self._lock:
-            if callback in self._listeners:
-                self._listeners.remove(callback)
-            if self._listeners or self._notifier is None:
-                return
-        self._unregister()
 
     def _unregister(self) -> None:
         """Stop notifications (before the callbacks' interpreter can go away)."""
@@ -1171,9 +1075,7 @@ class WasapiBackend:
 
         Streams keep their own threads (each closes with its stream).
         """
-        with self._lock:
-            self._listeners.clear()
-        self._unregister()
+        self._notices.close()
         self._com.shutdown()
 
 
