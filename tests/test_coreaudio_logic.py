@@ -309,7 +309,7 @@ def test_an_input_render_error_is_passed_back_and_kept() -> None:
 
 
 @pytest.fixture
-def hal() -> Iterator[FakeHal]:
+def hal(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHal]:
     devices = [
         FakeDevice(
             40, "BuiltInSpeakerDevice", "MacBook Pro Speakers", outputs=2, output_labels=(1, 2)
@@ -329,7 +329,10 @@ def hal() -> Iterator[FakeHal]:
     fake = FakeHal(devices)
     old = lib.set_libraries(fake.libraries())
     previous = backends.set_backend(None)
+    from scgui.audio.backends import coreaudio
     from scgui.audio.backends.coreaudio import CoreAudioBackend
+
+    monkeypatch.setattr(coreaudio, "macos_version", lambda: (13, 6))  # before process taps
 
     backend = CoreAudioBackend()
     backends.set_backend(backend)
@@ -448,3 +451,23 @@ def test_exclusive_mode_is_refused_clearly(hal: FakeHal) -> None:
     with pytest.raises(sc.InvalidConfigError, match="no exclusive mode"):
         with sc.get_speaker("Scarlett").player(48000, exclusive=True):
             pass
+
+
+def test_loopback_microphones_are_listed_where_macos_has_taps(
+    hal: FakeHal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scgui.audio.backends import coreaudio
+    from scgui.audio.backends.base import StreamConfig
+
+    with pytest.raises(sc.InvalidConfigError, match=r"macOS 14\.2 or later.*runs 13\.6"):
+        backends.get_backend().open_capture(StreamConfig("BuiltInSpeakerDevice#loopback", 48000, 2))
+    monkeypatch.setattr(coreaudio, "macos_version", lambda: (14, 2, 1))
+    loopbacks = [m for m in sc.all_microphones(include_loopback=True) if m.isloopback]
+    assert {m.id for m in loopbacks} == {
+        "BuiltInSpeakerDevice#loopback",
+        "AppleUSBAudioEngine:Focusrite:Scarlett 18i20#loopback",
+    }
+    builtin = next(m for m in loopbacks if m.id.startswith("BuiltIn"))
+    assert builtin.name == "Loopback MacBook Pro Speakers" and builtin.channels == 2
+    assert builtin.info.monitor_of == "BuiltInSpeakerDevice"
+    assert sc.capabilities().loopback
