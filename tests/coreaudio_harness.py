@@ -68,6 +68,7 @@ class _Unit:
         self.render: Any = None  # AURenderCallback for output
         self.input: Any = None  # AURenderCallback for input
         self.frames = 512
+        self.max_slice = 4096  # AUHAL's default
         self.initialized = False
         self.thread: threading.Thread | None = None
         self.running = threading.Event()
@@ -332,6 +333,8 @@ class FakeHal:
             if recording and fmt.mSampleRate != device.rate:
                 return -10868  # AUHAL does not convert the input's rate
             unit.format = (float(fmt.mSampleRate), int(fmt.mChannelsPerFrame))
+        elif prop == decl.kAudioUnitProperty_MaximumFramesPerSlice:
+            unit.max_slice = ffi.cast("UInt32 *", data)[0]
         elif prop == decl.kAudioUnitProperty_SetRenderCallback:
             unit.render = ffi.cast("AURenderCallbackStruct *", data).inputProc
         elif prop == decl.kAudioOutputUnitProperty_SetInputCallback:
@@ -344,7 +347,7 @@ class FakeHal:
         self, handle: Any, prop: int, scope: int, element: int, data: Any, size: Any
     ) -> int:
         if prop == decl.kAudioUnitProperty_MaximumFramesPerSlice:
-            ffi.cast("UInt32 *", data)[0] = 4096
+            ffi.cast("UInt32 *", data)[0] = self._unit(handle).max_slice
             size[0] = 4
             return 0
         return -10879
@@ -405,6 +408,7 @@ class FakeHal:
         device = unit.device
         assert device is not None
         frames = unit.frames
+        assert frames <= unit.max_slice, "Core Audio never asks for more than the largest slice"
         sample_time = 0.0
         data = ffi.new("float[]", frames * max(device.outputs, 1))
         buffers = ffi.new("AudioBufferList *")

@@ -254,6 +254,8 @@ const CFDictionaryValueCallBacks kCFTypeDictionaryValueCallBacks;
 void *objc_getClass(const char *name);
 void *sel_registerName(const char *str);
 void objc_msgSend(void);
+void *objc_autoreleasePoolPush(void);
+void objc_autoreleasePoolPop(void *pool);
 
 uint64_t mach_absolute_time(void);
 int mach_timebase_info(mach_timebase_info_data_t *info);
@@ -417,6 +419,7 @@ kAudioDevicePropertyMute = fourcc("mute")
 kAudioDevicePropertyTransportType = fourcc("tran")
 kAudioStreamPropertyLatency = fourcc("ltnc")
 kAudioTapPropertyUID = fourcc("tuid")
+kAudioTapPropertyFormat = fourcc("tfmt")
 
 # -- Errors (AudioHardwareBase.h, AUComponent.h, AudioComponent.h) ----------------------------
 kAudioHardwareNoError = 0

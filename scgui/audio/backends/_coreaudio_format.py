@@ -49,7 +49,7 @@ STATUS_NAMES: dict[int, str] = {
     -10849: "kAudioUnitErr_Initialized",
     -10847: "kAudioUnitErr_Unauthorized",
     -66749: "kAudioComponentErr_InstanceInvalidated",
-    -66753: "kAudioComponentErr_NotPermitted",
+    -66748: "kAudioComponentErr_NotPermitted",
 }
 
 #: Statuses that mean the device is gone (unplugged, or a private device destroyed).
@@ -63,7 +63,7 @@ DEVICE_GONE = frozenset(
 
 #: Statuses that mean the device is held by another program (hog mode) or permission is
 #: missing.
-NOT_PERMITTED = frozenset({decl.kAudioDevicePermissionsError, -10847, -66753})
+NOT_PERMITTED = frozenset({decl.kAudioDevicePermissionsError, -10847, -66748})
 
 
 def status_name(status: int) -> str:
@@ -134,8 +134,20 @@ def layout_labels(ffi: Any, raw: Any, size: int) -> tuple[int, ...]:
         return tuple(int(first[i].mChannelLabel) for i in range(count))
     if tag == decl.kAudioChannelLayoutTag_UseChannelBitmap:
         bitmap = int(layout.mChannelBitmap)
-        return tuple(bit + 1 for bit in range(32) if bitmap >> bit & 1)
+        return tuple(label for bit, label in BITMAP_LABELS.items() if bitmap >> bit & 1)
     return ()
+
+
+#: kAudioChannelBit_* -> the label it stands for (CoreAudioBaseTypes.h): bits 0 to 17 are
+#: labels 1 to 18; the top-middle and top-rear bits come later with labels of their own.
+BITMAP_LABELS: dict[int, int] = {
+    **{bit: bit + 1 for bit in range(18)},
+    21: 49,  # LeftTopMiddle
+    23: 51,  # RightTopMiddle
+    24: 52,  # LeftTopRear
+    25: 53,  # CenterTopRear
+    26: 54,  # RightTopRear
+}
 
 
 # -- channel layouts ---------------------------------------------------------------------------
@@ -286,14 +298,16 @@ def tap_aggregate_description(tap_uid: str, aggregate_uid: str, name: str) -> di
     """The description of the private aggregate device that makes a tap recordable.
 
     Keys are those of AudioHardware.h (``kAudioAggregateDevice*Key``). The aggregate has no
-    real sub-device, only the tap; it is private (no other program sees it) and starts the
-    tap itself.
+    real sub-device, only the tap, so its inputs are the tap's channels and nothing else;
+    it is private (no other program sees it). It does not auto-start the tap
+    (``tapautostart``): with that key, starting the device waits until a tapped process
+    plays, which would hold a recording's start for as long as the speaker is silent. The
+    aggregate's rate is set to the tap's format after it is made.
     """
     return {
         decl.kAudioAggregateDeviceNameKey: name,
         decl.kAudioAggregateDeviceUIDKey: aggregate_uid,
         decl.kAudioAggregateDeviceIsPrivateKey: 1,
-        decl.kAudioAggregateDeviceTapAutoStartKey: 1,
         decl.kAudioAggregateDeviceTapListKey: [
             {decl.kAudioSubTapUIDKey: tap_uid, decl.kAudioSubTapDriftCompensationKey: 1}
         ],

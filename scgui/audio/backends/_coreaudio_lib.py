@@ -12,9 +12,10 @@ to do. CoreFoundation objects returned by a property (``CFStringRef``) are relea
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -286,3 +287,30 @@ def send(receiver: Any, selector: str, signature: str, *args: Any) -> Any:
 def objc_class(name: str) -> Any:
     """An Objective-C class by name (NULL when its framework is not loaded)."""
     return libraries().objc.objc_getClass(name.encode())
+
+
+@contextlib.contextmanager
+def autorelease_pool() -> Iterator[None]:
+    """An Objective-C autorelease pool around the block: objects the runtime autoreleases
+    (strings a method returns, for one) go when it ends, on a thread that has no pool."""
+    objc = libraries().objc
+    pool = objc.objc_autoreleasePoolPush()
+    try:
+        yield
+    finally:
+        objc.objc_autoreleasePoolPop(pool)
+
+
+_frameworks: dict[str, Any] = {}
+
+
+def load_framework(path: str) -> Any | None:
+    """Open a framework whose Objective-C classes are needed (AVFoundation) and keep it open:
+    cffi would close it with its handle. None where it does not exist."""
+    with _lock:
+        if path not in _frameworks:
+            try:
+                _frameworks[path] = ffi.dlopen(path)
+            except OSError:
+                _frameworks[path] = None
+        return _frameworks[path]

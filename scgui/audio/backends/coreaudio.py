@@ -61,6 +61,7 @@ from ._coreaudio_lib import (
     CFObjects,
     CoreAudioError,
     address,
+    autorelease_pool,
     check,
     ffi,
     get_array,
@@ -69,6 +70,7 @@ from ._coreaudio_lib import (
     get_value,
     has_property,
     libraries,
+    load_framework,
     objc_class,
     send,
     set_value,
@@ -95,6 +97,8 @@ GLOBAL = decl.kAudioObjectPropertyScopeGlobal
 #: A loopback microphone's id: the speaker's UID and this.
 LOOPBACK_SUFFIX = "#loopback"
 CAPTURE_RING_SECONDS = 4.0
+#: The least the unit is told it may ask a callback for at once (its own default is 4096).
+MAX_SLICE_FRAMES = 4096
 #: Playback ring: room for the program to write ahead of the device.
 PLAYBACK_RING_SECONDS = 0.5
 #: AVAuthorizationStatus of AVCaptureDevice for audio, or None where it cannot be asked.
@@ -289,14 +293,12 @@ def _find(uid: str, kind: DeviceKind) -> _Device:
 
 def _microphone_authorization() -> int:
     """AVCaptureDevice's authorization status for audio (macOS 10.14 and later)."""
-    try:
-        ffi.dlopen(decl.AVFOUNDATION)  # registers AVCaptureDevice with the runtime
-    except OSError:
+    if load_framework(decl.AVFOUNDATION) is None:  # it registers AVCaptureDevice
         return _UNKNOWN_AUTHORIZATION
     device_class = objc_class("AVCaptureDevice")
     if device_class == ffi.NULL:
         return _UNKNOWN_AUTHORIZATION
-    with CFObjects() as cf:
+    with autorelease_pool(), CFObjects() as cf:
         media_type = cf.make("soun")  # the value of AVMediaTypeAudio
         status = send(
             device_class,
@@ -325,16 +327,18 @@ class _Tap:
             raise InvalidConfigError(loopback_requirement(version))
         self.tap_id = 0
         self.aggregate_id = 0
-        with CFObjects() as cf:
+        with autorelease_pool(), CFObjects() as cf:
             description = self._description(cf, speaker_uid)
             tap = ffi.new("AudioObjectID *")
-            check(
-                libraries().coreaudio.AudioHardwareCreateProcessTap(description, tap),
-                f"Tapping {speaker_uid!r}",
-                "Allow the program to record system audio in System Settings > Privacy & "
-                "Security > Screen & System Audio Recording.",
-            )
-            send(description, "release", "void (*)(void *, void *)")
+            try:
+                check(
+                    libraries().coreaudio.AudioHardwareCreateProcessTap(description, tap),
+                    f"Tapping {speaker_uid!r}",
+                    "Allow the program to record system audio in System Settings > Privacy "
+                    "& Security > Screen & System Audio Recording.",
+                )
+            finally:
+                send(description, "release", "void (*)(void *, void *)")
             self.tap_id = int(tap[0])
         try:
             tap_uid = get_string(self.tap_id, address(decl.kAudioTapPropertyUID), "the tap's UID")
@@ -350,9 +354,29 @@ class _Tap:
                     "Making the loopback's aggregate device",
                 )
             self.aggregate_id = int(out[0])
+            self._follow_tap_rate()
         except BaseException:
             self.close()
             raise
+
+    def _follow_tap_rate(self) -> None:
+        """Run the aggregate at the tap's rate: with only a tap in it, nothing else sets its
+        clock, and a mismatch would change the pitch of what is recorded."""
+        tap_format = get_value(
+            self.tap_id,
+            address(decl.kAudioTapPropertyFormat),
+            "AudioStreamBasicDescription",
+            "the tap's format",
+        )
+        rate = float(tap_format.mSampleRate)
+        if rate > 0:
+            set_value(
+                self.aggregate_id,
+                address(decl.kAudioDevicePropertyNominalSampleRate),
+                "Float64",
+                rate,
+                "the loopback's sample rate",
+            )
 
     @staticmethod
     def _description(cf: CFObjects, speaker_uid: str) -> Any:
@@ -462,6 +486,7 @@ class _Stream:
             libraries().audiotoolbox.AudioUnitInitialize(self._unit),
             f"Preparing {self.direction} on {device.name!r}",
         )
+        self._read_latency(device, frames)
         self._watch_device(device.object_id)
         check(
             libraries().audiotoolbox.AudioOutputUnitStart(self._unit),
@@ -541,7 +566,8 @@ class _Stream:
         raise NotImplementedError
 
     def _set_buffer_size(self, device: _Device) -> int:
-        """Ask the device for the block size (within its range); returns what it took."""
+        """Ask the device for the block size (within its range), and let the unit pass
+        slices of twice that; returns the size asked for."""
         where = address(decl.kAudioDevicePropertyBufferFrameSizeRange)
         limits = None
         if has_property(device.object_id, where):
@@ -557,16 +583,30 @@ class _Stream:
             wanted,
             f"Setting the buffer of {device.name!r} to {wanted} frames",
         )
-        got = _frames(device.object_id, decl.kAudioDevicePropertyBufferFrameSize, GLOBAL) or wanted
+        # Before initialising (QA1533): an input callback may be asked for up to this many
+        # frames, and its buffer is made to hold them.
+        self._unit_set(
+            decl.kAudioUnitProperty_MaximumFramesPerSlice,
+            decl.kAudioUnitScope_Global,
+            0,
+            "UInt32",
+            max(MAX_SLICE_FRAMES, 2 * wanted),
+            "Setting the unit's largest slice",
+        )
+        return wanted
+
+    def _read_latency(self, device: _Device, wanted: int) -> None:
+        """The latency from what the device took (read once the unit is initialised: a
+        property change is asynchronous in the HAL)."""
+        got = _frames(device.object_id, decl.kAudioDevicePropertyBufferFrameSize, GLOBAL)
         scope = _scope(self._kind)
         parts = LatencyParts(
             device=_frames(device.object_id, decl.kAudioDevicePropertyLatency, scope),
             safety_offset=_frames(device.object_id, decl.kAudioDevicePropertySafetyOffset, scope),
             stream=_stream_latency(device.object_id, scope),
-            buffer=got,
+            buffer=got or wanted,
         )
         self._latency = parts.seconds(device.samplerate or self.samplerate)
-        return got
 
     def _watch_device(self, object_id: int) -> None:
         """Fail the stream at once when its device dies (unplugged, or switched off)."""
