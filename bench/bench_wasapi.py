@@ -2,15 +2,19 @@
 """scgui.audio's WASAPI backend against sounddevice (PortAudio's WASAPI), both under Wine.
 
 Issue 13 asks for the WASAPI figures as ratios only: Wine's WASAPI is a layer over the same
-PulseAudio server, so absolute numbers say little about Windows, but two libraries on the
-same layer, in one run, compare fairly. This script starts the private rig (as the WASAPI
+PulseAudio server, so absolute numbers say little about Windows, but libraries on the same
+layer, in one run, compare fairly. The peers are soundcard (its WASAPI backend) and
+sounddevice; sounddevice cannot start under Wine 8 (PortAudio's WASAPI host API calls
+propsys.dll's VariantToString, which Wine 8 lacks, and the process aborts), and neither can
+soundcard, which aborts the same way; the table shows each failure. scgui reads the property
+values itself and runs. This script starts the private rig (as the WASAPI
 tests do), sets up Windows Python in Wine (``scripts/setup-wine.sh``), unpacks sounddevice's
 Windows wheel (its PortAudio DLL included) into a bench-only folder next to Windows Python,
 and runs ``wasapi_worker.py`` once per library, figure and run, alternating the libraries.
 
     .venv/bin/python bench/bench_wasapi.py [--seconds 10] [--runs 3]
 
-About 2 minutes with the defaults (Wine's start-up is ~2 s per child). Figures: CPU s per
+About 3 minutes with the defaults (Wine's start-up is ~2 s per child). Figures: CPU s per
 audio s to record 48 kHz stereo in 1024-frame reads and to play it in 1024-frame writes, with
 the glitches each library reported. Printed as a table, medians over the runs, with each run's
 values and the machine's load average beside them.
@@ -39,8 +43,8 @@ _log = logging.getLogger("bench_wasapi")
 
 WINE_HOME = Path(os.environ.get("SCGUI_WINE_HOME", Path.home() / ".cache" / "scgui-wine"))
 BENCH_SITE = WINE_HOME / "bench-site"
-SOUNDDEVICE = "sounddevice==0.5.6"
-LIBRARIES = ("scgui", "sounddevice")
+PEERS = ("sounddevice==0.5.6", "soundcard==0.4.6")
+LIBRARIES = ("scgui", "soundcard", "sounddevice")
 FIGURES = ("record", "play")
 
 
@@ -49,9 +53,10 @@ def windows_path(path: Path) -> str:
     return "Z:" + str(path).replace("/", "\\")
 
 
-def ensure_sounddevice() -> None:
-    """sounddevice's Windows wheel, unpacked where only the bench's workers look."""
-    marker = BENCH_SITE / f".{SOUNDDEVICE}"
+def ensure_peers() -> None:
+    """The peers' Windows wheels (sounddevice with its PortAudio DLL; soundcard, pure Python),
+    unpacked where only the bench's workers look."""
+    marker = BENCH_SITE / ("." + "+".join(PEERS))
     if marker.exists():
         return
     downloads = WINE_HOME / "downloads" / "bench"
@@ -59,13 +64,15 @@ def ensure_sounddevice() -> None:
     subprocess.run(
         [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:",
          "--platform", "win_amd64", "--python-version", "3.12", "--implementation", "cp",
-         "-d", str(downloads), SOUNDDEVICE],
+         "-d", str(downloads), *PEERS],
         check=True,
     )  # fmt: skip
     BENCH_SITE.mkdir(parents=True, exist_ok=True)
-    for wheel in downloads.glob("sounddevice-*.whl"):
-        with zipfile.ZipFile(wheel) as archive:
-            archive.extractall(BENCH_SITE)
+    for peer in PEERS:
+        name = peer.split("==")[0]
+        for wheel in downloads.glob(f"{name}-*.whl"):
+            with zipfile.ZipFile(wheel) as archive:
+                archive.extractall(BENCH_SITE)
     marker.touch()
 
 
@@ -95,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[bench_wasapi] %(message)s")
     subprocess.run(["bash", str(REPO_ROOT / "scripts" / "setup-wine.sh")], check=True)
-    ensure_sounddevice()
+    ensure_peers()
     takes: dict[tuple[str, str], list[dict[str, Any]]] = {}
     with VirtualRig() as rig:
         env = {**os.environ, **rig.env}
@@ -108,21 +115,22 @@ def main(argv: list[str] | None = None) -> int:
                     takes.setdefault((library, figure), []).append(result)
     print(f"\nWASAPI under Wine, {args.seconds:g} s takes, {args.runs} runs "
           "(CPU s per audio s; median, then each run)")  # fmt: skip
-    print(f"{'figure':<34}{'scgui.audio':>14}{'sounddevice':>14}{'ratio':>8}  target")
+    print(f"{'figure':<36}" + "".join(f"{lib:>13}" for lib in LIBRARIES) + "  scgui/peer")
     for figure in FIGURES:
-        values = {}
+        values: dict[str, float | None] = {}
         for library in LIBRARIES:
             cpu = [t["cpu_per_audio_s"] for t in takes[(library, figure)] if "error" not in t]
             values[library] = statistics.median(cpu) if cpu else None
-        ratio = (
-            values["scgui"] / values["sounddevice"]
-            if values["scgui"] and values["sounddevice"]
-            else None
+        ratios = [
+            f"{values['scgui'] / value:.2f}x vs {library}"
+            for library, value in values.items()
+            if library != "scgui" and value and values["scgui"]
+        ]
+        label = f"CPU s/audio s, {figure} 48k stereo"
+        cells = "".join(
+            f"{v:>13.4f}" if v is not None else f"{'failed':>13}" for v in values.values()
         )
-        label = f"CPU, {figure} 48 kHz stereo, 1024 frames"
-        cells = [f"{v:.4f}" if v is not None else "failed" for v in values.values()]
-        print(f"{label:<34}{cells[0]:>14}{cells[1]:>14}"
-              f"{(f'{ratio:.2f}x' if ratio else '-'):>8}  <= 1x (same or better)")  # fmt: skip
+        print(f"{label:<36}{cells}  {'; '.join(ratios) or '-'} (target <= 1x)")
         for library in LIBRARIES:
             runs = ", ".join(
                 f"{t['cpu_per_audio_s']:.4f} (load {t['load_average']}"
@@ -130,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
                 + (f", underruns {t['underruns']}" if "underruns" in t else "")
                 + ")"
                 if "error" not in t
-                else t["error"]
+                else t["error"][:160]
                 for t in takes[(library, figure)]
             )
             print(f"    {library}: {runs}")

@@ -4,8 +4,9 @@ Run by ``bench_wasapi.py`` (which starts the rig and Wine), never by hand::
 
     wine-python.sh bench/wasapi_worker.py LIBRARY FIGURE SECONDS BENCH_SITE
 
-LIBRARY is ``scgui`` (scgui.audio's WASAPI backend) or ``sounddevice`` (PortAudio's WASAPI
-host API, from the Windows wheel that ``bench_wasapi.py`` unpacks into BENCH_SITE). FIGURE is
+LIBRARY is ``scgui`` (scgui.audio's WASAPI backend), ``soundcard`` (its WASAPI backend, pure
+Python and cffi) or ``sounddevice`` (PortAudio's WASAPI host API); ``bench_wasapi.py`` unpacks
+the peers' Windows wheels into BENCH_SITE. FIGURE is
 ``record`` (48 kHz stereo from "Scarlett 2i2 Input" in 1024-frame reads) or ``play`` (a tone
 to "Focusrite Scarlett 2i2" in 1024-frame writes, until drained). The CPU is the process's
 (``time.process_time``: every thread of the Windows process, Wine's audio driver thread
@@ -67,6 +68,34 @@ def scgui_play(seconds: float) -> dict[str, Any]:
         return _result(cpu, wall, len(signal) - BLOCK, underruns=player.underruns)
 
 
+def soundcard_record(seconds: float) -> dict[str, Any]:
+    import soundcard as sc
+
+    microphone = sc.get_microphone(MICROPHONE)
+    with microphone.recorder(RATE, channels=CHANNELS) as recorder:
+        for _ in range(round(0.2 * RATE / BLOCK)):
+            recorder.record(BLOCK)
+        cpu0, wall0, got = time.process_time(), time.perf_counter(), 0
+        while got < seconds * RATE:
+            got += len(recorder.record(BLOCK))
+        cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+        return _result(cpu, wall, got)
+
+
+def soundcard_play(seconds: float) -> dict[str, Any]:
+    import soundcard as sc
+
+    signal = _tone(round(seconds * RATE))
+    with sc.get_speaker(SPEAKER).player(RATE, channels=CHANNELS) as player:
+        player.play(signal[:BLOCK])
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        for start in range(BLOCK, len(signal), BLOCK):
+            player.play(signal[start : start + BLOCK])
+        cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+        # soundcard's play() returns once the block is in the device buffer; it has no drain.
+        return _result(cpu, wall, len(signal) - BLOCK)
+
+
 def _sounddevice_device(sd: Any, name: str, kind: str) -> int:
     wasapi = next(i for i, api in enumerate(sd.query_hostapis()) if "WASAPI" in api["name"])
     key = "max_input_channels" if kind == "input" else "max_output_channels"
@@ -113,6 +142,8 @@ def sounddevice_play(seconds: float) -> dict[str, Any]:
 FIGURES = {
     ("scgui", "record"): scgui_record,
     ("scgui", "play"): scgui_play,
+    ("soundcard", "record"): soundcard_record,
+    ("soundcard", "play"): soundcard_play,
     ("sounddevice", "record"): sounddevice_record,
     ("sounddevice", "play"): sounddevice_play,
 }

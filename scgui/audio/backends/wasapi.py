@@ -510,7 +510,7 @@ class _PlaybackCore(_Stream):
         self._padding = 0
         self._played_out = threading.Event()
         self._underruns = 0
-        self._dry = False
+        self._dry = True  # the device buffer starts empty: that is no underrun either
         self._handed = 0  # frames handed to the device buffer so far
         self._clock: Any = None
         self._clock_frequency = 1
