@@ -74,9 +74,11 @@ DEFAULT_BLOCK_SECONDS = 0.010
 #: almost no latency of its own and underran under load; four did not.
 PLAYBACK_BLOCKS = 4
 #: ... but never less than this: four 64-frame blocks (5.3 ms at 48 kHz) underran 1-3 times
-#: in 10 s, 10 ms about as often; with 16 ms it is 0-1 (sounddevice, PortAudio on ALSA's
-#: pulse plugin, 0-3 in the same runs) and the measured latency stays below sounddevice's.
-MIN_PLAYBACK_SECONDS = 0.016
+#: in 10 s, 10 ms about as often; 16 ms 0-4 (a writer late by 9 ms: the server trims the
+#: request to 9.3 ms at 64 frames); 18 ms none in 8 takes at 64 and 128 frames (sounddevice,
+#: PortAudio on ALSA's pulse plugin, 0-2 in the same runs), the streaming latency still
+#: 0.6-0.7 x sounddevice's at 128 frames and 0.8-1.06 x at 64; 20 ms went above it at 64.
+MIN_PLAYBACK_SECONDS = 0.018
 #: What PulseAudio may hold for a player opened without a block size: four default blocks
 #: (40 ms) made the streaming latency as long as sounddevice's at its defaults (40-50 ms);
 #: 25 ms gives 0.4-0.65 of it. Not on pipewire-pulse: there a 25 ms buffer, just above its
