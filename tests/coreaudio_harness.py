@@ -90,6 +90,8 @@ class FakeHal:
         self.listeners: list[tuple[int, int, Any]] = []
         self.units: list[_Unit] = []
         self.host_ticks = 0
+        #: Set to stop every I/O cycle, as when coreaudiod hangs.
+        self.frozen = threading.Event()
         self._lock = threading.Lock()
 
     def libraries(self) -> Libraries:
@@ -415,6 +417,9 @@ class FakeHal:
         flags = ffi.new("AudioUnitRenderActionFlags *")
         stamp = ffi.new("AudioTimeStamp *")
         while unit.running.is_set():
+            if self.frozen.is_set():  # coreaudiod hangs: no callbacks, Stop still returns
+                time.sleep(self.period)
+                continue
             stamp.mSampleTime = sample_time
             stamp.mHostTime = self.mach_absolute_time()
             stamp.mFlags = 0x3  # sample time and host time valid

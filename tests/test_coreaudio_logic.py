@@ -474,3 +474,39 @@ def test_loopback_microphones_are_listed_where_macos_has_taps(
     assert builtin.name == "Loopback MacBook Pro Speakers" and builtin.channels == 2
     assert builtin.info.monitor_of == "BuiltInSpeakerDevice"
     assert sc.capabilities().loopback
+
+
+def test_a_hung_core_audio_is_a_clear_error_within_the_timeout(hal: FakeHal) -> None:
+    hal.devices[41].signal = np.ones((100, 4), np.float32)
+    sc.set_timeout(0.5)
+    try:
+        with sc.get_microphone("Scarlett").recorder(48000) as recorder:
+            first = recorder.record(512)
+            hal.frozen.set()
+            started = time.monotonic()
+            with pytest.raises(sc.StreamError, match="No audio moved"):
+                recorder.record(48000)
+            assert time.monotonic() - started < 3.0
+        assert first.shape == (512, 4)
+    finally:
+        hal.frozen.clear()
+        sc.set_timeout(None)
+
+
+def test_a_stream_dropped_on_another_thread_stops_its_unit(hal: FakeHal) -> None:
+    """No close(): the facade is collected on a thread of its own and the unit is stopped
+    and disposed on the closer's thread, never on the thread that dropped it."""
+    import gc
+
+    def drop() -> None:
+        recorder = sc.get_microphone("Scarlett").recorder(48000)
+        recorder.__enter__()
+        recorder.record(256)
+        del recorder
+        gc.collect()
+
+    worker = threading.Thread(target=drop)
+    worker.start()
+    worker.join(5)
+    assert not worker.is_alive()
+    wait_until(lambda: not any(unit.running.is_set() for unit in hal.units))
