@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, Protocol
 
+from ..errors import DeviceNotFoundError
+
 if TYPE_CHECKING:  # numpy is imported where used: listing devices does without it
     import numpy as np
 
@@ -45,6 +47,15 @@ class DeviceInfo:
     volume: tuple[float, ...] = ()
     muted: bool = False
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+
+def device_in(infos: list[DeviceInfo], kind: DeviceKind, device_id: str) -> DeviceInfo:
+    """The device ``device_id`` of a fresh listing, for backends that look one up by listing
+    them all; :class:`~scgui.audio.errors.DeviceNotFoundError` when it is gone."""
+    for info in infos:
+        if info.id == device_id:
+            return info
+    raise DeviceNotFoundError(f"There is no {kind} {device_id!r} any more.")
 
 
 @dataclass(frozen=True)

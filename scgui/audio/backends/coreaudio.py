@@ -85,6 +85,7 @@ from .base import (
     DeviceKind,
     DevicePosition,
     StreamConfig,
+    device_in,
 )
 
 if TYPE_CHECKING:
@@ -960,10 +961,7 @@ class CoreAudioBackend:
             return None
 
     def device_info(self, kind: DeviceKind, device_id: str) -> DeviceInfo:
-        for info in self.list_devices(kind):
-            if info.id == device_id:
-                return info
-        raise DeviceNotFoundError(f"There is no {kind} {device_id!r} any more.")
+        return device_in(self.list_devices(kind), kind, device_id)
 
     def open_playback(self, config: StreamConfig) -> PlaybackFacade:
         # Capabilities.exclusive_mode is False: the shared code refuses exclusive=True.

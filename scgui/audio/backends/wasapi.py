@@ -61,6 +61,7 @@ from .base import (
     DeviceKind,
     DevicePosition,
     StreamConfig,
+    device_in,
 )
 
 if TYPE_CHECKING:  # numpy is imported where used: listing devices does without it
@@ -991,10 +992,7 @@ class WasapiBackend:
                 release(device[0])
 
     def device_info(self, kind: DeviceKind, device_id: str) -> DeviceInfo:
-        for info in self.list_devices(kind):
-            if info.id == device_id:
-                return info
-        raise DeviceNotFoundError(f"There is no {kind} {device_id!r} any more.")
+        return device_in(self.list_devices(kind), kind, device_id)
 
     def open_playback(self, config: StreamConfig) -> PlaybackFacade:
         return PlaybackFacade(_PlaybackCore(config))
