@@ -444,8 +444,10 @@ class _Stream:
         self._tap: _Tap | None = None
         self._listener: Any = None
         self._listened: int = 0
-        self._closed = False
+        #: Set by close(): ends the drain's wait for the last frame at once.
+        self._closing = threading.Event()
         self._close_lock = threading.Lock()
+        self._callback: Any = None  # the C callback, kept alive as long as the unit
         self._latency = 0.0
         self.ring: FrameRing | None = None
         self._device = self._resolve()
@@ -566,6 +568,13 @@ class _Stream:
     def _set_callback(self) -> None:
         raise NotImplementedError
 
+    def _install(self, callback: Any, prop: int, scope: int, element: int, what: str) -> None:
+        """Give the unit ``callback`` (an ``AURenderCallback``) and keep it alive with it."""
+        self._callback = callback
+        entry = ffi.new("AURenderCallbackStruct *")
+        entry.inputProc = callback
+        self._unit_set(prop, scope, element, "AURenderCallbackStruct", entry, what)
+
     def _set_buffer_size(self, device: _Device) -> int:
         """Ask the device for the block size (within its range), and let the unit pass
         slices of twice that; returns the size asked for."""
@@ -671,9 +680,9 @@ class _Stream:
         stopping the unit would wait for itself) the disposal runs on a thread of its own.
         """
         with self._close_lock:
-            if self._closed:
+            if self._closing.is_set():
                 return
-            self._closed = True
+            self._closing.set()
         if self.ring is not None:
             self.ring.fail(closed_error(self.direction))
         if wait:
@@ -710,7 +719,6 @@ class _PlaybackCore(_Stream):
 
     def __init__(self, config: StreamConfig) -> None:
         self._render: RenderPump | None = None
-        self._callback: Any = None
         super().__init__(config, "speaker")
 
     def _enable_io(self) -> None:
@@ -732,15 +740,11 @@ class _PlaybackCore(_Stream):
         def render(_ref: Any, flags: Any, stamp: Any, _bus: int, frames: int, data: Any) -> int:
             return pump.render(flags, stamp, frames, data)
 
-        self._callback = render
-        callback = ffi.new("AURenderCallbackStruct *")
-        callback.inputProc = render
-        self._unit_set(
+        self._install(
+            render,
             decl.kAudioUnitProperty_SetRenderCallback,
             decl.kAudioUnitScope_Input,
             decl.OUTPUT_BUS,
-            "AURenderCallbackStruct",
-            callback,
             "Setting the render callback",
         )
 
@@ -770,7 +774,7 @@ class _PlaybackCore(_Stream):
         heard = at + (last - frame) / self.samplerate
         wait = min(heard - time.perf_counter(), self._latency + 1.0)
         if wait > 0:
-            time.sleep(wait)
+            self._closing.wait(wait)  # a close() from another thread ends it at once
         ring.check()
 
     @property
@@ -784,7 +788,6 @@ class _CaptureCore(RingReads, _Stream):
 
     def __init__(self, config: StreamConfig) -> None:
         self._capture: CapturePump | None = None
-        self._callback: Any = None
         self._loopback = config.device_id.endswith(LOOPBACK_SUFFIX)
         super().__init__(config, "microphone")
 
@@ -870,15 +873,11 @@ class _CaptureCore(RingReads, _Stream):
         def captured(_ref: Any, flags: Any, stamp: Any, bus: int, frames: int, _data: Any) -> int:
             return pump.capture(flags, stamp, bus, frames)
 
-        self._callback = captured
-        callback = ffi.new("AURenderCallbackStruct *")
-        callback.inputProc = captured
-        self._unit_set(
+        self._install(
+            captured,
             decl.kAudioOutputUnitProperty_SetInputCallback,
             decl.kAudioUnitScope_Global,
             0,
-            "AURenderCallbackStruct",
-            callback,
             "Setting the input callback",
         )
 
