@@ -56,9 +56,10 @@ class PipeWireDropout(AssertionError):
     """PipeWire replaced played frames with silence (its own dropout, not a library bug).
 
     Measured on PipeWire 0.3.65 (PLATFORM_NOTES): in about 5 % of one-second takes 256 or
-    512 frames arrive as exact zeros with no underflow reported to the client. A test run on
-    PipeWire reruns such a test twice at most (``--only-rerun PipeWireDropout``); a third,
-    or any other mismatch, fails it.
+    512 frames arrive as exact zeros with no underflow reported to the client; rarely only
+    some channels do (one CI run: channel 1 of 8 silent for 256 frames, channel 6 exact).
+    A test run on PipeWire reruns such a test twice at most (``--only-rerun
+    PipeWireDropout``); a third, or any other mismatch, fails it.
     """
 
 
@@ -77,6 +78,18 @@ def assert_exact(segment: np.ndarray, expected: np.ndarray) -> None:
         raise PipeWireDropout(
             f"{mismatched.size} frames arrived as silence (first at frame {mismatched[0]}), "
             "everything else bit-exact: a PipeWire dropout"
+        )
+    if (
+        on_pipewire()
+        and mismatched.size <= CHANNEL_DROPOUT_MAX_FRAMES
+        and not np.any(segment[segment != expected])
+    ):
+        silenced = np.flatnonzero(np.any(segment != expected, axis=0))
+        raise PipeWireDropout(
+            f"{mismatched.size} frames of channel(s) {silenced.tolist()} arrived as silence "
+            f"(first at frame {mismatched[0]}), the other channels and everything else "
+            "bit-exact: a PipeWire dropout on one channel's port (PipeWire links each "
+            "channel separately)"
         )
     if on_pipewire() and _silence_inserted_at(segment, expected, int(mismatched[0])):
         raise PipeWireDropout(
@@ -127,6 +140,11 @@ def _silence_inserted_at(segment: np.ndarray, expected: np.ndarray, first: int) 
 #: Shortest run of exact silence taken for a PipeWire dropout (its graph cycle is 256 frames
 #: on the rig; a played pattern has no zero sample, so 64 silent frames in a row are none).
 DROPOUT_MIN_FRAMES = 64
+
+
+#: Longest per-channel silence taken for a PipeWire dropout (a few graph cycles); a channel
+#: silent for longer is a channel the library lost, and fails.
+CHANNEL_DROPOUT_MAX_FRAMES = 2048
 
 
 def without_inserted_silence(recording: np.ndarray, length: int) -> tuple[np.ndarray, int]:

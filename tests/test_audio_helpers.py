@@ -60,3 +60,31 @@ def test_off_pipewire_a_dropout_fails_outright(monkeypatch: pytest.MonkeyPatch) 
     with pytest.raises(AssertionError) as caught:
         assert_exact(_with_silence(data, 26624, 512, 26624), data)
     assert not isinstance(caught.value, PipeWireDropout)
+
+
+def test_one_channel_silent_for_a_cycle_is_a_dropout(pipewire: None) -> None:
+    """Measured in CI: channel 1 of 8 silent for 256 frames at 6400, channel 6 exact."""
+    data = pattern(12000, 8, seed=3)
+    got = data.copy()
+    got[6400:6656, 1] = 0
+    with pytest.raises(PipeWireDropout, match=r"channel\(s\) \[1\]"):
+        assert_exact(got, data)
+
+
+def test_a_channel_silent_for_the_whole_take_is_a_real_failure(pipewire: None) -> None:
+    data = pattern(12000, 8, seed=3)
+    got = data.copy()
+    got[:, 1] = 0
+    with pytest.raises(AssertionError) as caught:
+        assert_exact(got, data)
+    assert not isinstance(caught.value, PipeWireDropout)
+
+
+def test_a_channel_with_wrong_audio_is_a_real_failure(pipewire: None) -> None:
+    data = pattern(12000, 8, seed=3)
+    got = data.copy()
+    got[6400:6656, 1] = 0
+    got[6400:6656, 2] = data[6400:6656, 3]
+    with pytest.raises(AssertionError) as caught:
+        assert_exact(got, data)
+    assert not isinstance(caught.value, PipeWireDropout)
