@@ -3,7 +3,8 @@
 Starts a private virtual rig, plays eight tones of different levels into its 8-channel
 sink, opens the main window on the reversed 8-channel source, and saves the window as a PNG.
 With SCGUI_SHOT_RECORDING=1 a take is running when the picture is taken; with
-SCGUI_SHOT_PAGE=programs another program plays and the Programs page shows it selected;
+SCGUI_SHOT_PAGE=programs another program plays and the Programs page shows it selected
+(SCGUI_SHOT_PAGE=programs-windows: with Windows' limits, no moving and volume to 100 %);
 SCGUI_SHOT_PAGE=spectrum or spectrogram shows that view (A-weighted, 8192-point FFT, slow).
 Runs offscreen unless DISPLAY is set (then it uses that X server, e.g. Xvfb):
 
@@ -62,6 +63,8 @@ def main(output: str) -> int:
 
         player = threading.Thread(target=play, daemon=True)
         player.start()
+        if os.environ.get("SCGUI_SHOT_PAGE") == "programs-windows":
+            _as_on_windows()
         app = create_application(sys.argv[:1])
         window = MainWindow()
         if not os.environ.get("DISPLAY"):
@@ -70,7 +73,8 @@ def main(output: str) -> int:
         window.monitor_bar.select("multi8_reversed")
         window.monitor_bar.start()
         window.play_panel.load(_demo_file())
-        other = _other_program(rig.env) if os.environ.get("SCGUI_SHOT_PAGE") == "programs" else None
+        programs = os.environ.get("SCGUI_SHOT_PAGE", "").startswith("programs")
+        other = _other_program(rig.env) if programs else None
         if other is not None:
             window.tools.setCurrentWidget(window.streams_page)
         page = os.environ.get("SCGUI_SHOT_PAGE", "")
@@ -99,6 +103,9 @@ def main(output: str) -> int:
         else:
             window.grab().save(output)
         geometry = window.frameGeometry()
+        if programs:
+            combo = window.streams_page.device_combo
+            print(f"Programs page: device box enabled={combo.isEnabled()}")
         print(
             f"window {geometry.width()}x{geometry.height()} at {geometry.x()},{geometry.y()}; "
             f"minimum {window.minimumSizeHint().width()}x{window.minimumSizeHint().height()}"
@@ -112,6 +119,18 @@ def main(output: str) -> int:
         app.processEvents()
     print(f"saved {output}")
     return 0
+
+
+def _as_on_windows() -> None:
+    """The server's capabilities with Windows' limits on other programs' streams."""
+    import dataclasses
+
+    from scgui.audio.backends import pulseaudio
+
+    limited = dataclasses.replace(
+        pulseaudio.PulseAudioBackend.capabilities, stream_move=False, stream_volume_max=1.0
+    )
+    pulseaudio.PulseAudioBackend.capabilities = limited  # type: ignore[misc]
 
 
 def _other_program(env: dict[str, str]) -> subprocess.Popen[bytes]:

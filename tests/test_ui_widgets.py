@@ -583,11 +583,27 @@ def test_the_stream_strip_is_off_where_the_system_forbids_it(qtbot: QtBot) -> No
     assert not page.device_combo.isEnabled() and not page.volume_slider.isEnabled()
     assert "system's own sound settings" in page.strip.toolTip()
     page.show()
-    page.set_can_list(False)  # WASAPI so far: say so, no empty tables
+    page.set_can_list(False)  # macOS, Wine: say so, no empty tables
     assert page.unlisted_label.isVisible() and not page.tabs.isVisible()
     assert "volume mixer" in page.unlisted_label.text()
     page.set_can_list(True)
     assert page.tabs.isVisible() and not page.unlisted_label.isVisible()
+
+
+def test_where_streams_cannot_move_only_the_device_is_off(qtbot: QtBot) -> None:
+    """Windows: sessions can be muted and turned down (to 100 %), not moved."""
+    page, _stream = _strip_page(qtbot)
+    page.set_can_move(False)
+    page.set_volume_limit(1.0)
+    page.select("playback", 3)
+    assert not page.device_combo.isEnabled() and "Volume mixer" in page.device_combo.toolTip()
+    assert page.mute_button.isEnabled() and page.volume_slider.isEnabled()
+    assert page.volume_slider.maximum() == 100 and "up to 100 %" in page.volume_slider.toolTip()
+    with qtbot.waitSignal(page.volumeRequested) as turned:
+        page.volume_slider.setValue(150)  # the slider stops at the system's limit
+    assert turned.args[1] == pytest.approx((1.0, 0.5))
+    page.set_can_move(True)
+    assert page.device_combo.isEnabled()
 
 
 def test_volume_text_says_percent_and_the_systems_db() -> None:

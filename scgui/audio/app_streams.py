@@ -4,9 +4,11 @@ over them.
 Beyond the ``soundcard`` API. A measurement wants to know that nothing else plays into the
 output it tests or records from the input it listens to; a device manager lists them and
 moves, mutes or turns them down, as pavucontrol does. Where the backend cannot list them
-(:attr:`Capabilities.app_streams` is False) the list is empty; where it cannot control them
-(:attr:`Capabilities.stream_control` is False) the setters raise :class:`BackendError`
-saying where the system does it instead.
+(:attr:`Capabilities.app_streams` is False) the list is empty; where it cannot mute them or
+set their volume (:attr:`Capabilities.stream_control`) or move them
+(:attr:`Capabilities.stream_move`: Windows does not let a program) the call raises
+:class:`BackendError` saying where the system does it instead. On Windows a stream is a
+program's audio session on one endpoint, as the volume mixer shows it.
 """
 
 from __future__ import annotations

@@ -374,6 +374,8 @@ class MainWindow(QMainWindow):
             self.device_panel.set_capabilities(snapshot.capabilities)
             self.streams_page.set_can_list(snapshot.capabilities.app_streams)
             self.streams_page.set_can_control(snapshot.capabilities.stream_control)
+            self.streams_page.set_can_move(snapshot.capabilities.stream_move)
+            self.streams_page.set_volume_limit(snapshot.capabilities.stream_volume_max)
         self.streams_page.set_devices(
             [(d.id, d.name) for d in snapshot.speakers],
             [(d.id, d.name) for d in snapshot.microphones],

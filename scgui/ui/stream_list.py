@@ -57,13 +57,19 @@ _Index = QModelIndex | QPersistentModelIndex
 DbFunction = Callable[[float], float | None]
 
 NO_LIST_TEXT = (
-    "scgui cannot list other programs' streams on this sound system yet (on Windows it does "
-    "not read the audio sessions). The system's own volume mixer shows them."
+    "This sound system does not list other programs' streams to scgui (macOS does not, nor "
+    "does Wine's WASAPI). Where it has one, the system's own volume mixer shows them."
 )
 NO_CONTROL_TIP = (
     "This sound system does not let one program move, mute or turn down another's "
     "streams; use the system's own sound settings."
 )
+NO_MOVE_TIP = (
+    "This sound system lets no program move another's stream to another device; choose it "
+    "in the system's own sound settings (on Windows: Settings > System > Sound > Volume "
+    "mixer)."
+)
+MOVE_TIP = "Move the stream to another device"
 
 
 def state_text(stream: AppStream) -> str:
@@ -165,6 +171,7 @@ class StreamsPage(QWidget):
         self._to_db = to_db
         self._devices: dict[str, list[tuple[str, str]]] = {kind: [] for kind in KINDS}
         self._can_control = True
+        self._can_move = True
         self._volumes: tuple[float, ...] = ()
         self._balance: tuple[float, ...] = ()  # the channels against the loudest, kept at 0 %
         self._throttle = Throttle(VOLUME_EMIT_INTERVAL_MS, self._emit_volume, self)
@@ -198,7 +205,7 @@ class StreamsPage(QWidget):
         device_caption = QLabel("&Device")
         self.device_combo = QComboBox()
         self.device_combo.setAccessibleName("Device of the selected stream")
-        self.device_combo.setToolTip("Move the stream to another device")
+        self.device_combo.setToolTip(MOVE_TIP)
         self.device_combo.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
@@ -269,9 +276,25 @@ class StreamsPage(QWidget):
         self.strip.setVisible(can)
 
     def set_can_control(self, can: bool) -> None:
-        """Whether the sound system lets this program change other programs' streams."""
+        """Whether the sound system lets this program mute and turn down other programs'
+        streams."""
         self._can_control = can
         self._show_selected()
+
+    def set_can_move(self, can: bool) -> None:
+        """Whether it also lets this program move them to another device (Windows does not)."""
+        self._can_move = can
+        self.device_combo.setToolTip(MOVE_TIP if can else NO_MOVE_TIP)
+        self._show_selected()
+
+    def set_volume_limit(self, highest: float) -> None:
+        """The highest volume the system gives a program's stream (1.0 = 100 %: Windows)."""
+        top = max(1, min(MAX_VOLUME_PERCENT, round(100 * highest)))
+        self.volume_slider.setMaximum(top)
+        self.volume_slider.setToolTip(
+            f"The loudest channel's volume; the balance between channels is kept "
+            f"(100 % = unchanged, up to {top} %)"
+        )
 
     def set_streams(self, streams: Sequence[AppStream], device_names: Mapping[str, str]) -> None:
         selected = self.selected_stream()
@@ -320,9 +343,9 @@ class StreamsPage(QWidget):
     def _show_selected(self) -> None:
         """Write the selected stream into the strip, without sending anything back."""
         stream = self.selected_stream()
-        controls = (self.device_combo, self.mute_button, self.volume_slider)
-        for widget in controls:
+        for widget in (self.mute_button, self.volume_slider):
             widget.setEnabled(stream is not None and self._can_control)
+        self.device_combo.setEnabled(stream is not None and self._can_control and self._can_move)
         self.strip.setToolTip("" if self._can_control else NO_CONTROL_TIP)
         if stream is None:
             self.name_label.setText("Select a stream to move, mute or turn it down")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -304,6 +305,156 @@ def test_playback_latency_reflects_the_blocksize(scarlett) -> None:
     with scarlett.player(RATE, blocksize=4800) as large:
         large_latency = large.latency
     assert 0 < small_latency < large_latency < 1.0
+
+
+# -- other programs' sessions ------------------------------------------------------------------
+
+
+IID_IAUDIO_SESSION_CONTROL = "F4B1A599-7266-4319-A8CA-E70ACB11E8CD"
+IID_ISIMPLE = "87CE5498-68D6-44E5-9215-6DA47EF883D8"
+
+
+def _with_a_session(device_id: str, test: Callable[[object, object], None]) -> None:
+    """Run ``test(control, volume)`` on the session of an audio client this process opens
+    and starts on ``device_id``: its ``IAudioSessionControl2`` and ``ISimpleAudioVolume``,
+    real objects of the system's. (Wine 8 cannot enumerate sessions, and its controls do not
+    answer ISimpleAudioVolume: the client's GetService gives both.) On the COM thread."""
+    from scgui.audio.backends import _wasapi_cdef as decl
+    from scgui.audio.backends._com import check, guid, release
+    from scgui.audio.backends._wasapi_format import float_format
+    from scgui.audio.backends.wasapi import _activate_client, _enumerator, _get_device
+
+    def run() -> None:
+        with _enumerator() as enumerator:
+            device = _get_device(enumerator, device_id)
+            client = _activate_client(device, "the test's client")
+            plain = ffi.new("IAudioSessionControl2 **")  # an IAudioSessionControl
+            control = ffi.new("IAudioSessionControl2 **")
+            volume = ffi.new("ISimpleAudioVolume **")
+            try:
+                fmt = float_format(RATE, 2, 0x3)
+                hr = client.lpVtbl.Initialize(
+                    client, 0, 0, 2_000_000, 0, ffi.cast("WAVEFORMATEX *", fmt), ffi.NULL
+                )
+                check(hr, "IAudioClient::Initialize")
+                for iid, out in ((IID_IAUDIO_SESSION_CONTROL, plain), (IID_ISIMPLE, volume)):
+                    hr = client.lpVtbl.GetService(client, guid(iid), ffi.cast("void **", out))
+                    check(hr, f"IAudioClient::GetService({iid})")
+                iid2 = guid(decl.IID_IAUDIO_SESSION_CONTROL2)
+                hr = plain[0].lpVtbl.QueryInterface(plain[0], iid2, ffi.cast("void **", control))
+                check(hr, "QueryInterface(IAudioSessionControl2)")
+                check(client.lpVtbl.Start(client), "IAudioClient::Start")
+                test(control[0], volume[0])
+            finally:
+                client.lpVtbl.Stop(client)
+                release(volume[0])
+                release(control[0])
+                release(plain[0])
+                release(client)
+                release(device)
+
+    get_backend()._com.call(run)  # type: ignore[attr-defined]
+
+
+def test_sessions_are_not_listed_where_windows_cannot_enumerate_them(rig, scarlett) -> None:
+    """Wine 8 has no session enumerator: the capability says so and the list is empty (the
+    window then says where the system shows them), with no error."""
+    if not running_under_wine():
+        pytest.skip("real Windows lists sessions")
+    with scarlett.player(RATE) as player:
+        player.play(np.zeros((4800, 2), np.float32))
+        assert not sc.capabilities().app_streams and not sc.capabilities().stream_move
+        assert sc.list_streams(include_own=True) == []
+
+
+def test_the_backend_lists_and_changes_sessions_on_every_endpoint(
+    rig, scarlett, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The backend's glue on the real endpoints, each endpoint's session manager a stand-in
+    (``session_fakes``) where Windows would enumerate: every endpoint is asked, in both
+    directions, and a change finds its session on its endpoint again."""
+    from session_fakes import FakeSession, FakeSessionManager
+
+    from scgui.audio.backends import _wasapi_sessions as sessions
+
+    backend = get_backend()
+    managers: dict[str, FakeSessionManager] = {}
+    strings_freed: list[object] = []
+
+    def manager_of(device: object) -> object:
+        from scgui.audio.backends.wasapi import _device_id
+
+        device_id = _device_id(device)
+        if device_id not in managers:
+            managers[device_id] = FakeSessionManager(
+                [FakeSession(f"{device_id}|app|1", f"App on {device_id[-8:]}", pid=8, volume=0.5)]
+            )
+        manager = managers[device_id]
+        manager.com.refs += 1  # handed out as Activate would: the backend releases it
+        return manager.pointer
+
+    def free(pointer: object) -> None:
+        for manager in managers.values():
+            address = int(ffi.cast("uintptr_t", pointer))
+            if address in manager.strings.live:
+                manager.strings.free(pointer)
+                strings_freed.append(pointer)
+                return
+        raise AssertionError("freed a string no session handed out")
+
+    monkeypatch.setattr(sessions, "session_manager", manager_of)
+    monkeypatch.setattr(sessions, "task_free", free)
+    monkeypatch.setattr(backend, "_sessions", True)
+    streams = sc.list_streams()
+    speakers = {d.id for d in sc.all_speakers()}
+    inputs = {d.id for d in sc.all_microphones()}
+    assert {s.device_id for s in streams if s.kind == "playback"} == speakers
+    assert {s.device_id for s in streams if s.kind == "recording"} == inputs
+    on_scarlett = next(s for s in streams if s.kind == "playback" and s.device_id == scarlett.id)
+    assert on_scarlett.volume == (0.5,) and on_scarlett.application.startswith("App on ")
+    sc.set_stream_volume(on_scarlett, 0.25)
+    sc.set_stream_mute(on_scarlett, True)
+    changed = managers[scarlett.id].sessions[0]
+    assert changed.volume == 0.25 and changed.muted
+    others = [m.sessions[0] for key, m in managers.items() if key != scarlett.id]
+    assert all(o.volume == 0.5 and not o.muted for o in others)
+    with pytest.raises(sc.InvalidConfigError, match="from 0 % to 100 %"):
+        sc.set_stream_volume(on_scarlett, 1.5)
+    with pytest.raises(sc.AudioError, match="Volume mixer"):
+        sc.move_stream(on_scarlett, scarlett)
+    assert all(m.leaks() == [] for m in managers.values()), [m.leaks() for m in managers.values()]
+    assert strings_freed
+
+
+def test_a_real_session_is_described_and_its_volume_and_mute_set(scarlett) -> None:
+    """The backend's session code on the system's own objects: who the session belongs to,
+    and a volume and mute set through it read back."""
+    from scgui.audio.backends import _wasapi_sessions as sessions
+
+    seen: dict[str, object] = {}
+
+    def test(control: object, volume: object) -> None:
+        seen["stream"] = sessions.describe(control, scarlett.id, "playback", sessions.SessionIds())
+        before = sessions.read_volume(volume)
+        try:
+            sessions.set_level(volume, 0.5)
+            sessions.set_muted(volume, True)
+            seen["changed"] = sessions.read_volume(volume)
+        finally:
+            sessions.set_level(volume, before[0])
+            sessions.set_muted(volume, before[1])
+        seen["restored"] = sessions.read_volume(volume)
+        seen["before"] = before
+
+    _with_a_session(scarlett.id, test)
+    stream = seen["stream"]
+    assert isinstance(stream, sc.AppStream)
+    program = os.path.splitext(os.path.basename(sys.executable))[0]
+    assert stream.process_id == os.getpid() and stream.kind == "playback"
+    assert stream.application.lower() == program.lower() and not stream.corked
+    assert stream.device_id == scarlett.id
+    assert seen["changed"] == (0.5, True)
+    assert seen["restored"] == seen["before"]
 
 
 # -- errors and bad input -----------------------------------------------------------------------

@@ -79,6 +79,10 @@ typedef struct IAudioRenderClient IAudioRenderClient;
 typedef struct IAudioClock IAudioClock;
 typedef struct IAudioCaptureClient IAudioCaptureClient;
 typedef struct IUnknown IUnknown;
+typedef struct IAudioSessionManager2 IAudioSessionManager2;
+typedef struct IAudioSessionEnumerator IAudioSessionEnumerator;
+typedef struct IAudioSessionControl2 IAudioSessionControl2;
+typedef struct ISimpleAudioVolume ISimpleAudioVolume;
 
 typedef struct {
     HRESULT (__stdcall *QueryInterface)(IUnknown *, const GUID *, void **);
@@ -193,6 +197,67 @@ typedef struct {
 } IAudioCaptureClientVtbl;
 struct IAudioCaptureClient { IAudioCaptureClientVtbl *lpVtbl; };
 
+/* audiopolicy.h. A session control is declared as IAudioSessionControl2 (its first eleven
+   slots are IAudioSessionControl's); the backend asks for IAudioSessionControl2 by
+   QueryInterface before it calls those slots. */
+typedef struct {
+    HRESULT (__stdcall *QueryInterface)(IAudioSessionManager2 *, const GUID *, void **);
+    ULONG (__stdcall *AddRef)(IAudioSessionManager2 *);
+    ULONG (__stdcall *Release)(IAudioSessionManager2 *);
+    HRESULT (__stdcall *GetAudioSessionControl)(IAudioSessionManager2 *, const GUID *, DWORD,
+                                                IAudioSessionControl2 **);
+    HRESULT (__stdcall *GetSimpleAudioVolume)(IAudioSessionManager2 *, const GUID *, DWORD,
+                                              ISimpleAudioVolume **);
+    HRESULT (__stdcall *GetSessionEnumerator)(IAudioSessionManager2 *,
+                                              IAudioSessionEnumerator **);
+    void *RegisterSessionNotification;
+    void *UnregisterSessionNotification;
+    void *RegisterDuckNotification;
+    void *UnregisterDuckNotification;
+} IAudioSessionManager2Vtbl;
+struct IAudioSessionManager2 { IAudioSessionManager2Vtbl *lpVtbl; };
+
+typedef struct {
+    HRESULT (__stdcall *QueryInterface)(IAudioSessionEnumerator *, const GUID *, void **);
+    ULONG (__stdcall *AddRef)(IAudioSessionEnumerator *);
+    ULONG (__stdcall *Release)(IAudioSessionEnumerator *);
+    HRESULT (__stdcall *GetCount)(IAudioSessionEnumerator *, int *);
+    HRESULT (__stdcall *GetSession)(IAudioSessionEnumerator *, int, IAudioSessionControl2 **);
+} IAudioSessionEnumeratorVtbl;
+struct IAudioSessionEnumerator { IAudioSessionEnumeratorVtbl *lpVtbl; };
+
+typedef struct {
+    HRESULT (__stdcall *QueryInterface)(IAudioSessionControl2 *, const GUID *, void **);
+    ULONG (__stdcall *AddRef)(IAudioSessionControl2 *);
+    ULONG (__stdcall *Release)(IAudioSessionControl2 *);
+    HRESULT (__stdcall *GetState)(IAudioSessionControl2 *, int *);
+    HRESULT (__stdcall *GetDisplayName)(IAudioSessionControl2 *, LPWSTR *);
+    void *SetDisplayName;
+    HRESULT (__stdcall *GetIconPath)(IAudioSessionControl2 *, LPWSTR *);
+    void *SetIconPath;
+    void *GetGroupingParam;
+    void *SetGroupingParam;
+    void *RegisterAudioSessionNotification;
+    void *UnregisterAudioSessionNotification;
+    HRESULT (__stdcall *GetSessionIdentifier)(IAudioSessionControl2 *, LPWSTR *);
+    HRESULT (__stdcall *GetSessionInstanceIdentifier)(IAudioSessionControl2 *, LPWSTR *);
+    HRESULT (__stdcall *GetProcessId)(IAudioSessionControl2 *, DWORD *);
+    HRESULT (__stdcall *IsSystemSoundsSession)(IAudioSessionControl2 *);
+    void *SetDuckingPreference;
+} IAudioSessionControl2Vtbl;
+struct IAudioSessionControl2 { IAudioSessionControl2Vtbl *lpVtbl; };
+
+typedef struct {
+    HRESULT (__stdcall *QueryInterface)(ISimpleAudioVolume *, const GUID *, void **);
+    ULONG (__stdcall *AddRef)(ISimpleAudioVolume *);
+    ULONG (__stdcall *Release)(ISimpleAudioVolume *);
+    HRESULT (__stdcall *SetMasterVolume)(ISimpleAudioVolume *, float, const GUID *);
+    HRESULT (__stdcall *GetMasterVolume)(ISimpleAudioVolume *, float *);
+    HRESULT (__stdcall *SetMute)(ISimpleAudioVolume *, BOOL, const GUID *);
+    HRESULT (__stdcall *GetMute)(ISimpleAudioVolume *, BOOL *);
+} ISimpleAudioVolumeVtbl;
+struct ISimpleAudioVolume { ISimpleAudioVolumeVtbl *lpVtbl; };
+
 /* Implemented by scgui: the vtable points at cffi callbacks. */
 typedef struct {
     HRESULT (__stdcall *QueryInterface)(IMMNotificationClient *, const GUID *, void **);
@@ -212,6 +277,7 @@ HRESULT __stdcall CoInitializeEx(void *, DWORD);
 void __stdcall CoUninitialize(void);
 HRESULT __stdcall CoCreateInstance(const GUID *, void *, DWORD, const GUID *, void **);
 void __stdcall CoTaskMemFree(void *);
+void * __stdcall CoTaskMemAlloc(size_t);
 HRESULT __stdcall PropVariantClear(PROPVARIANT *);
 """
 
@@ -222,6 +288,8 @@ DWORD __stdcall WaitForSingleObject(HANDLE, DWORD);
 BOOL __stdcall CloseHandle(HANDLE);
 BOOL __stdcall QueryPerformanceCounter(int64_t *);
 BOOL __stdcall QueryPerformanceFrequency(int64_t *);
+HANDLE __stdcall OpenProcess(DWORD, BOOL, DWORD);
+BOOL __stdcall QueryFullProcessImageNameW(HANDLE, DWORD, WCHAR *, DWORD *);
 """
 
 FUNCTIONS_NTDLL = """
@@ -265,6 +333,11 @@ IID_IAUDIO_CLIENT = "1CB9AD4C-DBFA-4C32-B178-C2F568A703B2"
 IID_IAUDIO_RENDER_CLIENT = "F294ACFC-3146-4483-A7BF-ADDCA7C260E2"
 IID_IAUDIO_CLOCK = "CD63314F-3FBA-4A1B-812C-EF96358728E7"
 IID_IAUDIO_CAPTURE_CLIENT = "C8ADBD64-E71E-48A0-A4DE-185C395CD317"
+IID_IAUDIO_SESSION_MANAGER2 = "77AA99A0-1BD6-484F-8BC7-2C654C9A9B6F"
+IID_IAUDIO_SESSION_CONTROL2 = "BFB7FF88-7239-4FC9-8FA2-07C950BE9C6D"
+IID_ISIMPLE_AUDIO_VOLUME = "87CE5498-68D6-44E5-9215-6DA47EF883D8"
+AUDIO_SESSION_STATE_INACTIVE, AUDIO_SESSION_STATE_ACTIVE, AUDIO_SESSION_STATE_EXPIRED = 0, 1, 2
+PROCESS_QUERY_LIMITED_INFORMATION = 0x1000
 KSDATAFORMAT_SUBTYPE_IEEE_FLOAT = "00000003-0000-0010-8000-00AA00389B71"
 PKEY_DEVICE_FRIENDLY_NAME = ("A45C254E-DF1C-4EFD-8020-67D146A850E0", 14)
 
@@ -297,6 +370,7 @@ HRESULT_NAMES = {
     0x88890020: "AUDCLNT_E_INVALID_DEVICE_PERIOD",
     0x88890026: "AUDCLNT_E_RESOURCES_INVALIDATED",
     0x08890001: "AUDCLNT_S_BUFFER_EMPTY",
+    0x80004001: "E_NOTIMPL",
     0x80004002: "E_NOINTERFACE",
     0x80004003: "E_POINTER",
     0x80004005: "E_FAIL",

@@ -73,7 +73,11 @@ class Capabilities:
     app_streams: bool = False
     """The server lists other programs' streams."""
     stream_control: bool = False
-    """Other programs' streams can be moved to another device, muted and their volume set."""
+    """Other programs' streams can be muted and their volume set."""
+    stream_move: bool = False
+    """Other programs' streams can be moved to another device."""
+    stream_volume_max: float = 4.0
+    """The highest volume a program's stream can be given (1.0 is unchanged)."""
     app_name: bool = False
     """``set_name()`` changes the name the system shows for this program."""
 
@@ -234,7 +238,7 @@ class Backend(Protocol):
         """Every program's streams, where :attr:`Capabilities.app_streams` (else empty)."""
 
     def move_stream(self, stream: AppStream, device_id: str) -> None:
-        """Move a program's stream to another device, where :attr:`Capabilities.stream_control`."""
+        """Move a program's stream to another device, where :attr:`Capabilities.stream_move`."""
 
     def set_stream_volume(self, stream: AppStream, volumes: tuple[float, ...]) -> None:
         """Set a program's stream's linear volume, one value per channel of the stream."""

@@ -938,6 +938,7 @@ class PulseAudioBackend:
         volume=True,
         app_streams=True,
         stream_control=True,
+        stream_move=True,
         app_name=True,
     )
     samplerate_range = (1, RATE_MAX)

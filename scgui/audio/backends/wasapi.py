@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import (
+    AudioError,
     BackendError,
     DeviceNotFoundError,
     InvalidConfigError,
@@ -35,6 +36,7 @@ from ..errors import (
 from ..ring import FrameRing, closed_error
 from ..timeouts import get_timeout
 from . import _wasapi_cdef as decl
+from . import _wasapi_sessions as sessions
 from ._com import (
     check,
     ensure_com,
@@ -188,13 +190,13 @@ def _describe(device: Any, flow: int) -> _Endpoint:
         release(client)
 
 
-def _list_endpoints(enumerator: Any, flow: int) -> list[_Endpoint]:
+def _each_device(enumerator: Any, flow: int) -> Iterator[Any]:
+    """Every active endpoint of ``flow`` as an IMMDevice, valid until the next is yielded."""
     collection = ffi.new("IMMDeviceCollection **")
     hr = enumerator.lpVtbl.EnumAudioEndpoints(
         enumerator, flow, decl.DEVICE_STATE_ACTIVE, collection
     )
     check(hr, "Listing audio endpoints")
-    endpoints = []
     try:
         count = ffi.new("UINT *")
         check(collection[0].lpVtbl.GetCount(collection[0], count), "Counting audio endpoints")
@@ -203,13 +205,20 @@ def _list_endpoints(enumerator: Any, flow: int) -> list[_Endpoint]:
             if collection[0].lpVtbl.Item(collection[0], index, device) < 0:
                 continue
             try:
-                endpoints.append(_describe(device[0], flow))
-            except BackendError as exc:  # one broken endpoint does not hide the others
-                _log.warning("skipping an audio endpoint: %s", exc)
+                yield device[0]
             finally:
                 release(device[0])
     finally:
         release(collection[0])
+
+
+def _list_endpoints(enumerator: Any, flow: int) -> list[_Endpoint]:
+    endpoints = []
+    for device in _each_device(enumerator, flow):
+        try:
+            endpoints.append(_describe(device, flow))
+        except BackendError as exc:  # one broken endpoint does not hide the others
+            _log.warning("skipping an audio endpoint: %s", exc)
     return endpoints
 
 
@@ -931,14 +940,51 @@ class WasapiBackend:
         self._notifier: _NotificationClient | None = None
         self._notifier_enumerator: Any = None
         self._wine: bool | None = None
+        self._sessions: bool | None = None
+        self._session_ids = sessions.SessionIds()
         self._com = _ComThread()
         _live_backends.add(self)
 
     @property
     def capabilities(self) -> Capabilities:
         wine = self._under_wine()
+        listed = self._sessions_listed()
         # Wine accepts no exclusive stream, but asking gives its clear refusal.
-        return Capabilities(loopback=not wine, exclusive_mode=True)
+        return Capabilities(
+            loopback=not wine,
+            exclusive_mode=True,
+            app_streams=listed,
+            stream_control=listed,
+            stream_volume_max=1.0,
+        )
+
+    def _sessions_listed(self) -> bool:
+        """Whether Windows lists audio sessions: always, except where it is Wine (Wine 8
+        does not), which one try on the default output tells."""
+        if self._sessions is None:
+            if not self._under_wine():
+                self._sessions = True
+            else:
+                try:
+                    self._sessions = self._com.call(self._try_listing_sessions)
+                except AudioError as exc:  # no server now: ask again next time
+                    _log.debug("trying to list audio sessions: %s", exc)
+                    return False
+        return self._sessions
+
+    def _try_listing_sessions(self) -> bool:
+        with _enumerator() as enumerator:
+            for device in _each_device(enumerator, decl.E_RENDER):
+                manager = sessions.session_manager(device)
+                try:
+                    sessions.sessions_on(manager, "", "playback", sessions.SessionIds())
+                except sessions.SessionsUnsupported as exc:
+                    _log.info("%s Other programs' streams are not listed.", exc)
+                    return False
+                finally:
+                    release(manager)
+                return True
+        return True
 
     def _under_wine(self) -> bool:
         if self._wine is None:
@@ -956,19 +1002,56 @@ class WasapiBackend:
         return own
 
     def list_streams(self) -> list[AppStream]:
-        return []  # Capabilities.app_streams is False: audio sessions are not listed yet
+        if not self._sessions_listed():
+            return []
+        return self._com.call(self._list_streams)
+
+    def _list_streams(self) -> list[AppStream]:
+        streams: list[AppStream] = []
+        with _enumerator() as enumerator:
+            for flow, kind in ((decl.E_RENDER, "playback"), (decl.E_CAPTURE, "recording")):
+                for device in _each_device(enumerator, flow):
+                    device_id = _device_id(device)
+                    manager = sessions.session_manager(device)
+                    try:
+                        streams += sessions.sessions_on(manager, device_id, kind, self._session_ids)
+                    finally:
+                        release(manager)
+        return streams
 
     def move_stream(self, stream: AppStream, device_id: str) -> None:
         raise BackendError(
-            "Windows lets a program choose its own device; move it in the Sound settings "
-            "(App volume and device preferences)."
+            "Windows lets no program move another program's audio to another device; choose "
+            "it in Settings > System > Sound > Volume mixer (App volume and device "
+            "preferences on Windows 10)."
         )
 
     def set_stream_volume(self, stream: AppStream, volumes: tuple[float, ...]) -> None:
-        raise BackendError("Setting another program's volume is not supported on WASAPI yet.")
+        level = max(volumes, default=0.0)
+        if level > 1.0:
+            raise InvalidConfigError(
+                f"Windows sets a program's volume from 0 % to 100 %, not {level:.0%}."
+            )
+        self._com.call(self._change_session, stream, lambda v: sessions.set_level(v, level))
 
     def set_stream_mute(self, stream: AppStream, muted: bool) -> None:
-        raise BackendError("Muting another program is not supported on WASAPI yet.")
+        self._com.call(self._change_session, stream, lambda v: sessions.set_muted(v, muted))
+
+    def _change_session(self, stream: AppStream, change: Callable[[Any], None]) -> None:
+        with _enumerator() as enumerator:
+            device = _get_device(enumerator, stream.device_id)
+            try:
+                manager = sessions.session_manager(device)
+                try:
+                    with (
+                        sessions.session_of(manager, stream, self._session_ids) as control,
+                        sessions.simple_volume(control) as volume,
+                    ):
+                        change(volume)
+                finally:
+                    release(manager)
+            finally:
+                release(device)
 
     def volume_to_db(self, volume: float) -> float | None:
         return None  # the endpoint's own curve; unknown without asking each device
