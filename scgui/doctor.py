@@ -221,10 +221,19 @@ def collect() -> dict[str, Any]:
     }
 
 
-def _capabilities_text(capabilities: dict[str, bool]) -> str:
-    has = [name.replace("_", " ") for name, value in capabilities.items() if value]
-    lacks = [name.replace("_", " ") for name, value in capabilities.items() if not value]
-    return ", ".join(has or ["none"]) + (f"; not: {', '.join(lacks)}" if lacks else "")
+def _capabilities_text(capabilities: dict[str, Any]) -> str:
+    """``"loopback, volume; not: exclusive mode; stream volume max 4"``: the yes/no ones,
+    then the figures."""
+    flags = {name: value for name, value in capabilities.items() if isinstance(value, bool)}
+    has = [name.replace("_", " ") for name, value in flags.items() if value]
+    lacks = [name.replace("_", " ") for name, value in flags.items() if not value]
+    text = ", ".join(has or ["none"]) + (f"; not: {', '.join(lacks)}" if lacks else "")
+    figures = [
+        f"{name.replace('_', ' ')} {value:g}"
+        for name, value in capabilities.items()
+        if name not in flags
+    ]
+    return "; ".join([text, *figures])
 
 
 def _device_text(device_id: str | None, devices: list[dict[str, Any]]) -> str:

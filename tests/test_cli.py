@@ -404,6 +404,8 @@ def test_doctor_reports_versions_server_devices_and_log_file(rig) -> None:
     assert lines["server"].endswith(f"at PULSE_SERVER={rig.server}"), lines["server"]
     assert lines["default speaker"] == f"{SCARLETT.description} [{SCARLETT.name}]"
     assert "scgui.log" in lines["log file"]
+    assert lines["capabilities"].endswith("; stream volume max 4"), lines["capabilities"]
+    assert "stream move" in lines["capabilities"].split(";")[0]  # PulseAudio moves streams
     # The device table, every rig device with its channel count and rate.
     for device in (SCARLETT, MULTI8):
         row = next(line for line in text.stdout.splitlines() if line.endswith(f" {device.name}"))

@@ -290,7 +290,8 @@ class StreamsPage(QWidget):
     def set_volume_limit(self, highest: float) -> None:
         """The highest volume the system gives a program's stream (1.0 = 100 %: Windows)."""
         top = max(1, min(MAX_VOLUME_PERCENT, round(100 * highest)))
-        self.volume_slider.setMaximum(top)
+        with QSignalBlocker(self.volume_slider):  # a clamped value is no user's request
+            self.volume_slider.setMaximum(top)
         self.volume_slider.setToolTip(
             f"The loudest channel's volume; the balance between channels is kept "
             f"(100 % = unchanged, up to {top} %)"

@@ -24,6 +24,7 @@ S_OK, S_FALSE = 0, 1
 E_FAIL = 0x80004005 - (1 << 32)
 E_NOINTERFACE = 0x80004002 - (1 << 32)
 E_NOTIMPL = 0x80004001 - (1 << 32)
+AUDCLNT_S_NO_SINGLE_PROCESS = 0x0889000D
 
 
 class Strings:
@@ -107,7 +108,9 @@ class FakeCom:
 
 @dataclass
 class FakeSession:
-    """What one session answers; ``fail_state`` makes GetState fail (a session ending)."""
+    """What one session answers: ``fail_state`` makes GetState fail (a session ending),
+    ``shared`` answers as a session of several processes, ``refuse_control2`` as an old
+    system's control, and an empty ``instance`` as Wine 8's stub."""
 
     instance: str
     display: str = ""
@@ -117,6 +120,8 @@ class FakeSession:
     volume: float = 1.0
     muted: bool = False
     fail_state: bool = False
+    shared: bool = False
+    refuse_control2: bool = False
     control: FakeCom = field(init=False)
     simple_volume: FakeCom = field(init=False)
 
@@ -135,8 +140,21 @@ class FakeSession:
             return getter
 
         def get_pid(_this: Any, out: Any) -> int:
-            out[0] = self.pid
-            return S_OK if self.pid else 0x0889000D  # AUDCLNT_S_NO_SINGLE_PROCESS
+            out[0] = self.pid  # the system sounds: 0
+            return AUDCLNT_S_NO_SINGLE_PROCESS if self.shared else S_OK
+
+        def query(this: Any, iid: Any, out: Any) -> int:
+            if self.refuse_control2 and guid_text(iid) == decl.IID_IAUDIO_SESSION_CONTROL2:
+                out[0] = ffi.NULL
+                return E_NOINTERFACE
+            return self.control._query(this, iid, out)
+
+        def get_instance(_this: Any, out: Any) -> int:
+            if not self.instance:  # Wine 8: a stub
+                out[0] = ffi.NULL
+                return E_NOTIMPL
+            strings.hand_out(self.instance, out)
+            return S_OK
 
         self.control = FakeCom(
             "IAudioSessionControl2",
@@ -144,8 +162,9 @@ class FakeSession:
                 "GetState": get_state,
                 "GetDisplayName": get_string(lambda: self.display),
                 "GetIconPath": get_string(lambda: ""),
+                "QueryInterface": query,
                 "GetSessionIdentifier": get_string(lambda: self.instance.split("|")[0]),
-                "GetSessionInstanceIdentifier": get_string(lambda: self.instance),
+                "GetSessionInstanceIdentifier": get_instance,
                 "GetProcessId": get_pid,
                 "IsSystemSoundsSession": lambda _this: S_OK if self.system else S_FALSE,
             },

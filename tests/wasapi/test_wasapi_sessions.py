@@ -124,6 +124,29 @@ def test_layouts_of_the_session_interfaces() -> None:
     assert ffi.offsetof("IAudioSessionControl2Vtbl", "GetSessionInstanceIdentifier") == 13 * pointer
     assert ffi.offsetof("IAudioSessionControl2Vtbl", "IsSystemSoundsSession") == 15 * pointer
     assert ffi.offsetof("ISimpleAudioVolumeVtbl", "GetMute") == 6 * pointer
+    slots = {
+        "IAudioSessionManager2Vtbl": (
+            "QueryInterface AddRef Release GetAudioSessionControl GetSimpleAudioVolume "
+            "GetSessionEnumerator RegisterSessionNotification UnregisterSessionNotification "
+            "RegisterDuckNotification UnregisterDuckNotification"
+        ),
+        "IAudioSessionEnumeratorVtbl": "QueryInterface AddRef Release GetCount GetSession",
+        "IAudioSessionControl2Vtbl": (
+            "QueryInterface AddRef Release GetState GetDisplayName SetDisplayName GetIconPath "
+            "SetIconPath GetGroupingParam SetGroupingParam RegisterAudioSessionNotification "
+            "UnregisterAudioSessionNotification GetSessionIdentifier "
+            "GetSessionInstanceIdentifier GetProcessId IsSystemSoundsSession "
+            "SetDuckingPreference"
+        ),
+        "ISimpleAudioVolumeVtbl": (
+            "QueryInterface AddRef Release SetMasterVolume GetMasterVolume SetMute GetMute"
+        ),
+    }
+    for vtbl, names in slots.items():  # every slot, in order, one pointer each
+        fields = ffi.typeof(vtbl).fields
+        assert [name for name, _ in fields] == names.split(), vtbl
+        assert [f.offset for _, f in fields] == [i * pointer for i in range(len(fields))]
+        assert ffi.sizeof(vtbl) == len(fields) * pointer
 
 
 @pytest.mark.parametrize(
@@ -160,3 +183,56 @@ def test_a_session_without_a_volume_is_listed_without_one(monkeypatch: pytest.Mo
     (stream,) = sessions.sessions_on(manager.pointer, "mic", "recording", sessions.SessionIds())
     assert stream.volume == () and not stream.muted and stream.application == "Quiet"
     assert manager.leaks() == []
+
+
+def test_a_shared_session_belongs_to_the_process_that_made_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """GetProcessId answers AUDCLNT_S_NO_SINGLE_PROCESS, a success, with the creator's id."""
+    manager = FakeSessionManager([FakeSession("x|shared", "Shared", pid=1234, shared=True)])
+    monkeypatch.setattr(sessions, "task_free", manager.strings.free)
+    (stream,) = sessions.sessions_on(manager.pointer, "spk", "playback", sessions.SessionIds())
+    assert stream.process_id == 1234 and stream.application == "Shared"
+    assert manager.leaks() == []
+
+
+def test_a_control_without_the_second_interface_is_skipped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    manager = FakeSessionManager(
+        [FakeSession("x|old", "Old", pid=8, refuse_control2=True), FakeSession("x|new", "New")]
+    )
+    monkeypatch.setattr(sessions, "task_free", manager.strings.free)
+    listed = sessions.sessions_on(manager.pointer, "spk", "playback", sessions.SessionIds())
+    assert [s.application for s in listed] == ["New"]
+    assert manager.leaks() == []
+
+
+def test_sessions_without_an_instance_identifier_are_told_apart(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Wine 8 gives no instance identifier: process and display name stand in for it, so a
+    change still reaches the right session."""
+    manager = FakeSessionManager(
+        [FakeSession("", "One", pid=8), FakeSession("", "Two", pid=8), FakeSession("", "", pid=12)]
+    )
+    monkeypatch.setattr(sessions, "task_free", manager.strings.free)
+    ids = sessions.SessionIds()
+    listed = sessions.sessions_on(manager.pointer, "spk", "playback", ids)
+    assert len({s.id for s in listed}) == 3
+    with (
+        sessions.session_of(manager.pointer, listed[1], ids) as control,
+        sessions.simple_volume(control) as volume,
+    ):
+        sessions.set_level(volume, 0.5)
+    assert [s.volume for s in manager.sessions] == [1.0, 0.5, 1.0]
+    assert manager.leaks() == []
+
+
+def test_an_error_inside_a_change_releases_everything(mixer: FakeSessionManager) -> None:
+    ids = sessions.SessionIds()
+    firefox = sessions.sessions_on(mixer.pointer, "speaker-id", "playback", ids)[0]
+    with pytest.raises(RuntimeError, match="in the middle"):
+        with sessions.session_of(mixer.pointer, firefox, ids):
+            raise RuntimeError("in the middle of a change")
+    assert mixer.leaks() == []

@@ -157,9 +157,16 @@ def task_free(pointer: Any) -> None:
 
 def running_under_wine() -> bool:
     """Whether Windows is Wine (which lacks loopback capture, exclusive mode, notifications)."""
+    version = wine_version()
+    if version:
+        _log.info("running under Wine %s", version)
+    return bool(version)
+
+
+def wine_version() -> str:
+    """Wine's version (``"8.0"``), or ``""`` on Windows itself."""
     try:
         version = _library("ntdll").wine_get_version  # exported by Wine's ntdll only
     except (AttributeError, BackendUnavailableError):
-        return False
-    _log.info("running under Wine %s", ffi.string(version()).decode(errors="replace"))
-    return True
+        return ""
+    return str(ffi.string(version()).decode(errors="replace"))

@@ -60,8 +60,9 @@ class SessionsUnsupported(BackendError):
 
 
 class SessionIds:
-    """Small integers for session instance identifiers, since :attr:`AppStream.id` is an
-    ``int``: the same session keeps its number while the backend lives."""
+    """Small integers for sessions (by :func:`session_key`), since :attr:`AppStream.id` is
+    an ``int``: the same session keeps its number while the backend lives (a program opens
+    a few sessions, so the table stays small)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -128,6 +129,9 @@ def controls(manager: Any) -> Generator[Any, None, None]:
                 control2 = _query(
                     control[0], decl.IID_IAUDIO_SESSION_CONTROL2, "IAudioSessionControl2"
                 )
+            except BackendError as exc:
+                _log.debug("audio session %d: %s", index, exc)
+                continue
             finally:
                 release(control[0])
             try:
@@ -153,9 +157,24 @@ def _owned_string(getter: Any, control: Any) -> str:
         task_free(out[0])
 
 
-def instance_of(control: Any) -> str:
-    """The session's instance identifier: unique to this session on this endpoint."""
-    return _owned_string(control.lpVtbl.GetSessionInstanceIdentifier, control)
+def session_key(control: Any) -> str:
+    """What tells this session from every other: its instance identifier ("unique across
+    all instances", says Windows); where a system does not give one (Wine 8), its process
+    and display name."""
+    instance = _owned_string(control.lpVtbl.GetSessionInstanceIdentifier, control)
+    if instance:
+        return instance
+    display = _owned_string(control.lpVtbl.GetDisplayName, control)
+    return f"process {process_id(control)}|{display}"
+
+
+def process_id(control: Any) -> int | None:
+    """The session's process: for a session shared by several processes, the one that
+    made it (Windows then answers AUDCLNT_S_NO_SINGLE_PROCESS, a success); None for the
+    system sounds, whose process id is 0."""
+    out = ffi.new("DWORD *")
+    hr = control.lpVtbl.GetProcessId(control, out)
+    return int(out[0]) if hr >= 0 and out[0] else None
 
 
 def describe(control: Any, device_id: str, kind: str, ids: SessionIds) -> AppStream | None:
@@ -164,16 +183,14 @@ def describe(control: Any, device_id: str, kind: str, ids: SessionIds) -> AppStr
     check(control.lpVtbl.GetState(control, state), "Reading an audio session's state")
     if state[0] == decl.AUDIO_SESSION_STATE_EXPIRED:
         return None
-    pid_out = ffi.new("DWORD *")
-    hr = control.lpVtbl.GetProcessId(control, pid_out)
-    pid = int(pid_out[0]) if hr >= 0 and pid_out[0] else None  # 0: more than one process
+    pid = process_id(control)
     system = control.lpVtbl.IsSystemSoundsSession(control) == S_OK
     display = _owned_string(control.lpVtbl.GetDisplayName, control)
     program = process_file_name(pid) if pid is not None else None
     volume, muted = _volume_of(control)
     return AppStream(
         kind="playback" if kind == "playback" else "recording",
-        id=ids.of(instance_of(control)),
+        id=ids.of(session_key(control)),
         application=application_name(display, program, system, pid),
         name=program or (SYSTEM_SOUNDS if system else "audio session"),
         device_id=device_id,
@@ -261,14 +278,15 @@ def _volume_of(control: Any) -> tuple[tuple[float, ...], bool]:
 def sessions_on(manager: Any, device_id: str, kind: str, ids: SessionIds) -> list[AppStream]:
     """The live sessions of one endpoint (``kind``: ``"playback"`` or ``"recording"``)."""
     found = []
-    for control in controls(manager):
-        try:
-            stream = describe(control, device_id, kind, ids)
-        except BackendError as exc:  # a session ending while it is read
-            _log.debug("skipping an audio session: %s", exc)
-            continue
-        if stream is not None:
-            found.append(stream)
+    with closing(controls(manager)) as listed:
+        for control in listed:
+            try:
+                stream = describe(control, device_id, kind, ids)
+            except BackendError as exc:  # a session ending while it is read
+                _log.debug("skipping an audio session: %s", exc)
+                continue
+            if stream is not None:
+                found.append(stream)
     return found
 
 
@@ -279,7 +297,7 @@ def session_of(manager: Any, stream: AppStream, ids: SessionIds) -> Iterator[Any
     if instance is not None:
         with closing(controls(manager)) as listed:
             for control in listed:
-                if instance_of(control) == instance:
+                if session_key(control) == instance:
                     yield control
                     return
     raise BackendError(

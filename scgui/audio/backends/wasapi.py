@@ -22,7 +22,7 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import (
@@ -190,7 +190,7 @@ def _describe(device: Any, flow: int) -> _Endpoint:
         release(client)
 
 
-def _each_device(enumerator: Any, flow: int) -> Iterator[Any]:
+def _each_device(enumerator: Any, flow: int) -> Generator[Any, None, None]:
     """Every active endpoint of ``flow`` as an IMMDevice, valid until the next is yielded."""
     collection = ffi.new("IMMDeviceCollection **")
     hr = enumerator.lpVtbl.EnumAudioEndpoints(
@@ -890,6 +890,14 @@ class _NotificationClient:
 # -- the backend's own COM thread -------------------------------------------------------------
 
 
+_on_com_thread = threading.local()
+
+
+def _start_com_thread() -> None:
+    ensure_com()
+    _on_com_thread.yes = True
+
+
 class _ComThread:
     """One private thread, in the multithreaded apartment, for every backend-level COM call.
 
@@ -903,10 +911,12 @@ class _ComThread:
         self._lock = threading.Lock()
 
     def call(self, function: Callable[..., _T], *args: Any) -> _T:
+        if getattr(_on_com_thread, "yes", False):  # a call from a call: it would wait forever
+            return function(*args)
         with self._lock:
             if self._executor is None:
                 self._executor = concurrent.futures.ThreadPoolExecutor(
-                    1, thread_name_prefix="scgui-wasapi-com", initializer=ensure_com
+                    1, thread_name_prefix="scgui-wasapi-com", initializer=_start_com_thread
                 )
             executor = self._executor
         future = executor.submit(function, *args)
@@ -949,18 +959,19 @@ class WasapiBackend:
     def capabilities(self) -> Capabilities:
         wine = self._under_wine()
         listed = self._sessions_listed()
-        # Wine accepts no exclusive stream, but asking gives its clear refusal.
+        # Wine accepts no exclusive stream, but asking gives its clear refusal. Its session
+        # controls do not answer ISimpleAudioVolume (Windows' do), so no volume or mute.
         return Capabilities(
             loopback=not wine,
             exclusive_mode=True,
             app_streams=listed,
-            stream_control=listed,
+            stream_control=listed and not wine,
             stream_volume_max=1.0,
         )
 
     def _sessions_listed(self) -> bool:
         """Whether Windows lists audio sessions: always, except where it is Wine (Wine 8
-        does not), which one try on the default output tells."""
+        does not), which one try on the first output endpoint tells."""
         if self._sessions is None:
             if not self._under_wine():
                 self._sessions = True
@@ -969,12 +980,17 @@ class WasapiBackend:
                     self._sessions = self._com.call(self._try_listing_sessions)
                 except AudioError as exc:  # no server now: ask again next time
                     _log.debug("trying to list audio sessions: %s", exc)
+                if self._sessions is None:
                     return False
         return self._sessions
 
-    def _try_listing_sessions(self) -> bool:
-        with _enumerator() as enumerator:
-            for device in _each_device(enumerator, decl.E_RENDER):
+    def _try_listing_sessions(self) -> bool | None:
+        """True or False once an endpoint has answered; None with no endpoint to ask."""
+        with (
+            _enumerator() as enumerator,
+            contextlib.closing(_each_device(enumerator, decl.E_RENDER)) as devices,
+        ):
+            for device in devices:
                 manager = sessions.session_manager(device)
                 try:
                     sessions.sessions_on(manager, "", "playback", sessions.SessionIds())
@@ -984,7 +1000,7 @@ class WasapiBackend:
                 finally:
                     release(manager)
                 return True
-        return True
+        return None
 
     def _under_wine(self) -> bool:
         if self._wine is None:
@@ -1011,13 +1027,19 @@ class WasapiBackend:
         with _enumerator() as enumerator:
             for flow, kind in ((decl.E_RENDER, "playback"), (decl.E_CAPTURE, "recording")):
                 for device in _each_device(enumerator, flow):
-                    device_id = _device_id(device)
-                    manager = sessions.session_manager(device)
                     try:
-                        streams += sessions.sessions_on(manager, device_id, kind, self._session_ids)
-                    finally:
-                        release(manager)
+                        streams += self._sessions_of(device, kind)
+                    except BackendError as exc:  # one endpoint going does not hide the rest
+                        _log.warning("skipping the sessions of an audio endpoint: %s", exc)
         return streams
+
+    def _sessions_of(self, device: Any, kind: str) -> list[AppStream]:
+        device_id = _device_id(device)
+        manager = sessions.session_manager(device)
+        try:
+            return sessions.sessions_on(manager, device_id, kind, self._session_ids)
+        finally:
+            release(manager)
 
     def move_stream(self, stream: AppStream, device_id: str) -> None:
         raise BackendError(
@@ -1028,7 +1050,7 @@ class WasapiBackend:
 
     def set_stream_volume(self, stream: AppStream, volumes: tuple[float, ...]) -> None:
         level = max(volumes, default=0.0)
-        if level > 1.0:
+        if not 0.0 <= level <= 1.0:
             raise InvalidConfigError(
                 f"Windows sets a program's volume from 0 % to 100 %, not {level:.0%}."
             )
