@@ -540,7 +540,10 @@ class WaveformView(QWidget):
     def _draw(self, envelope: RollingEnvelope, columns: list[int], end: int, rate: int) -> None:
         """Hand each row its part of the envelope, in seconds before ``end``."""
         positions, y = envelope.envelope(joined=True)
-        x = (positions - end) / float(rate)
+        # Kept inside the plot rectangle here, so the rows need not clip their children (a
+        # clip asks every item's shape on every repaint).
+        x = np.clip((positions - end) / float(rate), -self._window_seconds, 0.0)
+        y = np.clip(y, -Y_LIMIT, Y_LIMIT)
         connect = "all" if envelope.bucket == 1 else "pairs"
         values = dict(zip(columns, y, strict=True))
         empty = np.empty(0)
@@ -624,6 +627,12 @@ class WaveformView(QWidget):
         time_axis.setLabel("time before now", units="s", color=AXIS_COLOR)
         time_axis.label.setFont(font)
         layout.addItem(time_axis, row=len(self._visible), col=1)
+        # The axis and the names never change between frames: Qt blits their pixmaps when a
+        # repaint of the traces touches them, instead of replaying their drawing.
+        time_axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        for item in layout.items:
+            if isinstance(item, pg.LabelItem):
+                item.item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         # Clearing the layout shrinks it (the view's central item) to its preferred size, and
         # only a resize of the view would stretch it again: the rows of a view rebuilt while
         # shown (another page of channels) came out a few pixels wide. Stretch it now.
@@ -668,6 +677,9 @@ class WaveformView(QWidget):
         """
         view = pg.ViewBox(enableMouse=False, enableMenu=False, defaultPadding=0.0)
         view.disableAutoRange()
+        # No clipping (the traces stay in the rectangle, see _draw) and nothing of its own to
+        # paint (no border; the grid item is the background).
+        view.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape, False)
         view.setRange(xRange=(-self._window_seconds, 0.0), yRange=(-Y_LIMIT, Y_LIMIT), padding=0.0)
         # The background is the grid item's (cached with its lines), not the view box's.
         lines = StaticGridItem(self._view_rect(), QColor(VIEW_BACKGROUND), grid)
