@@ -345,6 +345,10 @@ def pacat_recorder(
             proc.wait()
 
 
+#: Frames per write where the player runs at the library's default block size.
+DEFAULT_WRITE_FRAMES = 1024
+
+
 def measure_underruns(peer: Peer, spec: dict[str, Any]) -> dict[str, Any]:
     """Play the counter at ``blocksize`` as fast as the player takes it; count the gaps.
 
@@ -360,8 +364,9 @@ def measure_underruns(peer: Peer, spec: dict[str, Any]) -> dict[str, Any]:
         with pacat_recorder(monitor, rate, channels, path):
             with peer.player(device, rate, channels, blocksize) as player:
                 started = time.perf_counter()
-                for start in range(0, frames, blocksize):
-                    player.write(signal[start : start + blocksize])
+                step = blocksize or DEFAULT_WRITE_FRAMES  # the defaults: 1024-frame writes
+                for start in range(0, frames, step):
+                    player.write(signal[start : start + step])
                 write_seconds = time.perf_counter() - started
                 reported = player.reported_latency()
                 placement = check_placement({"sink-inputs": device})

@@ -368,15 +368,15 @@ def build_rows(options: argparse.Namespace, libs: list[str], base: dict[str, Any
             cpu_timeout,
         ),
     ]
-    for blocksize, letter in ((128, "a"), (64, "b")):
+    for blocksize, figure, latency in ((128, "4a", "4c"), (64, "4b", "4d"), (None, "5c", "5b")):
         rows.append(
             Row(
-                f"gaps{blocksize}",
-                f"4{letter}",
-                f"gaps in {options.underrun_seconds:g} s of playback, blocksize {blocksize} "
-                "(reported latency)",
+                f"gaps{blocksize or 'default'}",
+                figure,
+                f"gaps in {options.underrun_seconds:g} s of playback, blocksize "
+                f"{blocksize or 'defaults (1024-frame writes)'} (reported latency)",
                 "underruns",
-                f"0, latency <= sounddevice's (4{chr(ord(letter) + 2)})",
+                f"0, latency <= sounddevice's ({latency})",
                 "zero_gaps",
                 0.0,
                 {**stereo, "blocksize": blocksize, "seconds": options.underrun_seconds},

@@ -81,9 +81,11 @@ PLAYBACK_BLOCKS = 4
 MIN_PLAYBACK_SECONDS = 0.018
 #: What PulseAudio may hold for a player opened without a block size: four default blocks
 #: (40 ms) made the streaming latency as long as sounddevice's at its defaults (40-50 ms);
-#: 25 ms gives 0.4-0.65 of it. Not on pipewire-pulse: there a 25 ms buffer, just above its
-#: 1024-frame graph cycle, held a short click back for good; it keeps four blocks.
-DEFAULT_PLAYBACK_SECONDS = 0.025
+#: 25 ms gave 0.64-0.74 of it; 20 ms gives 0.41-0.54, with no gap in 10 s of 1024-frame
+#: writes quiet, beside one CPU hog or beside two (bench/README.md, 2026-12-03). Not on
+#: pipewire-pulse: there a 25 ms buffer, just above its 1024-frame graph cycle, held a short
+#: click back for good; it keeps four blocks.
+DEFAULT_PLAYBACK_SECONDS = 0.020
 
 
 def playback_buffer_frames(blocksize: int, samplerate: int, *, default: bool = False) -> int:
