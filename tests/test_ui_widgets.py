@@ -294,6 +294,27 @@ def test_rolling_envelope_restarts_after_a_gap() -> None:
     assert np.all(y == -1.0)
 
 
+def test_a_trace_beyond_full_scale_is_drawn_inside_its_row(qtbot: QtBot) -> None:
+    """The rows do not clip (it costs every repaint): the strokes are kept in the row."""
+    from scgui.ui.waveforms import Y_LIMIT
+
+    view = WaveformView()
+    qtbot.addWidget(view)
+    view.resize(800, 400)
+    view.set_channels(["loud", "quiet"])
+    view.show()
+    qtbot.waitExposed(view)
+    data = np.zeros((RATE, 2), np.float32)
+    data[::2, 0], data[1::2, 0] = 3.0, -3.0
+    view.show_frames(data, RATE)
+    view.grab()  # paints
+    curve = view._rows[0].curve
+    strokes = curve._segments.ndarray().reshape(-1, 2)  # x, y of every end point
+    assert strokes[:, 1].max() == pytest.approx(Y_LIMIT)
+    assert strokes[:, 1].min() == pytest.approx(-Y_LIMIT)
+    assert view.trace(0)[1].max() == 3.0  # the data keeps its value
+
+
 def test_pushed_frames_draw_what_a_whole_block_draws(qtbot: QtBot) -> None:
     """The per-frame path (new frames plus a history) matches a full rebuild, gaps included."""
     views = []

@@ -312,6 +312,11 @@ class _TraceCurve(FixedBoundsCurve):
             if self._segments is None:
                 self._segments = _PrimitiveArray(QLineF, 4)
             lines = self._segments
+            # Drawn inside the curve's rectangle, so the rows need not clip their children (a
+            # clip asks every item's shape on every repaint); the data keeps its values.
+            bounds = self._bounds
+            x = np.clip(x, bounds.left(), bounds.right())
+            y = np.clip(y, bounds.top(), bounds.bottom())
             if self.opts["connect"] == "pairs":
                 lines.resize(len(x) // 2)
                 points = lines.ndarray().reshape(-1, 2)  # x1, y1 / x2, y2 of each segment
@@ -540,10 +545,7 @@ class WaveformView(QWidget):
     def _draw(self, envelope: RollingEnvelope, columns: list[int], end: int, rate: int) -> None:
         """Hand each row its part of the envelope, in seconds before ``end``."""
         positions, y = envelope.envelope(joined=True)
-        # Kept inside the plot rectangle here, so the rows need not clip their children (a
-        # clip asks every item's shape on every repaint).
-        x = np.clip((positions - end) / float(rate), -self._window_seconds, 0.0)
-        y = np.clip(y, -Y_LIMIT, Y_LIMIT)
+        x = (positions - end) / float(rate)
         connect = "all" if envelope.bucket == 1 else "pairs"
         values = dict(zip(columns, y, strict=True))
         empty = np.empty(0)
@@ -677,9 +679,9 @@ class WaveformView(QWidget):
         """
         view = pg.ViewBox(enableMouse=False, enableMenu=False, defaultPadding=0.0)
         view.disableAutoRange()
-        # No clipping (the traces stay in the rectangle, see _draw) and nothing of its own to
-        # paint (no border; the grid item is the background).
-        view.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape, False)
+        # No clipping: the traces are drawn inside their rectangle (_TraceCurve.paint).
+        if _PrimitiveArray is not None:
+            view.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape, False)
         view.setRange(xRange=(-self._window_seconds, 0.0), yRange=(-Y_LIMIT, Y_LIMIT), padding=0.0)
         # The background is the grid item's (cached with its lines), not the view box's.
         lines = StaticGridItem(self._view_rect(), QColor(VIEW_BACKGROUND), grid)
