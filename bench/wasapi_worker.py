@@ -40,9 +40,8 @@ def _result(cpu: float, wall: float, frames: int, **extra: Any) -> dict[str, Any
     return {"cpu_per_audio_s": cpu / audio, "wall_s": wall, "audio_s": audio, **extra}
 
 
-def scgui_record(seconds: float) -> dict[str, Any]:
-    import scgui.audio as sc
-
+def _soundcard_api_record(sc: Any, seconds: float) -> dict[str, Any]:
+    """Record through the soundcard API, which scgui.audio and soundcard share."""
     with sc.get_microphone(MICROPHONE).recorder(RATE, channels=CHANNELS) as recorder:
         for _ in range(round(0.2 * RATE / BLOCK)):
             recorder.record(BLOCK)
@@ -50,7 +49,14 @@ def scgui_record(seconds: float) -> dict[str, Any]:
         while got < seconds * RATE:
             got += len(recorder.record(BLOCK))
         cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
-        return _result(cpu, wall, got, overflows=recorder.overflows)
+        overflows = getattr(recorder, "overflows", None)  # scgui's; soundcard has none
+        return _result(cpu, wall, got, **({} if overflows is None else {"overflows": overflows}))
+
+
+def scgui_record(seconds: float) -> dict[str, Any]:
+    import scgui.audio as sc
+
+    return _soundcard_api_record(sc, seconds)
 
 
 def scgui_play(seconds: float) -> dict[str, Any]:
@@ -71,15 +77,7 @@ def scgui_play(seconds: float) -> dict[str, Any]:
 def soundcard_record(seconds: float) -> dict[str, Any]:
     import soundcard as sc
 
-    microphone = sc.get_microphone(MICROPHONE)
-    with microphone.recorder(RATE, channels=CHANNELS) as recorder:
-        for _ in range(round(0.2 * RATE / BLOCK)):
-            recorder.record(BLOCK)
-        cpu0, wall0, got = time.process_time(), time.perf_counter(), 0
-        while got < seconds * RATE:
-            got += len(recorder.record(BLOCK))
-        cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
-        return _result(cpu, wall, got)
+    return _soundcard_api_record(sc, seconds)
 
 
 def soundcard_play(seconds: float) -> dict[str, Any]:

@@ -28,7 +28,7 @@ import threading
 from collections.abc import Generator, Iterator
 from contextlib import closing, contextmanager
 from pathlib import PureWindowsPath
-from typing import Any
+from typing import Any, Literal
 
 from ..errors import BackendError, BackendUnavailableError
 from . import _wasapi_cdef as decl
@@ -46,6 +46,9 @@ from ._com import (
 from .base import AppStream
 
 _log = logging.getLogger(__name__)
+
+#: What :attr:`AppStream.kind` a session on an endpoint is: its direction.
+StreamKind = Literal["playback", "recording"]
 
 E_NOTIMPL = 0x80004001
 #: ``IAudioSessionControl2::IsSystemSoundsSession`` answers S_OK for the system sounds.
@@ -177,7 +180,7 @@ def process_id(control: Any) -> int | None:
     return int(out[0]) if hr >= 0 and out[0] else None
 
 
-def describe(control: Any, device_id: str, kind: str, ids: SessionIds) -> AppStream | None:
+def describe(control: Any, device_id: str, kind: StreamKind, ids: SessionIds) -> AppStream | None:
     """An :class:`AppStream` for one session, or None for an expired one."""
     state = ffi.new("int *")
     check(control.lpVtbl.GetState(control, state), "Reading an audio session's state")
@@ -189,7 +192,7 @@ def describe(control: Any, device_id: str, kind: str, ids: SessionIds) -> AppStr
     program = process_file_name(pid) if pid is not None else None
     volume, muted = _volume_of(control)
     return AppStream(
-        kind="playback" if kind == "playback" else "recording",
+        kind=kind,
         id=ids.of(session_key(control)),
         application=application_name(display, program, system, pid),
         name=program or (SYSTEM_SOUNDS if system else "audio session"),
@@ -275,7 +278,7 @@ def _volume_of(control: Any) -> tuple[tuple[float, ...], bool]:
     return (level,), muted
 
 
-def sessions_on(manager: Any, device_id: str, kind: str, ids: SessionIds) -> list[AppStream]:
+def sessions_on(manager: Any, device_id: str, kind: StreamKind, ids: SessionIds) -> list[AppStream]:
     """The live sessions of one endpoint (``kind``: ``"playback"`` or ``"recording"``)."""
     found = []
     with closing(controls(manager)) as listed:

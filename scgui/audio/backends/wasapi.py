@@ -1025,7 +1025,11 @@ class WasapiBackend:
     def _list_streams(self) -> list[AppStream]:
         streams: list[AppStream] = []
         with _enumerator() as enumerator:
-            for flow, kind in ((decl.E_RENDER, "playback"), (decl.E_CAPTURE, "recording")):
+            directions: tuple[tuple[int, sessions.StreamKind], ...] = (
+                (decl.E_RENDER, "playback"),
+                (decl.E_CAPTURE, "recording"),
+            )
+            for flow, kind in directions:
                 for device in _each_device(enumerator, flow):
                     try:
                         streams += self._sessions_of(device, kind)
@@ -1033,7 +1037,7 @@ class WasapiBackend:
                         _log.warning("skipping the sessions of an audio endpoint: %s", exc)
         return streams
 
-    def _sessions_of(self, device: Any, kind: str) -> list[AppStream]:
+    def _sessions_of(self, device: Any, kind: sessions.StreamKind) -> list[AppStream]:
         device_id = _device_id(device)
         manager = sessions.session_manager(device)
         try:
