@@ -80,12 +80,13 @@ PLAYBACK_BLOCKS = 4
 #: 0.6-0.7 x sounddevice's at 128 frames and 0.8-1.06 x at 64; 20 ms went above it at 64.
 MIN_PLAYBACK_SECONDS = 0.018
 #: What PulseAudio may hold for a player opened without a block size: four default blocks
-#: (40 ms) made the streaming latency as long as sounddevice's at its defaults (40-50 ms);
-#: 25 ms gave 0.64-0.74 of it; 20 ms gives 0.41-0.54, with no gap in 10 s of 1024-frame
-#: writes quiet, beside one CPU hog or beside two (bench/README.md, 2026-12-03). Not on
-#: pipewire-pulse: there a 25 ms buffer, just above its 1024-frame graph cycle, held a short
-#: click back for good; it keeps four blocks.
-DEFAULT_PLAYBACK_SECONDS = 0.020
+#: (40 ms) made the streaming latency as long as sounddevice's at its defaults (40-50 ms).
+#: 25 ms, refilled from a quarter empty (see _buffer_attr), gives 0.49-0.54 of it with no
+#: gap beside two CPU hogs. 20 ms gave 0.30-0.54 but reported underruns in 100-ms clicks on
+#: 8 channels under load (bench/README.md, 2026-12-03). Not on pipewire-pulse: there a 25 ms
+#: buffer, just above its 1024-frame graph cycle, held a short click back for good; it keeps
+#: four blocks.
+DEFAULT_PLAYBACK_SECONDS = 0.025
 
 
 def playback_buffer_frames(blocksize: int, samplerate: int, *, default: bool = False) -> int:
@@ -541,8 +542,13 @@ class PulsePlayback(_Stream):
             core.hold_threshold = frames * self._frame_bytes
 
     def _buffer_attr(self, blocksize: int) -> Any:
-        block = blocksize * self._frame_bytes
         buffer = self.buffer_frames * self._frame_bytes
+        # The server asks for more once a block has room, or a quarter of the buffer where
+        # the buffer holds less than four blocks (the defaults: 25 ms for 10 ms blocks). With a
+        # 20 ms buffer asked only at half, a writer late by a few ms underran in 8 % of 100-ms
+        # clicks on 8 channels, 17 % beside two CPU hogs; asked at a quarter, 0-2 %.
+        quarter = buffer // PLAYBACK_BLOCKS // self._frame_bytes * self._frame_bytes
+        block = min(blocksize * self._frame_bytes, max(self._frame_bytes, quarter))
         # prebuf of one frame: playback starts with the first write and restarts at once
         # after an underrun, so a short click is never held back waiting for more data.
         return self._ffi.new(
