@@ -55,8 +55,11 @@ if str(BENCH_DIR) not in sys.path:
 
 from cpu_hogs import cpu_hogs  # noqa: E402  (needs the path above)
 from peer_libraries import (  # noqa: E402
+    FLOOR,
     LIBRARIES,
+    MEASURED,
     MODULES,
+    REFERENCES,
     TITLES,
     library_version,
     pactl,
@@ -335,6 +338,7 @@ def build_rows(options: argparse.Namespace, libs: list[str], base: dict[str, Any
             0.5,
             {**stereo, "seconds": seconds, "segment_seconds": segment, "read_frames": 1024},
             cpu_timeout,
+            MEASURED,
         ),
         Row(
             "cpu_play",
@@ -346,6 +350,7 @@ def build_rows(options: argparse.Namespace, libs: list[str], base: dict[str, Any
             0.5,
             {**stereo, "seconds": seconds, "segment_seconds": segment, "write_frames": 1024},
             cpu_timeout,
+            MEASURED,
         ),
         Row(
             "cpu_rec32",
@@ -366,6 +371,7 @@ def build_rows(options: argparse.Namespace, libs: list[str], base: dict[str, Any
                 "read_frames": 4096,
             },
             cpu_timeout,
+            MEASURED,
         ),
     ]
     for blocksize, figure, latency in ((128, "4a", "4c"), (64, "4b", "4d"), (None, "5c", "5b")):
@@ -503,7 +509,7 @@ def value_of(row: Row, result: dict[str, Any] | None) -> float | None:
 def cell(row: Row, lib: str) -> str:
     """The text of one library's cell."""
     if lib not in row.libs:
-        return "(not measured)" if row.kind == "round_trip" else "(skipped)"
+        return "(not measured)" if row.kind == "round_trip" or lib in REFERENCES else "(skipped)"
     result = row.results.get(lib)
     if result is None:
         return "(skipped)"
@@ -591,12 +597,12 @@ def evaluate(rows: list[Row]) -> None:
 
 def format_table(rows: list[Row], libs: list[str]) -> str:
     """The Markdown table of every row."""
-    header = ["figure", "target", *(TITLES[lib] for lib in LIBRARIES)]
+    header = ["figure", "target", *(TITLES[lib] for lib in MEASURED)]
     header += ["scgui/sounddevice", "met?"]
     body = []
     for row in rows:
         ratio = "-" if row.ratio is None else f"{row.ratio:.2f}"
-        cells = [cell(row, lib) if lib in libs else "(skipped)" for lib in LIBRARIES]
+        cells = [cell(row, lib) if lib in libs else "(skipped)" for lib in MEASURED]
         body.append([f"{row.figure} {row.title}", row.target, *cells, ratio, row.verdict])
     widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
 
@@ -605,6 +611,25 @@ def format_table(rows: list[Row], libs: list[str]) -> str:
 
     rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
     return "\n".join([line(header), rule, *(line(r) for r in body)])
+
+
+def floor_lines(rows: list[Row]) -> list[str]:
+    """Each CPU figure against libpulse-simple's: what the target asks, in floors."""
+    lines = []
+    for row in rows:
+        floor = value_of(row, row.results.get(FLOOR))
+        if row.kind not in ("cpu_record", "cpu_play") or not floor:
+            continue
+        parts = [f"floor {row.figure}: libpulse-simple {floor:.4f}"]
+        for lib in (*LIBRARIES, *REFERENCES[1:]):
+            value = value_of(row, row.results.get(lib))
+            if value is not None:
+                parts.append(f"{TITLES[lib]} {value / floor:.2f} x")
+        reference = value_of(row, row.results.get(REFERENCE))
+        if reference is not None and row.target_value is not None:
+            parts.append(f"the target {row.target_value * reference / floor:.2f} x")
+        lines.append("; ".join(parts))
+    return lines
 
 
 def placement_summary(rows: list[Row], libs: list[str]) -> dict[str, dict[str, Any]]:
@@ -650,8 +675,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--libs",
-        default=",".join(LIBRARIES),
-        help="comma-separated libraries to measure (scgui,soundcard,sounddevice)",
+        default=",".join(MEASURED),
+        help=f"comma-separated libraries to measure ({','.join(MEASURED)}; the last two are "
+        "references for the CPU figures: libpulse's simple API, and a stream on a mainloop "
+        "its own thread runs)",
     )
     parser.add_argument("--only", default="", help="comma-separated row keys to run (all)")
     parser.add_argument("--skip", default="", help="comma-separated row keys to leave out")
@@ -715,9 +742,9 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     libs = [lib.strip() for lib in options.libs.split(",") if lib.strip()]
-    unknown = sorted(set(libs) - set(LIBRARIES))
+    unknown = sorted(set(libs) - set(MEASURED))
     if unknown:
-        _log.error("unknown libraries %s; choose from %s", unknown, LIBRARIES)
+        _log.error("unknown libraries %s; choose from %s", unknown, MEASURED)
         return 2
     missing = _missing_libraries(libs)
     if missing:
@@ -763,6 +790,8 @@ def main(argv: list[str] | None = None) -> int:
 
     evaluate(rows)
     print(format_table(rows, libs))
+    for line in floor_lines(rows):
+        print(line)
     summary = placement_summary(rows, libs)
     for lib, entry in summary.items():
         state = "ok" if entry["ok"] else "WRONG" if entry["problems"] else "not checked"
@@ -812,7 +841,7 @@ def run_row(row: Row, rows: list[Row], options: argparse.Namespace) -> None:
         row.results = {
             lib: {"rss_mib": result.get("rss_mib"), "hwm_mib": result.get("hwm_mib")}
             for lib, result in source.results.items()
-            if "error" not in result
+            if "error" not in result and lib in row.libs
         }
     elif row.kind == "placement":
         pass  # filled in by main() once every row has run

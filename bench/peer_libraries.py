@@ -39,11 +39,37 @@ _log = logging.getLogger(__name__)
 LIBRARIES: tuple[str, ...] = ("scgui", "soundcard", "sounddevice")
 """The libraries the benchmarks compare, by their short names."""
 
-TITLES = {"scgui": "scgui.audio", "soundcard": "soundcard", "sounddevice": "sounddevice"}
+FLOOR = "pasimple"
+"""libpulse's simple API, whose waits are all in C: the CPU figures' floor, not a peer
+(``libpulse_simple_peer.py``)."""
+
+DRIVEN = "pamainloop"
+"""libpulse on a private mainloop that the reading or writing thread runs: the other design,
+measured (``driven_mainloop_peer.py``)."""
+
+REFERENCES: tuple[str, ...] = (FLOOR, DRIVEN)
+"""What the CPU figures are also measured with, for comparison: not libraries."""
+
+MEASURED: tuple[str, ...] = (*LIBRARIES, *REFERENCES)
+"""Everything ``bench_audio.py`` can run, in the order of its columns."""
+
+TITLES = {
+    "scgui": "scgui.audio",
+    "soundcard": "soundcard",
+    "sounddevice": "sounddevice",
+    FLOOR: "libpulse-simple (C floor)",
+    DRIVEN: "driven mainloop",
+}
 """Display names."""
 
-MODULES = {"scgui": "scgui.audio", "soundcard": "soundcard", "sounddevice": "sounddevice"}
-"""The module each library is imported as."""
+MODULES = {
+    "scgui": "scgui.audio",
+    "soundcard": "soundcard",
+    "sounddevice": "sounddevice",
+    FLOOR: "cffi",
+    DRIVEN: "cffi",
+}
+"""The module each library is imported as (the references: what they load libpulse with)."""
 
 DISTRIBUTIONS = {"scgui": "scgui", "soundcard": "soundcard", "sounddevice": "sounddevice"}
 """The package each library is installed from (for its version)."""
@@ -85,6 +111,10 @@ def sounddevice_env(alsa_config: str | Path, sink: str, source: str) -> dict[str
 
 def library_version(name: str) -> str | None:
     """The installed version of library ``name``, or None when unknown."""
+    if name in REFERENCES:
+        from libpulse_simple_peer import libpulse_version
+
+        return libpulse_version()
     with contextlib.suppress(metadata.PackageNotFoundError):
         return metadata.version(DISTRIBUTIONS[name])
     return None
@@ -481,4 +511,12 @@ def open_peer(name: str, spec: dict[str, Any]) -> Peer:
         return SoundcardPeer()
     if name == "sounddevice":
         return SounddevicePeer(spec["speaker"], spec["loopback"], spec["alsa_config"])
-    raise ValueError(f"unknown library {name!r}; choose from {', '.join(LIBRARIES)}")
+    if name == FLOOR:
+        from libpulse_simple_peer import LibpulseSimplePeer
+
+        return LibpulseSimplePeer()
+    if name == DRIVEN:
+        from driven_mainloop_peer import DrivenMainloopPeer
+
+        return DrivenMainloopPeer()
+    raise ValueError(f"unknown library {name!r}; choose from {', '.join(MEASURED)}")

@@ -97,6 +97,17 @@ def playback_buffer_frames(blocksize: int, samplerate: int, *, default: bool = F
     return max(PLAYBACK_BLOCKS * blocksize, math.ceil(MIN_PLAYBACK_SECONDS * samplerate))
 
 
+def playback_request_frames(blocksize: int, buffer_frames: int) -> int:
+    """Frames of room at which the server asks a player for more (``minreq``).
+
+    A block, or a quarter of the buffer where the buffer holds fewer than four blocks (the
+    defaults: 25 ms for 10 ms blocks). With a 20 ms buffer asked only at half, a writer late
+    by a few ms underran in 8 % of 100-ms clicks on 8 channels, 17 % beside two CPU hogs;
+    asked at a quarter, 0-2 %.
+    """
+    return min(blocksize, max(1, buffer_frames // PLAYBACK_BLOCKS))
+
+
 #: Seconds of audio a capture ring holds for a reader that is late (within a memory cap).
 CAPTURE_RING_SECONDS = 4.0
 CAPTURE_RING_MAX_BYTES = 64 << 20
@@ -543,12 +554,7 @@ class PulsePlayback(_Stream):
 
     def _buffer_attr(self, blocksize: int) -> Any:
         buffer = self.buffer_frames * self._frame_bytes
-        # The server asks for more once a block has room, or a quarter of the buffer where
-        # the buffer holds less than four blocks (the defaults: 25 ms for 10 ms blocks). With a
-        # 20 ms buffer asked only at half, a writer late by a few ms underran in 8 % of 100-ms
-        # clicks on 8 channels, 17 % beside two CPU hogs; asked at a quarter, 0-2 %.
-        quarter = buffer // PLAYBACK_BLOCKS // self._frame_bytes * self._frame_bytes
-        block = min(blocksize * self._frame_bytes, max(self._frame_bytes, quarter))
+        block = playback_request_frames(blocksize, self.buffer_frames) * self._frame_bytes
         # prebuf of one frame: playback starts with the first write and restarts at once
         # after an underrun, so a short click is never held back waiting for more data.
         return self._ffi.new(
