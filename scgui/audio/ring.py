@@ -266,10 +266,13 @@ class StreamSignal:
     caller notes :attr:`count`, releases the native lock, and waits for it to change.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, pump: Callable[[float], None] | None = None) -> None:
         self._changed = threading.Condition(threading.Lock())
         self.count = 0
         self._error: BaseException | None = None
+        #: Where the native side only moves while a waiter runs it (a stream's own
+        #: mainloop): ``pump(seconds)`` runs it once, for up to that long, on this thread.
+        self._pump = pump
 
     @property
     def error(self) -> BaseException | None:
@@ -294,6 +297,8 @@ class StreamSignal:
 
     def wait_change(self, since: int, timeout: float) -> bool:
         """Wait up to ``timeout`` s for :attr:`count` to leave ``since``; raise on failure."""
+        if self._pump is not None:
+            return self._pump_until_change(since, timeout)
         with self._changed:
             self._changed.wait_for(
                 lambda: self.count != since or self._error is not None, max(timeout, 0.0)
@@ -301,3 +306,16 @@ class StreamSignal:
             if self._error is not None:
                 raise self._error.with_traceback(None)
             return self.count != since
+
+    def _pump_until_change(self, since: int, timeout: float) -> bool:
+        assert self._pump is not None
+        deadline = time.monotonic() + max(timeout, 0.0)
+        while True:
+            if self._error is not None:
+                raise self._error.with_traceback(None)
+            if self.count != since:
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            self._pump(remaining)

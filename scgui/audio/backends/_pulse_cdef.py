@@ -13,6 +13,7 @@ from ._ffi_modules import FfiSpec
 
 CDEF = """
 typedef struct pa_threaded_mainloop pa_threaded_mainloop;
+typedef struct pa_mainloop pa_mainloop;
 typedef struct pa_mainloop_api pa_mainloop_api;
 typedef struct pa_context pa_context;
 typedef struct pa_stream pa_stream;
@@ -185,6 +186,13 @@ void pa_threaded_mainloop_wait(pa_threaded_mainloop *m);
 void pa_threaded_mainloop_signal(pa_threaded_mainloop *m, int wait_for_accept);
 int pa_threaded_mainloop_in_thread(pa_threaded_mainloop *m);
 pa_mainloop_api *pa_threaded_mainloop_get_api(pa_threaded_mainloop *m);
+pa_mainloop *pa_mainloop_new(void);
+void pa_mainloop_free(pa_mainloop *m);
+pa_mainloop_api *pa_mainloop_get_api(pa_mainloop *m);
+int pa_mainloop_prepare(pa_mainloop *m, int timeout);
+int pa_mainloop_poll(pa_mainloop *m);
+int pa_mainloop_dispatch(pa_mainloop *m);
+void pa_mainloop_wakeup(pa_mainloop *m);
 
 const char *pa_strerror(int error);
 const char *pa_get_library_version(void);
@@ -201,6 +209,7 @@ pa_context *pa_context_new_with_proplist(pa_mainloop_api *api, const char *name,
 void pa_context_unref(pa_context *c);
 void pa_context_set_state_callback(pa_context *c, pa_context_notify_cb_t cb, void *userdata);
 int pa_context_connect(pa_context *c, const char *server, int flags, const void *api);
+int pa_context_is_pending(const pa_context *c);
 void pa_context_disconnect(pa_context *c);
 int pa_context_get_state(const pa_context *c);
 int pa_context_errno(const pa_context *c);

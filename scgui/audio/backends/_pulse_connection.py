@@ -17,6 +17,7 @@ import queue
 import sys
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -134,6 +135,7 @@ class Connection:
     ) -> None:
         self.ffi, self.lib = load_libpulse()
         ffi, lib = self.ffi, self.lib
+        self._server, self._app_name = server, app_name
         self.server_choice = describe_server_choice(server)
         self._timeout = timeout
         self._on_event = on_event
@@ -150,13 +152,15 @@ class Connection:
         self._janitor: threading.Thread | None = None
         self._subscribed = False
         self._orphan_handles: list[Any] = []
+        #: The streams' own connections made from this one: closed with it.
+        self._private: weakref.WeakSet[Connection] = weakref.WeakSet()
         #: pipewire-pulse holds back audio shorter than one graph cycle (see pulseaudio.py).
         self.holds_short_audio = False
         #: Bumped by every device or server change notice (after :meth:`subscribe`).
         self.changes = StreamSignal()
         self._make_callbacks()
 
-        self.mainloop = lib.pa_threaded_mainloop_new()
+        self.mainloop = self._new_mainloop()
         if self.mainloop == ffi.NULL:
             raise BackendError("libpulse could not create its mainloop (out of memory?)")
         props = lib.pa_proplist_new()
@@ -164,16 +168,16 @@ class Connection:
         lib.pa_proplist_sets(props, b"application.id", b"org.scgui.audio")
         lib.pa_proplist_sets(props, b"application.process.id", str(os.getpid()).encode())
         self.context = lib.pa_context_new_with_proplist(
-            lib.pa_threaded_mainloop_get_api(self.mainloop), app_name.encode(), props
+            self._mainloop_api(), app_name.encode(), props
         )
         lib.pa_proplist_free(props)
         if self.context == ffi.NULL:
-            lib.pa_threaded_mainloop_free(self.mainloop)
+            self._free_mainloop()
             raise BackendError("libpulse could not create a context (out of memory?)")
         lib.pa_context_set_state_callback(self.context, self._cb_context_state, ffi.NULL)
-        if lib.pa_threaded_mainloop_start(self.mainloop) < 0:
+        if not self._start_mainloop():
             lib.pa_context_unref(self.context)
-            lib.pa_threaded_mainloop_free(self.mainloop)
+            self._free_mainloop()
             raise BackendError("libpulse could not start its mainloop thread")
         _open_connections.add(self)
         try:
@@ -181,6 +185,71 @@ class Connection:
         except BaseException:
             self.close()
             raise
+
+    # -- the mainloop: a thread of libpulse's own (DrivenConnection overrides these) --------
+
+    def _new_mainloop(self) -> Any:
+        return self.lib.pa_threaded_mainloop_new()
+
+    def _mainloop_api(self) -> Any:
+        return self.lib.pa_threaded_mainloop_get_api(self.mainloop)
+
+    def _start_mainloop(self) -> bool:
+        return bool(self.lib.pa_threaded_mainloop_start(self.mainloop) >= 0)
+
+    def _stop_mainloop(self) -> None:
+        self.lib.pa_threaded_mainloop_stop(self.mainloop)
+
+    def _free_mainloop(self) -> None:
+        self.lib.pa_threaded_mainloop_free(self.mainloop)
+
+    def _in_mainloop_thread(self) -> bool:
+        return bool(self.lib.pa_threaded_mainloop_in_thread(self.mainloop))
+
+    def _lock_mainloop(self) -> None:
+        self.lib.pa_threaded_mainloop_lock(self.mainloop)
+
+    def _unlock_mainloop(self) -> None:
+        self.lib.pa_threaded_mainloop_unlock(self.mainloop)
+
+    def _wait_event(self, event: threading.Event, seconds: float) -> bool:
+        """Wait for ``event``, set by a callback, for up to ``seconds``."""
+        return event.wait(seconds)
+
+    def _wait_state(self, generation: int, seconds: float) -> None:
+        """Wait up to ``seconds`` for the context's state to change from ``generation``."""
+        with self._state_changed:
+            if self._state_generation == generation:
+                self._state_changed.wait(seconds)
+
+    def run_pending(self) -> None:
+        """Handle what arrived and send what was queued, without waiting (libpulse's own
+        thread does that here as it happens)."""
+
+    def new_signal(self) -> StreamSignal:
+        """The signal of a new stream on this connection (its callbacks bump it)."""
+        return StreamSignal()
+
+    def _learn_server(self) -> None:
+        info = self.server_info()
+        self.holds_short_audio = "pipewire" in (info.get("server_name") or "").lower()
+
+    def private_connection(self) -> Connection:
+        """A connection of one stream's own, to the same server, whose mainloop the stream's
+        callers run (see :mod:`._pulse_driven`)."""
+        from ._pulse_driven import DrivenConnection
+
+        with self._life:
+            if self._closed:
+                raise self.lost_error()
+        private = DrivenConnection(
+            self._server, self._app_name, self._timeout, holds_short_audio=self.holds_short_audio
+        )
+        self._private.add(private)
+        if self._closed:  # closed meanwhile, maybe without seeing it
+            private.close()
+            raise self.lost_error()
+        return private
 
     # -- locking and waiting -------------------------------------------------------------
 
@@ -195,17 +264,17 @@ class Connection:
                 raise self.lost_error()
             self._users += 1
         try:
-            if self.lib.pa_threaded_mainloop_in_thread(self.mainloop):
+            if self._in_mainloop_thread():
                 raise AudioError(
                     "scgui.audio was called from the sound server's event thread (a "
                     "device-event callback registered with the backend directly); use "
                     "scgui.audio.watch_devices."
                 )
-            self.lib.pa_threaded_mainloop_lock(self.mainloop)
+            self._lock_mainloop()
             try:
                 yield
             finally:
-                self.lib.pa_threaded_mainloop_unlock(self.mainloop)
+                self._unlock_mainloop()
         finally:
             with self._life:
                 self._users -= 1
@@ -290,12 +359,9 @@ class Connection:
                     "overloaded. Check that PulseAudio or pipewire-pulse is running (not "
                     "stopped), or allow more time with scgui.audio.set_timeout()."
                 )
-            with self._state_changed:
-                if self._state_generation == generation:
-                    self._state_changed.wait(min(remaining, 0.5))
+            self._wait_state(generation, min(remaining, 0.5))
         if self._ready:
-            info = self.server_info()
-            self.holds_short_audio = "pipewire" in (info.get("server_name") or "").lower()
+            self._learn_server()
             return
         with self.locked():
             reason = self.strerror()
@@ -317,16 +383,19 @@ class Connection:
             if self._closed:
                 return
             self._closed = True
+        for private in list(self._private):
+            private.close()
+        with self._life:
             idle = self._life.wait_for(lambda: self._users == 0, timeout=self.timeout)
         if not idle:  # a thread is stuck in a native call: leaking beats freeing under it
             _log.error("closing the sound server connection with a native call still running")
             _open_connections.discard(self)
             return
         lib, ffi = self.lib, self.ffi
-        if lib.pa_threaded_mainloop_in_thread(self.mainloop):  # never from a callback
+        if self._in_mainloop_thread():  # never from a callback
             return
         error = self.lost_error()
-        lib.pa_threaded_mainloop_lock(self.mainloop)
+        self._lock_mainloop()
         try:
             for key in list(self.cores):
                 self.release_core_locked(key, error)
@@ -334,10 +403,10 @@ class Connection:
             lib.pa_context_set_subscribe_callback(self.context, ffi.NULL, ffi.NULL)
             lib.pa_context_disconnect(self.context)
         finally:
-            lib.pa_threaded_mainloop_unlock(self.mainloop)
-        lib.pa_threaded_mainloop_stop(self.mainloop)
+            self._unlock_mainloop()
+        self._stop_mainloop()
         lib.pa_context_unref(self.context)
-        lib.pa_threaded_mainloop_free(self.mainloop)
+        self._free_mainloop()
         self._graveyard.put(None)
         _open_connections.discard(self)
 
@@ -416,7 +485,7 @@ class Connection:
                 reply.state = lib.pa_operation_get_state(op)
                 reply.done.set()
         limit = self.timeout if timeout is None else timeout
-        finished = reply.done.wait(limit)
+        finished = self._wait_event(reply.done, limit)
         try:
             with self.locked():
                 if not finished and lib.pa_operation_get_state(op) == OPERATION_RUNNING:

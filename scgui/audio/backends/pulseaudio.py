@@ -32,7 +32,7 @@ from ..errors import (
     ServerUnavailableError,
     StreamError,
 )
-from ..ring import FrameRing, StreamSignal, closed_error
+from ..ring import FrameRing, closed_error
 from ..timeouts import check_timeout
 from ._ffi_modules import c_callback
 from ._pulse_connection import (
@@ -136,7 +136,7 @@ class _Core:
         self.direction = direction
         self.device_id = device_id
         self.stream: Any = None
-        self.signal = StreamSignal()
+        self.signal = connection.new_signal()
         self.ring: FrameRing | None = None
         self.underruns = 0
         self.server_overflows = 0
@@ -323,9 +323,8 @@ class _Stream:
 
     direction = "stream"
 
-    def __init__(self, connection: Connection, kind: DeviceKind, config: StreamConfig) -> None:
-        self._connection = connection
-        self._ffi, self._lib = connection.ffi, connection.lib
+    def __init__(self, shared: Connection, kind: DeviceKind, config: StreamConfig) -> None:
+        self._ffi, self._lib = shared.ffi, shared.lib
         self.channels = config.channels
         self.samplerate = config.samplerate
         self.device_id = config.device_id
@@ -336,11 +335,14 @@ class _Stream:
                 f"PulseAudio cannot open a stream at {config.samplerate} Hz; "
                 f"use a rate from 1 to {RATE_MAX} Hz, such as 44100 or 48000."
             )
-        _rate, positions = connection.native_layout(kind, config.device_id)
+        _rate, positions = shared.native_layout(kind, config.device_id)
         if len(positions) != config.channels:
             raise InvalidConfigError(
                 f"{config.device_id!r} has {len(positions)} channels, not {config.channels}."
             )
+        self._connection = connection = self._stream_connection(shared)
+        #: Whether the stream has a connection of its own, closed with it.
+        self._owns_connection = connection is not shared
         blocksize = config.blocksize or max(1, round(config.samplerate * DEFAULT_BLOCK_SECONDS))
         self.blocksize = blocksize
         #: Whether the caller left the block size to the library.
@@ -349,9 +351,18 @@ class _Stream:
         self._core.channels = config.channels
         self._core.frame_bytes = self._frame_bytes
         self._prepare_core(self._core, blocksize)
-        key = self._open(config, positions, blocksize)
+        try:
+            key = self._open(config, positions, blocksize)
+        except BaseException:
+            if self._owns_connection:
+                connection.close()
+            raise
         self._finalizer = weakref.finalize(self, connection.release_later, key)
         self._finalizer.atexit = False  # at exit, closing the connection releases it
+
+    def _stream_connection(self, shared: Connection) -> Connection:
+        """The connection the stream runs on: the backend's, unless a direction needs its own."""
+        return shared
 
     def _prepare_core(self, core: _Core, blocksize: int) -> None:
         """Give the core what its direction needs before callbacks can run."""
@@ -531,12 +542,26 @@ class _Stream:
         except AudioError:  # on libpulse's own thread: let the janitor release it
             self._core.fail(closed_error(self.direction))
             self._connection.release_later(key)
+            return
+        if self._owns_connection:
+            self._connection.close()
 
 
 class PulsePlayback(_Stream):
     """An output stream; ``write`` blocks only while the server's buffer is full."""
 
     direction = "playback"
+
+    def _stream_connection(self, shared: Connection) -> Connection:
+        # A player waits for the server about 200 times a second at the default buffer; on
+        # a mainloop of its own that it runs itself, each wait is one wake-up of one thread
+        # (see _pulse_driven), a third of the CPU of waking it from libpulse's thread. Not
+        # on pipewire-pulse: it holds a short tail back until the client, asked for more
+        # while idle, asks for a drain (see _StreamCallbacks.writable), and a loop nobody
+        # runs between writes never answers (clicks after a pause were lost on the rig).
+        if shared.holds_short_audio:
+            return shared
+        return shared.private_connection()
 
     def _prepare_core(self, core: _Core, blocksize: int) -> None:
         # A new stream is empty, as after a drain: its first write goes where the server
@@ -601,6 +626,7 @@ class PulsePlayback(_Stream):
             return
         data = ffi.cast("char *", ffi.from_buffer(frames))
         deadline = time.monotonic() + conn.timeout
+        conn.run_pending()  # what the server said since the last call (a drain's end...)
         core.writing = True
         try:
             self._write_all(data, total, deadline)
@@ -610,6 +636,7 @@ class PulsePlayback(_Stream):
             with conn.locked():
                 stream = self._check_locked()
                 self._flush_short_tail_locked(stream)
+        conn.run_pending()  # the audio leaves for the server now, not at the next wait
 
     def _flush_short_tail_locked(self, stream: Any) -> None:
         """On a server that holds back short audio, ask it to play a short queue out now."""

@@ -1,0 +1,179 @@
+"""A connection of one stream whose mainloop is run by the threads that wait on it.
+
+The shared :class:`~._pulse_connection.Connection` runs libpulse's mainloop on a thread of
+its own. Every server request of a playing stream then costs a Python callback on that
+thread (taking the GIL) and a wake-up of the waiting writer, which takes the GIL and the
+mainloop lock back: several handoffs between two threads per request, about 200 requests
+a second at the default buffer. Measured on the rig (``bench/README.md``, "driven
+mainloop"), that was two thirds of the CPU of playing.
+
+Here the mainloop is a plain ``pa_mainloop``, and whoever waits for it (a writer for room,
+a drain, a latency query) runs it: it sleeps in ``poll()`` with the GIL released until the
+server sends something, then dispatches the callbacks on its own thread. One wake-up of one
+thread per request. Between two calls nothing runs it; the server's messages wait in the
+socket, and state changes (a removed device, a dead server) are seen on the next call.
+
+Threads: one runner at a time holds the loop lock, which stands for the threaded
+mainloop's lock. A thread that wants the lock wakes a runner asleep in ``poll()`` first,
+so a query from another thread never waits for the server.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from ..errors import AudioError
+from ..ring import StreamSignal
+from ._pulse_connection import Connection
+
+#: The longest one run of the loop sleeps in ``poll()``: a bound on how long a thread that
+#: asks for the lock in the instant before the runner sleeps can wait.
+MAX_POLL_SECONDS = 0.05
+#: Runs without waiting that :meth:`DrivenConnection.run_pending` makes at most to send
+#: what is queued (each sends what the socket takes; a reply awaited also counts as pending).
+MAX_SEND_RUNS = 4
+#: How long a runner lets a thread that asked for the lock go first.
+HANDOFF_SECONDS = 0.005
+
+
+class DrivenConnection(Connection):
+    """One stream's own connection, with a ``pa_mainloop`` its waiting callers run."""
+
+    def __init__(
+        self,
+        server: str | None,
+        app_name: str,
+        timeout: float | None,
+        *,
+        holds_short_audio: bool,
+    ) -> None:
+        self._loop_lock = threading.Lock()
+        self._loop_owner: int | None = None
+        self._wanting = 0
+        self._wanting_lock = threading.Lock()
+        self._known_short_audio = holds_short_audio
+        super().__init__(server, app_name, None, timeout)
+
+    # -- the mainloop ----------------------------------------------------------------------
+
+    def _new_mainloop(self) -> Any:
+        return self.lib.pa_mainloop_new()
+
+    def _mainloop_api(self) -> Any:
+        return self.lib.pa_mainloop_get_api(self.mainloop)
+
+    def _start_mainloop(self) -> bool:
+        return True  # nothing runs it but its callers
+
+    def _stop_mainloop(self) -> None:
+        pass
+
+    def _free_mainloop(self) -> None:
+        self.lib.pa_mainloop_free(self.mainloop)
+
+    def _in_mainloop_thread(self) -> bool:
+        # A callback runs on the thread that runs the loop, with the loop lock held.
+        return self._loop_owner == threading.get_ident()
+
+    def _lock_mainloop(self) -> None:
+        with self._wanting_lock:
+            self._wanting += 1
+        try:
+            if self._loop_owner is not None:  # a runner may be asleep in poll(): let go
+                self.lib.pa_mainloop_wakeup(self.mainloop)
+            self._loop_lock.acquire()
+        finally:
+            with self._wanting_lock:
+                self._wanting -= 1
+        self._loop_owner = threading.get_ident()
+
+    def _unlock_mainloop(self) -> None:
+        self._loop_owner = None
+        self._loop_lock.release()
+
+    def _learn_server(self) -> None:
+        self.holds_short_audio = self._known_short_audio  # the shared connection asked
+
+    def close(self) -> None:
+        self.lib.pa_mainloop_wakeup(self.mainloop)
+        super().close()
+
+    # -- running it --------------------------------------------------------------------
+
+    def pump(self, seconds: float) -> None:
+        """Run the mainloop once: sleep until the server sends something, another thread
+        wants the lock, or ``seconds`` pass (at most :data:`MAX_POLL_SECONDS`); then run
+        the callbacks of what arrived, on this thread."""
+        handoff = time.monotonic() + HANDOFF_SECONDS
+        while self._wanting and time.monotonic() < handoff:
+            time.sleep(0.0002)  # let the thread that asked for the lock have it first
+        with self._life:
+            if self._closed:
+                raise self.lost_error()
+            self._users += 1
+        try:
+            if self._in_mainloop_thread():
+                raise AudioError("scgui.audio waited for the sound server inside its callback.")
+            self._loop_lock.acquire()
+            self._loop_owner = threading.get_ident()
+            try:
+                lib, mainloop = self.lib, self.mainloop
+                wait = 0.0 if self._wanting else min(max(seconds, 0.0), MAX_POLL_SECONDS)
+                if lib.pa_mainloop_prepare(mainloop, int(wait * 1e6)) < 0:
+                    raise self.lost_error()
+                if lib.pa_mainloop_poll(mainloop) < 0:
+                    raise self.lost_error()
+                lib.pa_mainloop_dispatch(mainloop)
+            finally:
+                self._unlock_mainloop()
+        finally:
+            with self._life:
+                self._users -= 1
+                if not self._users:
+                    self._life.notify_all()
+
+    def run_pending(self) -> None:
+        # libpulse queues what a call sends (pa_stream_write...) and writes it to the socket
+        # from the loop: without a run, a last write would wait there for the next call.
+        self.pump(0.0)
+        for _ in range(MAX_SEND_RUNS):
+            if not self.lib.pa_context_is_pending(self.context):
+                return
+            self.pump(0.0)
+
+    def _wait_event(self, event: threading.Event, seconds: float) -> bool:
+        deadline = time.monotonic() + seconds
+        while not event.is_set():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            self.pump(remaining)
+        return True
+
+    def _wait_state(self, generation: int, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while self._state_generation == generation:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            self.pump(remaining)
+
+    def _janitor_run(self) -> None:
+        # The one stream was dropped without close(): release it, then the connection.
+        key = self._graveyard.get()
+        if key is None or self._closed:
+            return
+        try:
+            with self.locked():
+                self.release_core_locked(key)
+        except AudioError:
+            pass
+        self.close()
+
+    def new_signal(self) -> StreamSignal:
+        return StreamSignal(pump=self.pump)
+
+    def private_connection(self) -> Connection:
+        return self  # already one stream's own
