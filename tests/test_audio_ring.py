@@ -146,3 +146,30 @@ def test_stream_signal() -> None:
     signal.fail(sc.StreamError("gone"))
     with pytest.raises(sc.StreamError):
         signal.wait_change(signal.count, 2)
+
+
+def test_stream_signal_run_by_its_waiter() -> None:
+    """A signal whose native side moves only while the waiter runs it (a private mainloop)."""
+    runs: list[float] = []
+
+    def pump(seconds: float) -> None:  # as a mainloop run: waits, then runs callbacks
+        runs.append(seconds)
+        time.sleep(min(seconds, 0.01))
+        if len(runs) == 3 and signal.count == 0:
+            signal.bump()
+
+    signal = StreamSignal(pump=pump)
+    since = signal.count
+    assert signal.wait_change(since, 2)
+    assert len(runs) == 3  # run on this thread until the change, not a moment longer
+    assert all(0 < seconds <= 2 for seconds in runs)
+    runs.clear()
+    began = time.monotonic()
+    assert not signal.wait_change(signal.count, 0.05)  # nothing changes: the timeout holds
+    assert time.monotonic() - began < 1
+    assert runs and all(seconds <= 0.05 for seconds in runs)
+    signal.fail(sc.StreamError("gone"))
+    runs.clear()
+    with pytest.raises(sc.StreamError):
+        signal.wait_change(signal.count, 2)
+    assert not runs  # a failed stream is not run again

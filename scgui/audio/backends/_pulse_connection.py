@@ -142,6 +142,7 @@ class Connection:
         self._life = threading.Condition()
         self._users = 0
         self._closed = False
+        self._closed_reason: AudioError | None = None
         self._lost = False
         self._ready = False
         self._state_changed = threading.Condition()
@@ -261,7 +262,7 @@ class Connection:
         """
         with self._life:
             if self._closed:
-                raise self.lost_error()
+                raise self.closed_error()
             self._users += 1
         try:
             if self._in_mainloop_thread():
@@ -290,6 +291,11 @@ class Connection:
     def alive(self) -> bool:
         """Connected and not lost (a lost connection is replaced, never revived)."""
         return self._ready and not self._closed and not self._lost
+
+    def closed_error(self) -> AudioError:
+        """The error for a call on this connection once it is closed."""
+        reason = self._closed_reason
+        return reason if reason is not None else self.lost_error()
 
     def lost_error(self) -> ServerUnavailableError:
         """The error for anything that needed the server after the connection was lost."""
@@ -374,15 +380,18 @@ class Connection:
             "'python -m scgui.virtual_rig'."
         )
 
-    def close(self) -> None:
+    def close(self, reason: AudioError | None = None) -> None:
         """Close every stream, disconnect and stop the mainloop thread; idempotent.
 
-        Safe while other threads use the connection: they get an error, never a crash.
+        Safe while other threads use the connection: they get an error, never a crash:
+        ``reason`` where given (a stream's own connection closed with the stream), else
+        :meth:`lost_error`.
         """
         with self._life:
             if self._closed:
                 return
             self._closed = True
+            self._closed_reason = reason
         for private in list(self._private):
             private.close()
         with self._life:
@@ -394,7 +403,7 @@ class Connection:
         lib, ffi = self.lib, self.ffi
         if self._in_mainloop_thread():  # never from a callback
             return
-        error = self.lost_error()
+        error = self.closed_error()
         self._lock_mainloop()
         try:
             for key in list(self.cores):

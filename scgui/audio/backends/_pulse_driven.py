@@ -96,9 +96,11 @@ class DrivenConnection(Connection):
     def _learn_server(self) -> None:
         self.holds_short_audio = self._known_short_audio  # the shared connection asked
 
-    def close(self) -> None:
-        self.lib.pa_mainloop_wakeup(self.mainloop)
-        super().close()
+    def close(self, reason: AudioError | None = None) -> None:
+        with self._life:  # freed only once closed and no thread is inside
+            if not self._closed:
+                self.lib.pa_mainloop_wakeup(self.mainloop)  # a runner lets go of the loop
+        super().close(reason)
 
     # -- running it --------------------------------------------------------------------
 
@@ -111,7 +113,7 @@ class DrivenConnection(Connection):
             time.sleep(0.0002)  # let the thread that asked for the lock have it first
         with self._life:
             if self._closed:
-                raise self.lost_error()
+                raise self.closed_error()
             self._users += 1
         try:
             if self._in_mainloop_thread():

@@ -544,7 +544,7 @@ class _Stream:
             self._connection.release_later(key)
             return
         if self._owns_connection:
-            self._connection.close()
+            self._connection.close(closed_error(self.direction))
 
 
 class PulsePlayback(_Stream):
