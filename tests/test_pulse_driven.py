@@ -7,6 +7,7 @@ the writer waits, a dropped player's connection, a player and its connection clo
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import threading
@@ -16,8 +17,8 @@ import numpy as np
 import pytest
 
 import scgui.audio as sc
-from scgui.audio.backends import get_backend
 from scgui.audio.backends import _pulse_connection as connections
+from scgui.audio.backends import get_backend
 
 pytestmark = pytest.mark.pulseaudio_only  # pipewire-pulse players share the connection
 
@@ -32,9 +33,8 @@ def own_clients(rig) -> int:  # type: ignore[no-untyped-def]
 
 
 def test_a_player_has_a_connection_of_its_own_closed_with_it(rig, multi8) -> None:
-    multi8.channels  # the backend's own connection is up
-    before = own_clients(rig)
     shared = get_backend()._connection()  # type: ignore[attr-defined]
+    before = own_clients(rig)
     with multi8.player(RATE) as player:
         player.play(np.zeros((480, 8), np.float32))
         private = player._stream._connection
@@ -58,7 +58,7 @@ def test_other_threads_are_answered_while_the_writer_waits(multi8) -> None:
             try:
                 while not stop.is_set():
                     player.play(block)  # blocks nearly all the time: the buffer is full
-            except BaseException as exc:  # noqa: BLE001 - reported below
+            except BaseException as exc:  # reported below
                 failures.append(exc)
 
         writer = threading.Thread(target=write)
@@ -82,7 +82,7 @@ def test_other_threads_are_answered_while_the_writer_waits(multi8) -> None:
 
 
 def test_a_dropped_player_leaves_no_connection(multi8) -> None:
-    multi8.channels
+    get_backend()._connection()  # type: ignore[attr-defined]  # the backend's own is up
     before = len(connections._open_connections)
 
     def play_and_drop() -> None:
@@ -96,8 +96,6 @@ def test_a_dropped_player_leaves_no_connection(multi8) -> None:
         thread.start()
     for thread in threads:
         thread.join(10)
-    import gc
-
     gc.collect()
     deadline = time.monotonic() + 10
     while len(connections._open_connections) > before and time.monotonic() < deadline:

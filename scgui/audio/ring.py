@@ -283,6 +283,11 @@ class StreamSignal:
             self.count += 1
             self._changed.notify_all()
 
+    def note_change(self) -> None:
+        """Count a change without waking anyone: for a signal whose waiters run its native
+        side themselves (``pump``) and look at :attr:`count` after each run."""
+        self.count += 1
+
     def fail(self, error: BaseException) -> None:
         with self._changed:
             if self._error is None:

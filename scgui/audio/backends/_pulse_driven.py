@@ -127,7 +127,11 @@ class DrivenConnection(Connection):
                     raise self.lost_error()
                 if lib.pa_mainloop_poll(mainloop) < 0:
                     raise self.lost_error()
-                lib.pa_mainloop_dispatch(mainloop)
+                if lib.pa_mainloop_dispatch(mainloop) > 0:
+                    # Something arrived (a request for more, most often): whoever waits on
+                    # a stream looks again. No Python callback per request is needed.
+                    for core in self.cores.values():
+                        core.signal.note_change()
             finally:
                 self._unlock_mainloop()
         finally:

@@ -594,7 +594,8 @@ class PulsePlayback(_Stream):
         )
 
     def _set_callbacks(self, stream: Any, callbacks: _StreamCallbacks, userdata: Any) -> None:
-        self._lib.pa_stream_set_write_callback(stream, callbacks.writable, userdata)
+        if not self._owns_connection:  # its own loop's runs wake the writer (see pump)
+            self._lib.pa_stream_set_write_callback(stream, callbacks.writable, userdata)
         self._lib.pa_stream_set_underflow_callback(stream, callbacks.underflow, userdata)
 
     def _connect(self, stream: Any, device: bytes, attr: Any, flags: int) -> int:
