@@ -266,7 +266,7 @@ class StreamSignal:
     caller notes :attr:`count`, releases the native lock, and waits for it to change.
     """
 
-    def __init__(self, pump: Callable[[float], None] | None = None) -> None:
+    def __init__(self, pump: Callable[[float], object] | None = None) -> None:
         self._changed = threading.Condition(threading.Lock())
         self.count = 0
         self._error: BaseException | None = None

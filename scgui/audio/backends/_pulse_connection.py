@@ -295,7 +295,7 @@ class Connection:
     def closed_error(self) -> AudioError:
         """The error for a call on this connection once it is closed."""
         reason = self._closed_reason
-        return reason if reason is not None else self.lost_error()
+        return reason.with_traceback(None) if reason is not None else self.lost_error()
 
     def lost_error(self) -> ServerUnavailableError:
         """The error for anything that needed the server after the connection was lost."""
@@ -494,7 +494,18 @@ class Connection:
                 reply.state = lib.pa_operation_get_state(op)
                 reply.done.set()
         limit = self.timeout if timeout is None else timeout
-        finished = self._wait_event(reply.done, limit)
+        try:
+            finished = self._wait_event(reply.done, limit)
+        except BaseException:  # the wait itself failed (a stream's own loop ran by it)
+            try:
+                with self.locked():
+                    if lib.pa_operation_get_state(op) == OPERATION_RUNNING:
+                        lib.pa_operation_cancel(op)
+                    lib.pa_operation_set_state_callback(op, self.ffi.NULL, self.ffi.NULL)
+                    lib.pa_operation_unref(op)
+            except AudioError:
+                self._orphan_handles.append(handle)  # a later cancel may still call back
+            raise
         try:
             with self.locked():
                 if not finished and lib.pa_operation_get_state(op) == OPERATION_RUNNING:

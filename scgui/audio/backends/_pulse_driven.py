@@ -33,7 +33,7 @@ from ._pulse_connection import Connection
 MAX_POLL_SECONDS = 0.05
 #: Runs without waiting that :meth:`DrivenConnection.run_pending` makes at most to send
 #: what is queued (each sends what the socket takes; a reply awaited also counts as pending).
-MAX_SEND_RUNS = 4
+MAX_SEND_RUNS = 5
 #: How long a runner lets a thread that asked for the lock go first.
 HANDOFF_SECONDS = 0.005
 
@@ -104,10 +104,12 @@ class DrivenConnection(Connection):
 
     # -- running it --------------------------------------------------------------------
 
-    def pump(self, seconds: float) -> None:
+    def pump(self, seconds: float, *, wait_for_lock: bool = True) -> bool:
         """Run the mainloop once: sleep until the server sends something, another thread
         wants the lock, or ``seconds`` pass (at most :data:`MAX_POLL_SECONDS`); then run
-        the callbacks of what arrived, on this thread."""
+        the callbacks of what arrived, on this thread. Returns whether something is still
+        queued to be sent. ``wait_for_lock=False``: when another thread runs the loop, leave
+        it to that one (it sends what is queued as well) and return False."""
         handoff = time.monotonic() + HANDOFF_SECONDS
         while self._wanting and time.monotonic() < handoff:
             time.sleep(0.0002)  # let the thread that asked for the lock have it first
@@ -118,20 +120,11 @@ class DrivenConnection(Connection):
         try:
             if self._in_mainloop_thread():
                 raise AudioError("scgui.audio waited for the sound server inside its callback.")
-            self._loop_lock.acquire()
-            self._loop_owner = threading.get_ident()
+            if not self._loop_lock.acquire(blocking=wait_for_lock):
+                return False
             try:
-                lib, mainloop = self.lib, self.mainloop
-                wait = 0.0 if self._wanting else min(max(seconds, 0.0), MAX_POLL_SECONDS)
-                if lib.pa_mainloop_prepare(mainloop, int(wait * 1e6)) < 0:
-                    raise self.lost_error()
-                if lib.pa_mainloop_poll(mainloop) < 0:
-                    raise self.lost_error()
-                if lib.pa_mainloop_dispatch(mainloop) > 0:
-                    # Something arrived (a request for more, most often): whoever waits on
-                    # a stream looks again. No Python callback per request is needed.
-                    for core in self.cores.values():
-                        core.signal.note_change()
+                self._loop_owner = threading.get_ident()
+                return self._run_once(seconds)
             finally:
                 self._unlock_mainloop()
         finally:
@@ -140,14 +133,45 @@ class DrivenConnection(Connection):
                 if not self._users:
                     self._life.notify_all()
 
+    def _run_once(self, seconds: float) -> bool:
+        """prepare, poll, dispatch (loop lock held): always all three, in that order, even
+        when an exception (Ctrl-C) arrives in between; libpulse aborts the process if the
+        next prepare finds the loop half way."""
+        lib, mainloop = self.lib, self.mainloop
+        wait = 0.0 if self._wanting else min(max(seconds, 0.0), MAX_POLL_SECONDS)
+        if lib.pa_mainloop_prepare(mainloop, int(wait * 1e6)) < 0:
+            raise self.lost_error()
+        stage = "prepared"
+        try:
+            if self._wanting or self._closed:  # asked while we prepared: its wakeup is gone
+                lib.pa_mainloop_wakeup(mainloop)
+            polled = lib.pa_mainloop_poll(mainloop)
+            stage = "polled" if polled >= 0 else "passive"
+            if stage == "polled":
+                dispatched = lib.pa_mainloop_dispatch(mainloop)
+                stage = "passive"
+                if dispatched > 0:
+                    # Something arrived (a request for more, most often): whoever waits on
+                    # a stream looks again. No Python callback per request is needed.
+                    for core in self.cores.values():
+                        core.signal.note_change()
+            if polled < 0:
+                raise self.lost_error()
+            # pa_context_is_pending gives a negative error code on a dead context.
+            return bool(lib.pa_context_is_pending(self.context) > 0)
+        finally:
+            if stage == "prepared":
+                lib.pa_mainloop_wakeup(mainloop)  # poll returns at once
+                stage = "polled" if lib.pa_mainloop_poll(mainloop) >= 0 else "passive"
+            if stage == "polled":
+                lib.pa_mainloop_dispatch(mainloop)
+
     def run_pending(self) -> None:
         # libpulse queues what a call sends (pa_stream_write...) and writes it to the socket
         # from the loop: without a run, a last write would wait there for the next call.
-        self.pump(0.0)
         for _ in range(MAX_SEND_RUNS):
-            if not self.lib.pa_context_is_pending(self.context):
+            if not self.pump(0.0, wait_for_lock=False):
                 return
-            self.pump(0.0)
 
     def _wait_event(self, event: threading.Event, seconds: float) -> bool:
         deadline = time.monotonic() + seconds

@@ -347,11 +347,11 @@ class _Stream:
         self.blocksize = blocksize
         #: Whether the caller left the block size to the library.
         self.default_blocksize = config.blocksize is None
-        self._core = _Core(connection, self.direction, config.device_id)
-        self._core.channels = config.channels
-        self._core.frame_bytes = self._frame_bytes
-        self._prepare_core(self._core, blocksize)
         try:
+            self._core = _Core(connection, self.direction, config.device_id)
+            self._core.channels = config.channels
+            self._core.frame_bytes = self._frame_bytes
+            self._prepare_core(self._core, blocksize)
             key = self._open(config, positions, blocksize)
         except BaseException:
             if self._owns_connection:
