@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from scgui.audio.backends import _wasapi_cdef as decl
-from scgui.audio.backends._com import check, ffi, guid, guid_text, hresult_name
+from scgui.audio.backends._com import check, ffi, guid, guid_text, hresult_name, stamp_age
 from scgui.audio.backends._wasapi_format import (
     DEFAULT_MASKS,
     bits,
@@ -152,3 +152,14 @@ def test_loopback_clock_fills_silence_at_the_stream_rate() -> None:
     # Playing again: packets count, and no silence is added while they come.
     clock.delivered(480, now=101.01)
     assert clock.silence_due(101.02) == 0
+
+
+def test_a_time_stamp_is_believed_only_when_it_is_recent() -> None:
+    now = 98_701.25  # the performance counter, in s
+    assert stamp_age(round((now - 0.02) * 1e7), now) == pytest.approx(0.02)
+    assert stamp_age(round(now * 1e7), now) == pytest.approx(0.0)
+    assert stamp_age(0, now) is None  # no stamp
+    assert stamp_age(round((now - 60) * 1e7), now) is None  # a minute old
+    assert stamp_age(round((now + 1) * 1e7), now) is None  # in the future
+    # Wine has stamped a position with a negative counter, which a UINT64 shows near 2**64.
+    assert stamp_age((1 << 64) - round(85_766 * 1e7), now) is None

@@ -57,8 +57,29 @@ def kernel32() -> Any:
     return _library("kernel32")
 
 
+#: How old (s) a WASAPI time stamp may be and still be believed. A position is stamped when it
+#: is read and a captured packet when its first frame came in, so a real stamp is at most a
+#: buffer old; Wine's WASAPI has been seen to stamp a position with a negative counter (which
+#: a UINT64 shows as nearly 2**64), and such a time would put the stream hours away.
+STAMP_AGE_BELIEVED = (-0.05, 5.0)
+
+
+def stamp_age(hundred_ns: int, counter_now: float) -> float | None:
+    """How long before ``counter_now`` (the performance counter, in s) a WASAPI time stamp
+    (the counter in 100 ns units, as the UINT64 the API hands back) was taken; None when
+    there is no stamp (0) or it cannot be believed (see :data:`STAMP_AGE_BELIEVED`)."""
+    if hundred_ns == 0:
+        return None
+    if hundred_ns >= 1 << 63:  # a negative counter, read as unsigned
+        hundred_ns -= 1 << 64
+    age = counter_now - hundred_ns / 1e7
+    youngest, oldest = STAMP_AGE_BELIEVED
+    return age if youngest <= age <= oldest else None
+
+
 def qpc_to_perf_counter(hundred_ns: int) -> float:
-    """A WASAPI time stamp (performance counter, in 100 ns units) as :func:`time.perf_counter`.
+    """A WASAPI time stamp as :func:`time.perf_counter`; now when there is none or it is
+    not believable (a stream's position then carries the time it was read).
 
     The two clocks tick together; their offset is read here, at a call's cost (about 1 us).
     """
@@ -68,7 +89,12 @@ def qpc_to_perf_counter(hundred_ns: int) -> float:
     k32.QueryPerformanceFrequency(frequency)
     k32.QueryPerformanceCounter(count)
     now = time.perf_counter()
-    return now - (int(count[0]) / int(frequency[0]) - hundred_ns / 1e7)
+    age = stamp_age(hundred_ns, int(count[0]) / int(frequency[0]))
+    if age is None:
+        if hundred_ns:
+            _log.debug("WASAPI time stamp %d not believed; taking the time of reading", hundred_ns)
+        return now
+    return now - age
 
 
 def unsigned(hresult: int) -> int:

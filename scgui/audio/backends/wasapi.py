@@ -614,7 +614,7 @@ class _PlaybackCore(_Stream):
             position, stamp = ffi.new("UINT64 *"), ffi.new("UINT64 *")
             if self._clock.lpVtbl.GetPosition(self._clock, position, stamp) >= 0:
                 frame = int(position[0]) * self.samplerate / self._clock_frequency
-                at = qpc_to_perf_counter(int(stamp[0])) if stamp[0] else time.perf_counter()
+                at = qpc_to_perf_counter(int(stamp[0]))
                 self._position = (frame, at)
                 return
         self._position = (float(self._handed - self._padding), time.perf_counter())
@@ -761,7 +761,7 @@ class _CaptureCore(RingReads, _Stream):
                     break
                 # The packet's first frame was captured at its time stamp (100 ns units of
                 # the performance counter); without one, it is taken as just arrived.
-                at = qpc_to_perf_counter(int(stamp[0])) if stamp[0] else time.perf_counter()
+                at = qpc_to_perf_counter(int(stamp[0]))
                 self._position = (float(received), at)
                 received += frames
                 if flags[0] & decl.AUDCLNT_BUFFERFLAGS_SILENT:
