@@ -19,7 +19,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from ..errors import (
@@ -227,6 +227,12 @@ class Connection:
         """Handle what arrived and send what was queued, without waiting (libpulse's own
         thread does that here as it happens)."""
 
+    def holding(self) -> AbstractContextManager[None]:
+        """Keep the mainloop for a run of calls and waits on this thread (a writer's whole
+        write), where that saves handing it back and forth; other threads still get it
+        between two waits. Nothing to keep on a mainloop that runs on a thread of its own."""
+        return nullcontext()
+
     def new_signal(self) -> StreamSignal:
         """The signal of a new stream on this connection (its callbacks bump it)."""
         return StreamSignal()
@@ -254,12 +260,15 @@ class Connection:
 
     # -- locking and waiting -------------------------------------------------------------
 
-    @contextmanager
-    def locked(self) -> Iterator[None]:
+    def locked(self) -> AbstractContextManager[None]:
         """Hold the mainloop lock for native calls; refuse once closed or on its own thread.
 
         While any thread is inside, :meth:`close` waits before it frees native objects.
         """
+        return self._locked()
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
         with self._life:
             if self._closed:
                 raise self.closed_error()

@@ -15,13 +15,17 @@ socket, and state changes (a removed device, a dead server) are seen on the next
 
 Threads: one runner at a time holds the loop lock, which stands for the threaded
 mainloop's lock. A thread that wants the lock wakes a runner asleep in ``poll()`` first,
-so a query from another thread never waits for the server.
+so a query from another thread never waits for the server. A writer keeps the lock for its
+whole write (:meth:`DrivenConnection.holding`) and lets such a thread in between two runs:
+taking and giving back the lock around every wait was most of the Python a wait cost.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from ..errors import AudioError
@@ -51,6 +55,7 @@ class DrivenConnection(Connection):
     ) -> None:
         self._loop_lock = threading.Lock()
         self._loop_owner: int | None = None
+        self._holder: int | None = None  # the thread inside holding(), which owns the loop
         self._wanting = 0
         self._wanting_lock = threading.Lock()
         self._known_short_audio = holds_short_audio
@@ -93,6 +98,34 @@ class DrivenConnection(Connection):
         self._loop_owner = None
         self._loop_lock.release()
 
+    def locked(self) -> AbstractContextManager[None]:
+        if self._holder is not None and self._holder == threading.get_ident():
+            if self._closed:
+                raise self.closed_error()
+            return nullcontext()  # holding() has the lock already
+        return self._locked()
+
+    @contextmanager
+    def holding(self) -> Iterator[None]:
+        me = threading.get_ident()
+        if self._holder == me:
+            yield
+            return
+        with self._locked():  # counts as a user: close() waits for the holder to leave
+            self._holder = me
+            try:
+                yield
+            finally:
+                self._holder = None
+
+    def _let_others_in(self) -> None:
+        """Inside :meth:`holding`: give the lock to the threads that asked, then take it back."""
+        self._unlock_mainloop()
+        handoff = time.monotonic() + HANDOFF_SECONDS
+        while self._wanting and time.monotonic() < handoff:
+            time.sleep(0.0002)
+        self._lock_mainloop()
+
     def _learn_server(self) -> None:
         self.holds_short_audio = self._known_short_audio  # the shared connection asked
 
@@ -110,6 +143,12 @@ class DrivenConnection(Connection):
         the callbacks of what arrived, on this thread. Returns whether something is still
         queued to be sent. ``wait_for_lock=False``: when another thread runs the loop, leave
         it to that one (it sends what is queued as well) and return False."""
+        if self._holder is not None and self._holder == threading.get_ident():
+            if self._wanting:
+                self._let_others_in()
+            if self._closed:
+                raise self.closed_error()
+            return self._run_once(seconds)
         handoff = time.monotonic() + HANDOFF_SECONDS
         while self._wanting and time.monotonic() < handoff:
             time.sleep(0.0002)  # let the thread that asked for the lock have it first

@@ -626,18 +626,19 @@ class PulsePlayback(_Stream):
         if total == 0:
             return
         data = ffi.cast("char *", ffi.from_buffer(frames))
-        deadline = time.monotonic() + conn.timeout
-        conn.run_pending()  # what the server said since the last call (a drain's end...)
-        core.writing = True
-        try:
-            self._write_all(data, total, deadline)
-        finally:
-            core.writing = False
-        if core.hold_threshold:
-            with conn.locked():
-                stream = self._check_locked()
-                self._flush_short_tail_locked(stream)
-        conn.run_pending()  # the audio leaves for the server now, not at the next wait
+        timeout = conn.timeout
+        with conn.holding():
+            conn.run_pending()  # what the server said since the last call (a drain's end...)
+            core.writing = True
+            try:
+                self._write_all(data, total, timeout)
+            finally:
+                core.writing = False
+            if core.hold_threshold:
+                with conn.locked():
+                    stream = self._check_locked()
+                    self._flush_short_tail_locked(stream)
+            conn.run_pending()  # the audio leaves for the server now, not at the next wait
 
     def _flush_short_tail_locked(self, stream: Any) -> None:
         """On a server that holds back short audio, ask it to play a short queue out now."""
@@ -645,8 +646,12 @@ class PulsePlayback(_Stream):
         userdata = self._ffi.cast("void *", self._key)
         self._core.drain_short_tail_locked(stream, callbacks.drained_by_itself, userdata)
 
-    def _write_all(self, data: Any, total: int, deadline: float) -> None:
+    def _write_all(self, data: Any, total: int, timeout: float) -> None:
+        """Write ``total`` bytes from ``data`` as the server makes room; give up after
+        ``timeout`` s without progress."""
         ffi, lib, conn, core = self._ffi, self._lib, self._connection, self._core
+        invalid_size = int(ffi.cast("size_t", -1))  # pa_stream_writable_size's error
+        deadline = time.monotonic() + timeout
         offset = 0
         unrequested = 0  # bytes the server has room for without having asked for them
         # Only a writer kept waiting this long looks at the server (see _unstick): asking
@@ -657,7 +662,7 @@ class PulsePlayback(_Stream):
                 stream = self._check_locked()
                 since = core.signal.count
                 writable = lib.pa_stream_writable_size(stream)
-                if writable == ffi.cast("size_t", -1):
+                if writable == invalid_size:
                     raise conn.error("Sending audio to the sound server failed")
                 writable = max(writable, unrequested)
                 unrequested = 0
@@ -675,7 +680,7 @@ class PulsePlayback(_Stream):
                     core.writes += 1
                     core.bytes_written += count
                     offset += count
-                    deadline = time.monotonic() + conn.timeout
+                    deadline = time.monotonic() + timeout
                     continue
             remaining = deadline - time.monotonic()
             moved = remaining > 0 and core.signal.wait_change(since, min(remaining, nudge))
