@@ -99,7 +99,7 @@ class DrivenConnection(Connection):
         self._loop_lock.release()
 
     def locked(self) -> AbstractContextManager[None]:
-        if self._holder is not None and self._holder == threading.get_ident():
+        if self._holding_here():
             if self._closed:
                 raise self.closed_error()
             return nullcontext()  # holding() has the lock already
@@ -118,12 +118,20 @@ class DrivenConnection(Connection):
             finally:
                 self._holder = None
 
-    def _let_others_in(self) -> None:
-        """Inside :meth:`holding`: give the lock to the threads that asked, then take it back."""
-        self._unlock_mainloop()
+    def _holding_here(self) -> bool:
+        """Whether this thread is inside :meth:`holding` (and so owns the loop)."""
+        return self._holder is not None and self._holder == threading.get_ident()
+
+    def _give_way(self) -> None:
+        """Let the threads that asked for the lock have it first (at most a handoff's time)."""
         handoff = time.monotonic() + HANDOFF_SECONDS
         while self._wanting and time.monotonic() < handoff:
             time.sleep(0.0002)
+
+    def _let_others_in(self) -> None:
+        """Inside :meth:`holding`: give the lock to the threads that asked, then take it back."""
+        self._unlock_mainloop()
+        self._give_way()
         self._lock_mainloop()
 
     def _learn_server(self) -> None:
@@ -143,15 +151,13 @@ class DrivenConnection(Connection):
         the callbacks of what arrived, on this thread. Returns whether something is still
         queued to be sent. ``wait_for_lock=False``: when another thread runs the loop, leave
         it to that one (it sends what is queued as well) and return False."""
-        if self._holder is not None and self._holder == threading.get_ident():
+        if self._holding_here():
             if self._wanting:
                 self._let_others_in()
             if self._closed:
                 raise self.closed_error()
             return self._run_once(seconds)
-        handoff = time.monotonic() + HANDOFF_SECONDS
-        while self._wanting and time.monotonic() < handoff:
-            time.sleep(0.0002)  # let the thread that asked for the lock have it first
+        self._give_way()
         with self._life:
             if self._closed:
                 raise self.closed_error()
