@@ -61,9 +61,15 @@ def server_pid(rig: VirtualRig) -> int:
 
 
 def test_record_longer_than_the_server_buffer_is_exact(multi8, multi8_monitor) -> None:
-    """3 s of 8 channels is 4.6 MB, more than a capture stream's 4 MiB server buffer."""
+    """3 s of 8 channels is 4.6 MB, more than a capture stream's 4 MiB server buffer.
+
+    The player gets 0.4 s of buffer (0.1 s blocks): this is the recorder's test, and at
+    the default 25 ms a writer held off by a busy CI host once left 900 frames of silence.
+    """
     data = pattern(3 * RATE, 8, seed=11)
-    recorded = capture_while_playing(multi8, multi8_monitor, data, margin=0.3)
+    recorded = capture_while_playing(
+        multi8, multi8_monitor, data, margin=0.3, play_blocksize=RATE // 10
+    )
     assert recorded.shape == (len(data) + int(0.3 * RATE), 8)
     find_exact(recorded, data)
 

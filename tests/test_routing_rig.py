@@ -376,6 +376,35 @@ def test_latency_takes_agree_with_both_cores_busy(rig) -> None:
         assert result.spread_ms <= 2 * float(result.info["clock_step_ms"]) + 0.5
 
 
+def test_latency_ends_when_the_player_stops_short(rig, monkeypatch) -> None:
+    """A player that stops writing before the takes (a stalled or dying writer) ends each
+    round within its drain limit with a clear error, instead of reading forever: once a
+    player has run dry its position stands still while its clock goes on."""
+    import scgui.measure.latency as latency
+
+    real_init = latency._Background.__init__
+
+    def write_only_the_lead_in(self, player, frames, block) -> None:  # type: ignore[no-untyped-def]
+        real_init(self, player, frames[: round(0.15 * RATE)], block)
+
+    monkeypatch.setattr(latency._Background, "__init__", write_only_the_lead_in)
+    began = time.monotonic()
+    with pytest.raises(latency.MeasurementError):
+        measure_latency(MULTI8.name, MULTI8_REVERSED.name, repeats=2)
+    # Three rounds of at most the drain limit each, plus what opening the streams takes.
+    assert time.monotonic() - began < 3 * (latency._DRAIN_LIMIT_SECONDS + 1.0) + 5.0
+
+
+def test_takes_are_counted_on_the_offset_given() -> None:
+    from scgui.measure.latency import takes_recorded
+
+    starts = [100, 1100, 2100]
+    # Take k is whole at start + offset + period + 2 guards recorder frames.
+    assert takes_recorded(50.0, 100 + 50 + 500 + 20 - 1, starts, 500, 10) == 0
+    assert takes_recorded(50.0, 100 + 50 + 500 + 20, starts, 500, 10) == 1
+    assert takes_recorded(-50.0, 2100 - 50 + 520, starts, 500, 10) == 3
+
+
 def test_latency_on_a_given_input_and_when_nothing_arrives(rig) -> None:
     result = measure_latency(SCARLETT.name, SCARLETT_SWAPPED.name, repeats=2, input_channel=1)
     assert result.input_channel == 1 and len(result.values_ms) == 2

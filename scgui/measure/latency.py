@@ -19,6 +19,7 @@ application sees through the streams is the path plus what the two streams buffe
 
 from __future__ import annotations
 
+import logging
 import statistics
 import threading
 from collections.abc import Callable, Sequence
@@ -46,6 +47,8 @@ from .runs import (
 )
 from .signals import DEFAULT_LEVEL_DB, log_sweep
 
+_log = logging.getLogger(__name__)
+
 __all__ = ["LATENCY_METHOD", "LatencyResult", "measure_latency", "zero_time"]
 
 #: How :func:`measure_latency` times a take (said in its report).
@@ -59,6 +62,10 @@ LATENCY_METHOD = (
 _SPREAD_WARN_MS = 0.5
 _LEAD_IN_SECONDS = 0.15  # silence before the first sweep: both streams are running by then
 _READ_SECONDS = 0.03  # recorded per read; the positions are read after each
+#: How long a round records after its signal was all written before it gives up on the
+#: takes still missing (they are played again in the next round). The player's buffer and
+#: both streams' latencies are a fraction of this.
+_DRAIN_LIMIT_SECONDS = 2.0
 
 
 def zero_time(positions: Sequence[DevicePosition], capture: bool) -> tuple[float, float]:
@@ -425,6 +432,12 @@ class _Run:
         readings: list[_Reading] = []
         step = max(1, round(_READ_SECONDS * self.rate))
         guard = round(0.02 * self.rate)
+        # Takes are counted on the last reading taken while the signal was still being
+        # written: once the player has run dry its position stands still while its clock
+        # goes on, so a later reading would put every take further off with each read.
+        anchor: _Reading | None = None
+        drained_at: int | None = None  # recorder frames when the writing was seen done
+        drain_limit = round(_DRAIN_LIMIT_SECONDS * self.rate)
         background.thread.start()
         try:
             while True:
@@ -435,19 +448,33 @@ class _Run:
                 piece = self.recorder.record(step)
                 pieces.append(piece)
                 self.recorded += piece.shape[0]
-                readings.append(
-                    _Reading(
-                        self.recorded,
-                        self.player.device_position(),
-                        self.recorder.device_position(),
-                        self.player.underruns,
-                        self.recorder.overflows,
-                    )
+                reading = _Reading(
+                    self.recorded,
+                    self.player.device_position(),
+                    self.recorder.device_position(),
+                    self.player.underruns,
+                    self.recorder.overflows,
                 )
-                arrived = self._frames_since(readings[-1], starts, first)
+                readings.append(reading)
+                if background.thread.is_alive() or anchor is None:
+                    anchor = reading
+                elif drained_at is None:
+                    drained_at = self.recorded
+                arrived = takes_recorded(
+                    _offset(anchor, self.rate), self.recorded, starts, self.period, guard
+                )
                 if progress is not None:
                     progress(min(repeats, kept + arrived), repeats)
                 if arrived >= takes:
+                    break
+                if drained_at is not None and self.recorded - drained_at >= drain_limit:
+                    _log.warning(
+                        "latency: %d of %d takes had not arrived %.1f s after the signal "
+                        "ended; timing those that did",
+                        arrived,
+                        takes,
+                        _DRAIN_LIMIT_SECONDS,
+                    )
                     break
         finally:
             background.stop()
@@ -505,14 +532,6 @@ class _Run:
                 )
         return [timed[id(a)] if isinstance(a, _Arrival) else a for a in found]
 
-    def _frames_since(self, reading: _Reading, starts: list[int], first: int) -> int:
-        """How many takes have been recorded whole (and a guard after) by ``reading``."""
-        offset = _offset(reading, self.rate)
-        guard = round(0.02 * self.rate)
-        return sum(
-            1 for start in starts if start + offset + self.period + 2 * guard <= reading.recorded
-        )
-
     def _find_take(
         self,
         start_out: int,
@@ -530,6 +549,8 @@ class _Run:
             return "interrupted"
         offset = _offset(stretch[-1], self.rate)
         begin = round(start_out + offset) - first  # where it arrives with no path delay
+        if begin + self.period > recording.shape[0]:
+            return "cut short"  # the round ended before this take was recorded whole
         window_start = max(0, begin - guard)
         window = recording[window_start : begin + self.period]
         gains, delays = find_arrivals(self.sweep, window)
@@ -551,6 +572,15 @@ class _Run:
             return "gap"
         j = first + window_start + float(delays[channel])
         return _Arrival(start_out, j, channel, float(levels[channel]), stretch)
+
+
+def takes_recorded(
+    offset: float, recorded: int, starts: Sequence[int], period: int, guard: int
+) -> int:
+    """How many takes (played from player frames ``starts``, ``period`` frames each) are
+    recorded whole, with two guards after, once ``recorded`` recorder frames are in;
+    ``offset`` is recorder frame minus player frame at one instant."""
+    return sum(1 for start in starts if start + offset + period + 2 * guard <= recorded)
 
 
 def _offset(reading: _Reading, rate: int) -> float:
