@@ -47,9 +47,13 @@ def test_a_player_has_a_connection_of_its_own_closed_with_it(rig, multi8) -> Non
     assert own_clients(rig) == before
 
 
-def test_other_threads_are_answered_while_the_writer_waits(multi8) -> None:
-    """The writer holds the loop while it waits for room; a query must not wait for it."""
-    block = np.zeros((4800, 8), np.float32)
+@pytest.mark.parametrize("block_seconds", [0.1, 6.0], ids=["short-writes", "one-long-write"])
+def test_other_threads_are_answered_while_the_writer_waits(multi8, block_seconds) -> None:
+    """The writer holds the loop while it waits for room; a query must not wait for it.
+
+    One long write is the hard case: a query that waited for the loop without saying so was
+    answered only when the write ended (5 s late, its position stamped 5 s ago)."""
+    block = np.zeros((round(block_seconds * RATE), 8), np.float32)
     failures: list[BaseException] = []
     with multi8.player(RATE) as player:
         stop = threading.Event()
@@ -65,12 +69,15 @@ def test_other_threads_are_answered_while_the_writer_waits(multi8) -> None:
         writer.start()
         try:
             time.sleep(0.2)
-            slowest = 0.0
+            slowest = oldest = 0.0
+            frames = []
             for _ in range(20):
                 began = time.monotonic()
                 latency = player.latency
                 position = player._stream.device_position()
                 slowest = max(slowest, time.monotonic() - began)
+                oldest = max(oldest, time.perf_counter() - position.time)
+                frames.append(position.frame)
                 assert 0 < latency < 1
                 assert position.frame > 0
                 time.sleep(0.01)
@@ -79,6 +86,8 @@ def test_other_threads_are_answered_while_the_writer_waits(multi8) -> None:
             writer.join(10)
     assert not writer.is_alive() and not failures, failures
     assert slowest < 0.5  # a poll is at most 50 ms; a server round trip a few
+    assert oldest < 0.25  # stamped by the server moments ago, not when a write ended
+    assert frames[-1] > frames[0]  # the positions moved on while the write went on
 
 
 def test_a_dropped_player_leaves_no_connection(multi8) -> None:

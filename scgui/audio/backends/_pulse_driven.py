@@ -82,7 +82,9 @@ class DrivenConnection(Connection):
         # A callback runs on the thread that runs the loop, with the loop lock held.
         return self._loop_owner == threading.get_ident()
 
-    def _lock_mainloop(self) -> None:
+    def _acquire_loop(self) -> None:
+        """Take the loop lock as a thread that wants it: a runner asleep in ``poll()``
+        wakes, and a writer inside :meth:`holding` lets go at its next run."""
         with self._wanting_lock:
             self._wanting += 1
         try:
@@ -92,6 +94,9 @@ class DrivenConnection(Connection):
         finally:
             with self._wanting_lock:
                 self._wanting -= 1
+
+    def _lock_mainloop(self) -> None:
+        self._acquire_loop()
         self._loop_owner = threading.get_ident()
 
     def _unlock_mainloop(self) -> None:
@@ -165,7 +170,11 @@ class DrivenConnection(Connection):
         try:
             if self._in_mainloop_thread():
                 raise AudioError("scgui.audio waited for the sound server inside its callback.")
-            if not self._loop_lock.acquire(blocking=wait_for_lock):
+            # A caller waiting for a reply (a query while another thread writes) must be
+            # seen as wanting the loop, or a holder would keep it for its whole write.
+            if wait_for_lock:
+                self._acquire_loop()
+            elif not self._loop_lock.acquire(blocking=False):
                 return False
             try:
                 self._loop_owner = threading.get_ident()

@@ -122,6 +122,9 @@ PULL_MAX_SLEEP_SECONDS = 0.05
 #: default) until more arrives or a drain is pending.
 HOLD_FRAMES = 1024
 UINT32_MAX = 0xFFFFFFFF
+#: How long :meth:`device_position` asks again while every answer crossed a write or read
+#: (each attempt is one server round trip, about 1 ms).
+POSITION_SETTLE_SECONDS = 1.0
 RATE_MAX = 384000
 #: ``PA_SEEK_RELATIVE_ON_READ``: the first write after a drain lands at the read index, since
 #: pipewire-pulse lets the read index run ahead of the write index after a drain.
@@ -483,24 +486,35 @@ class _Stream:
         """
         ffi, lib = self._ffi, self._lib
         callbacks = _callbacks(self._connection)
-        self._run_stream_op(
-            lambda stream, ud: lib.pa_stream_update_timing_info(stream, callbacks.success, ud),
-            "asking the server where the stream is",
-        )
-        with self._connection.locked():
-            stream = self._check_locked()
-            info = lib.pa_stream_get_timing_info(stream)
-            if info == ffi.NULL:
+        deadline = time.monotonic() + POSITION_SETTLE_SECONDS
+        while True:
+            self._run_stream_op(
+                lambda stream, ud: lib.pa_stream_update_timing_info(stream, callbacks.success, ud),
+                "asking the server where the stream is",
+            )
+            with self._connection.locked():
+                stream = self._check_locked()
+                info = lib.pa_stream_get_timing_info(stream)
+                if info == ffi.NULL:
+                    raise StreamError(
+                        f"The sound server gave no timing for {self.device_id!r}; ask again "
+                        "once the stream plays or records."
+                    )
+                # An index is "corrupt" when this side wrote or read while the question
+                # was on its way: the snapshot no longer matches the application's count.
+                if not (info.write_index_corrupt or info.read_index_corrupt):
+                    wall, now = time.time(), time.perf_counter()
+                    stamp = info.timestamp.tv_sec + info.timestamp.tv_usec / 1e6
+                    if not info.synchronized_clocks:  # stamped on arrival here
+                        stamp -= info.transport_usec / 1e6
+                    frame = self._frame_at_device(info)
+                    return DevicePosition(frame, now - (wall - stamp), self.samplerate)
+            if time.monotonic() >= deadline:
                 raise StreamError(
-                    f"The sound server gave no timing for {self.device_id!r}; ask again once "
-                    "the stream plays or records."
+                    f"The sound server's position for {self.device_id!r} did not settle "
+                    f"within {POSITION_SETTLE_SECONDS:g} s (audio kept moving while it was "
+                    "asked); ask again."
                 )
-            wall, now = time.time(), time.perf_counter()
-            stamp = info.timestamp.tv_sec + info.timestamp.tv_usec / 1e6
-            if not info.synchronized_clocks:  # stamped on arrival here, not by the server
-                stamp -= info.transport_usec / 1e6
-            frame = self._frame_at_device(info)
-        return DevicePosition(frame, now - (wall - stamp), self.samplerate)
 
     def _frame_at_device(self, info: Any) -> float:
         raise NotImplementedError
@@ -610,11 +624,6 @@ class PulsePlayback(_Stream):
     def _frame_at_device(self, info: Any) -> float:
         # read_index: what the sink has taken from the stream; sink_usec: how long it takes
         # from there to the converter. write_index ends at the last byte written.
-        if info.write_index_corrupt or info.read_index_corrupt:
-            raise StreamError(
-                f"The sound server's position for {self.device_id!r} is not settled yet "
-                "(audio was written while it was asked); ask again."
-            )
         written = (info.write_index - self._core.bytes_written) / self._frame_bytes
         read = info.read_index / self._frame_bytes
         return float(read - written - info.sink_usec * self.samplerate / 1e6)
@@ -868,10 +877,6 @@ class PulseCapture(_Stream):
     def _frame_at_device(self, info: Any) -> float:
         # write_index: what the server has put in the stream's queue; source_usec: how long
         # ago the newest of it was at the converter. read_index is what this side took.
-        if info.write_index_corrupt or info.read_index_corrupt:
-            raise StreamError(
-                f"The sound server's position for {self.device_id!r} is not settled yet; ask again."
-            )
         received = (info.read_index / self._frame_bytes) - self._core.frames_received
         return float(
             info.write_index / self._frame_bytes
