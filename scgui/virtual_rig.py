@@ -87,6 +87,7 @@ __all__ = [
     "SERVER_KINDS",
     "SINKS",
     "SOURCES",
+    "PluggedSink",
     "RigDevices",
     "RigError",
     "VirtualRig",
@@ -486,6 +487,38 @@ class _Server:
     name: str
     proc: subprocess.Popen[bytes]
     log: Path
+
+
+class PluggedSink:
+    """A null sink loaded on a running rig by :meth:`VirtualRig.plug_sink`.
+
+    :meth:`unplug` (or leaving a ``with`` block) unloads it and waits until the server no
+    longer lists it, so a later test never sees it; unplugging twice is harmless.
+    """
+
+    def __init__(self, rig: VirtualRig, module: str, names: tuple[str, ...]) -> None:
+        self.module = module
+        """The index of the ``module-null-sink`` instance, as ``pactl`` printed it."""
+        self.names = names
+        """The sink's name and its monitor's."""
+        self._rig: VirtualRig | None = rig
+
+    def unplug(self) -> None:
+        """Unload the sink (once) and wait until it is gone from the server's lists."""
+        rig, self._rig = self._rig, None
+        if rig is not None:
+            rig._unplug(self.module, self.names)
+
+    def __enter__(self) -> PluggedSink:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.unplug()
 
 
 class VirtualRig:
@@ -1114,6 +1147,45 @@ class VirtualRig:
                 f"{result.stderr.strip()}"
             )
         return result.stdout
+
+    def plug_sink(self, name: str, *args: str, timeout: float = 10.0) -> PluggedSink:
+        """Load a null sink ``name`` (more ``module-null-sink`` arguments in ``args``) and wait
+        until the server lists it and its monitor.
+
+        Waiting matters on PipeWire: pipewire-pulse answers ``load-module`` before the new
+        node is listed, so a lookup right after it may not find the device. Use the result as
+        a context manager (leaving it unplugs the sink) or call its
+        :meth:`PluggedSink.unplug`.
+        """
+        names = (name, f"{name}.monitor")
+        with self._subscription() as events:
+            module = self.pactl("load-module", "module-null-sink", f"sink_name={name}", *args)
+            plugged = PluggedSink(self, module.strip(), names)
+            try:
+                self._wait_for_listing(names, True, events, timeout)
+            except BaseException:
+                plugged.unplug()
+                raise
+        return plugged
+
+    def _unplug(self, module: str, names: tuple[str, ...], timeout: float = 10.0) -> None:
+        with self._subscription() as events:
+            self.pactl("unload-module", module)
+            self._wait_for_listing(names, False, events, timeout)
+
+    def _wait_for_listing(
+        self, names: tuple[str, ...], listed: bool, events: int, timeout: float
+    ) -> None:
+        def settled() -> bool:
+            present = self._present_devices()
+            return all((n in present) == listed for n in names)
+
+        self._wait(
+            settled,
+            f"{', '.join(names)} to be {'listed' if listed else 'gone'}",
+            time.monotonic() + timeout,
+            stream=events,
+        )
 
     def _log_tail(self, lines: int = 30) -> str:
         parts = []

@@ -183,26 +183,19 @@ def test_integer_and_float64_data_are_converted() -> None:
 
 
 def test_device_unplugged_before_opening(rig) -> None:
-    module = rig.pactl("load-module", "module-null-sink", "sink_name=gone").strip()
-    speaker = sc.get_speaker("gone")
-    rig.pactl("unload-module", module)
+    with rig.plug_sink("gone"):
+        speaker = sc.get_speaker("gone")
     with pytest.raises(sc.DeviceNotFoundError, match="no longer available"):
         with speaker.player(RATE):
             pass
 
 
 def test_device_unplugged_while_playing(rig) -> None:
-    module = rig.pactl("load-module", "module-null-sink", "sink_name=yanked").strip()
-    speaker = sc.get_speaker("yanked")
-    unloaded = False
-    try:
+    with rig.plug_sink("yanked") as sink:
+        speaker = sc.get_speaker("yanked")
         with pytest.raises(sc.StreamError, match="removed"):
             with speaker.player(RATE) as player:
                 player.play(np.zeros((4800, 2), dtype=np.float32))
-                rig.pactl("unload-module", module)
-                unloaded = True
+                sink.unplug()
                 for _ in range(100):
                     player.play(np.zeros((4800, 2), dtype=np.float32))
-    finally:
-        if not unloaded:
-            rig.pactl("unload-module", module)

@@ -312,22 +312,14 @@ def test_events_report_server_lost_and_back_and_resume(private_rig) -> None:
 
 
 def test_device_unloaded_while_recording_keeps_what_arrived(rig) -> None:
-    module = rig.pactl(
-        "load-module", "module-null-sink", "sink_name=yanked_in", "channels=2"
-    ).strip()
-    unloaded = False
-    try:
+    with rig.plug_sink("yanked_in", "channels=2") as sink:
         mic = sc.get_microphone("yanked_in.monitor", include_loopback=True)
         with mic.recorder(RATE) as recorder:
             first = recorder.record(2400)
-            rig.pactl("unload-module", module)
-            unloaded = True
+            sink.unplug()
             began = time.monotonic()
             with pytest.raises(sc.StreamError, match="removed"):
                 recorder.record(RATE * 10)
             assert time.monotonic() - began < 3
             assert len(first) == 2400
             assert recorder.flush().shape[1] == 2
-    finally:
-        if not unloaded:
-            rig.pactl("unload-module", module)

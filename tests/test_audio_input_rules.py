@@ -99,9 +99,8 @@ def test_check_settings(scarlett, scarlett_monitor) -> None:
 
 
 def test_check_settings_for_a_device_that_went(rig) -> None:
-    module = rig.pactl("load-module", "module-null-sink", "sink_name=brief").strip()
-    speaker = sc.get_speaker("brief")
-    rig.pactl("unload-module", module)
+    with rig.plug_sink("brief"):
+        speaker = sc.get_speaker("brief")
     with pytest.raises(sc.DeviceNotFoundError, match="no longer available"):
         sc.check_settings(speaker, RATE)
 

@@ -510,15 +510,12 @@ def test_a_real_sink_appears_and_disappears(qtbot, rig: VirtualRig) -> None:
     recorder = _Recorder(model)
     before = _ids(model)
 
-    module = rig.pactl("load-module", "module-null-sink", "sink_name=paneltest").strip()
-    try:
+    with rig.plug_sink("paneltest"):
         _relist(panel)
         assert model.index_of("paneltest").isValid()
         assert panel.model("loopback").index_of("paneltest.monitor").isValid()
         assert len(recorder.inserted) == 1 and recorder.removed == []
         assert panel.selected_device("speaker").id == "scarlett"  # selection kept
-    finally:
-        rig.pactl("unload-module", module)
 
     _relist(panel)
     assert not model.index_of("paneltest").isValid()

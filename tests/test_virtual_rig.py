@@ -86,6 +86,23 @@ def test_devices_and_channel_counts(rig: VirtualRig) -> None:
     assert rig.pactl("get-default-source").strip() == SCARLETT_IN.name
 
 
+def test_a_plugged_sink_is_listed_at_once_and_gone_once_unplugged(rig: VirtualRig) -> None:
+    with rig.plug_sink("plugtest", "channels=3") as sink:
+        assert _short_list(rig, "sinks")["plugtest"] == 3
+        assert _short_list(rig, "sources")["plugtest.monitor"] == 3
+        sink.unplug()
+        assert "plugtest" not in _short_list(rig, "sinks")
+        assert "plugtest.monitor" not in _short_list(rig, "sources")
+        sink.unplug()  # a second unplug (and leaving the block) does nothing
+    assert _short_list(rig, "sinks") == {SCARLETT.name: 2, MULTI8.name: 8}
+
+
+def test_a_sink_that_cannot_load_is_a_clear_error(rig: VirtualRig) -> None:
+    with pytest.raises(RigError, match="load-module"):
+        rig.plug_sink("badsink", "channels=-4")
+    assert "badsink" not in _short_list(rig, "sinks")
+
+
 def test_descriptions_and_formats(rig: VirtualRig) -> None:
     text = rig.pactl("list", "sinks") + rig.pactl("list", "sources")
     for device in (*DEVICES.sinks, *DEVICES.sources):
