@@ -87,7 +87,7 @@ __all__ = [
     "SERVER_KINDS",
     "SINKS",
     "SOURCES",
-    "PluggedSink",
+    "PluggedModule",
     "RigDevices",
     "RigError",
     "VirtualRig",
@@ -489,27 +489,27 @@ class _Server:
     log: Path
 
 
-class PluggedSink:
-    """A null sink loaded on a running rig by :meth:`VirtualRig.plug_sink`.
+class PluggedModule:
+    """A module loaded on a running rig by :meth:`VirtualRig.plug` (or ``plug_sink``).
 
     :meth:`unplug` (or leaving a ``with`` block) unloads it and waits until the server no
-    longer lists it, so a later test never sees it; unplugging twice is harmless.
+    longer lists its devices, so a later test never sees them; unplugging twice is harmless.
     """
 
     def __init__(self, rig: VirtualRig, module: str, names: tuple[str, ...]) -> None:
         self.module = module
-        """The index of the ``module-null-sink`` instance, as ``pactl`` printed it."""
+        """The index of the module instance, as ``pactl`` printed it."""
         self.names = names
-        """The sink's name and its monitor's."""
+        """The names of the devices it made."""
         self._rig: VirtualRig | None = rig
 
     def unplug(self) -> None:
-        """Unload the sink (once) and wait until it is gone from the server's lists."""
+        """Unload the module (once) and wait until its devices are gone from the lists."""
         rig, self._rig = self._rig, None
         if rig is not None:
             rig._unplug(self.module, self.names)
 
-    def __enter__(self) -> PluggedSink:
+    def __enter__(self) -> PluggedModule:
         return self
 
     def __exit__(
@@ -1148,19 +1148,32 @@ class VirtualRig:
             )
         return result.stdout
 
-    def plug_sink(self, name: str, *args: str, timeout: float = 10.0) -> PluggedSink:
-        """Load a null sink ``name`` (more ``module-null-sink`` arguments in ``args``) and wait
-        until the server lists it and its monitor.
+    def plug_sink(self, name: str, *args: str, timeout: float = 10.0) -> PluggedModule:
+        """Load a null sink ``name`` (more ``module-null-sink`` arguments in ``args``) and
+        wait until the server lists it and its monitor (see :meth:`plug`)."""
+        return self.plug(
+            "module-null-sink",
+            f"sink_name={name}",
+            *args,
+            devices=(name, f"{name}.monitor"),
+            timeout=timeout,
+        )
 
-        Waiting matters on PipeWire: pipewire-pulse answers ``load-module`` before the new
-        node is listed, so a lookup right after it may not find the device. Use the result as
-        a context manager (leaving it unplugs the sink) or call its
-        :meth:`PluggedSink.unplug`.
+    def plug(
+        self, module: str, *args: str, devices: Sequence[str], timeout: float = 10.0
+    ) -> PluggedModule:
+        """Load ``module`` with ``args`` and wait until the server lists all of ``devices``
+        (the sinks and sources it makes).
+
+        Waiting matters on PipeWire: pipewire-pulse can answer ``load-module`` before it
+        lists the new node, so a lookup right after it may not find the device. Use the
+        result as a context manager (leaving it unloads the module) or call its
+        :meth:`PluggedModule.unplug`.
         """
-        names = (name, f"{name}.monitor")
+        names = tuple(devices)
         with self._subscription() as events:
-            module = self.pactl("load-module", "module-null-sink", f"sink_name={name}", *args)
-            plugged = PluggedSink(self, module.strip(), names)
+            index = self.pactl("load-module", module, *args)
+            plugged = PluggedModule(self, index.strip(), names)
             try:
                 self._wait_for_listing(names, True, events, timeout)
             except BaseException:

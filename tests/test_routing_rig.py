@@ -28,13 +28,14 @@ from scgui.virtual_rig import MULTI8, MULTI8_REVERSED, SCARLETT, SCARLETT_IN, SC
 
 
 @contextmanager
-def loaded_module(rig, *args: str) -> Iterator[str]:
-    """Load a PulseAudio module on the rig for the duration of the block."""
-    index = rig.pactl("load-module", *args).strip()
-    try:
-        yield index
-    finally:
-        rig.pactl("unload-module", index)
+def loaded_module(rig, module: str, *args: str) -> Iterator[str]:
+    """Load a PulseAudio module on the rig for the duration of the block, once the server
+    lists the device it makes (a ``sink_name=`` or ``source_name=`` argument)."""
+    names = [a.split("=", 1)[1] for a in args if a.startswith(("sink_name=", "source_name="))]
+    if module == "module-null-sink" and not any("Audio/Source" in a for a in args):
+        names += [f"{name}.monitor" for name in names]  # a sink's monitor comes with it
+    with rig.plug(module, *args, devices=names) as plugged:
+        yield plugged.module
 
 
 METHODS = ["sweeps", "one-by-one"]
