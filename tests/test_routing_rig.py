@@ -396,6 +396,31 @@ def test_latency_ends_when_the_player_stops_short(rig, monkeypatch) -> None:
     assert time.monotonic() - began < 3 * (latency._DRAIN_LIMIT_SECONDS + 1.0) + 5.0
 
 
+def test_latency_plays_a_lost_take_again(rig, monkeypatch) -> None:
+    """A take that does not arrive once earlier takes have (a server that lost it without
+    counting an underrun, as Wine's WASAPI can) is discarded and played again; only a path
+    that carries no take at all is an error."""
+    import scgui.measure.latency as latency
+
+    real_init = latency._Background.__init__
+    rounds: list[int] = []
+
+    def silence_the_second_take(self, player, frames, block) -> None:  # type: ignore[no-untyped-def]
+        if not rounds:
+            lead = round(latency._LEAD_IN_SECONDS * RATE)
+            period = round((0.02 + 0.05 + 0.5) * RATE)  # sweep, tail and wait: the defaults
+            frames = frames.copy()
+            frames[lead + period : lead + 2 * period] = 0.0
+        rounds.append(frames.shape[0])
+        real_init(self, player, frames, block)
+
+    monkeypatch.setattr(latency._Background, "__init__", silence_the_second_take)
+    result = measure_latency(MULTI8.name, MULTI8_REVERSED.name, repeats=3)
+    assert len(rounds) == 2 and rounds[1] < rounds[0]  # the second round plays one take
+    assert len(result.values_ms) == 3 and result.info["discarded_takes"] == 1
+    assert result.spread_ms <= 2 * float(result.info["clock_step_ms"]) + 0.5
+
+
 def test_takes_are_counted_on_the_offset_given() -> None:
     from scgui.measure.latency import takes_recorded
 

@@ -217,6 +217,13 @@ class _Arrival:
         return self.frame - self.start_out
 
 
+@dataclass(frozen=True)
+class _Missing:
+    """A take whose sweep was not found where the streams' positions put it."""
+
+    message: str
+
+
 #: A timed take: (latency ms, input channel, level dB, clock step s, alignment identity).
 _Outcome = tuple[float, int, float, float, float]
 
@@ -364,6 +371,7 @@ class _Run:
         self.rate = samplerate
         self.played = 0  # player frames written so far: where the next round starts
         self.recorded = 0  # recorder frames returned so far
+        self.path_carried = False  # a take has arrived: the path is connected
 
     def measure(
         self,
@@ -401,8 +409,8 @@ class _Run:
                 return values, chosen, level, discarded, steps, len(stretches)
         raise MeasurementError(
             f"{discarded} takes were interrupted (the output ran dry, the input dropped "
-            "audio, or the server delivered silence): the computer or the sound server is "
-            "overloaded."
+            "audio, or the server delivered silence or lost a take): the computer or the "
+            "sound server is overloaded."
         )
 
     def _round(
@@ -483,13 +491,30 @@ class _Run:
         # Readings from before the streams settled (the lead-in's first half) are left out.
         settled = starts[0] - self.lead // 2
         stretches = _stretches([r for r in readings if _player_frame(r, self.rate) >= settled])
-        found: list[_Arrival | str] = []
+        found: list[_Arrival | _Missing | str] = []
         for start in starts:
             arrival = self._find_take(start, first, recording, stretches, guard, detect_db, chosen)
             if chosen is None and isinstance(arrival, _Arrival):
                 chosen = arrival.channel
             found.append(arrival)
-        return self._time_takes(found)
+        return self._time_takes(self._judge_missing(found))
+
+    def _judge_missing(self, found: list[_Arrival | _Missing | str]) -> list[_Arrival | str]:
+        """Takes whose sweep was not found, discarded once the path has carried one.
+
+        Until a take has arrived, nothing arriving means the path is not connected: that
+        is the error. After that, a take missing from where the streams' positions put it
+        is a take the server lost or moved without saying so (an underrun that it did not
+        count, as Wine's WASAPI does not): it is played again.
+        """
+        if any(isinstance(f, _Arrival) for f in found):
+            self.path_carried = True
+        missing = [f for f in found if isinstance(f, _Missing)]
+        if missing and not self.path_carried:
+            raise MeasurementError(missing[0].message)
+        for take in missing:
+            _log.warning("latency: a take was lost and is played again: %s", take.message)
+        return ["missing" if isinstance(f, _Missing) else f for f in found]
 
     def _time_takes(self, found: list[_Arrival | str]) -> list[_Outcome | str]:
         """Time every take found, each alignment of the streams on its own readings.
@@ -541,7 +566,7 @@ class _Run:
         guard: int,
         detect_db: float,
         chosen: int | None,
-    ) -> _Arrival | str:
+    ) -> _Arrival | _Missing | str:
         """Where the take played from player frame ``start_out`` arrived, or why it was
         discarded."""
         stretch = _stretch_at(stretches, start_out, self.rate)
@@ -551,18 +576,22 @@ class _Run:
         begin = round(start_out + offset) - first  # where it arrives with no path delay
         if begin + self.period > recording.shape[0]:
             return "cut short"  # the round ended before this take was recorded whole
+        # From a guard before where the sweep would arrive with no delay to a guard before
+        # where the next take's would, and only whole sweeps: a window reaching into the
+        # next take would find that one's start when this one was lost.
         window_start = max(0, begin - guard)
-        window = recording[window_start : begin + self.period]
-        gains, delays = find_arrivals(self.sweep, window)
+        window = recording[window_start : begin + self.period - guard]
+        whole = window.shape[0] - self.sweep.size
+        gains, delays = find_arrivals(self.sweep, window, max_lag=whole)
         levels = 20.0 * np.log10(np.maximum(np.abs(gains), 1e-12))
         channel = int(np.argmax(levels)) if chosen is None else chosen
         if levels[channel] < detect_db:
             strongest = int(np.argmax(levels))
-            raise MeasurementError(
+            return _Missing(
                 f"the test signal from output {self.output_channel} did not arrive on input "
                 f"{channel} (strongest: input {strongest} at {levels[strongest]:.1f} dB re "
                 f"played; at least {detect_db:g} dB is needed, within "
-                f"{self.period / self.rate:.2f} s)."
+                f"{whole / self.rate:.2f} s)."
             )
         arrival = int(delays[channel])
         column = window[arrival : arrival + self.sweep.size]
