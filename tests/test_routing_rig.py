@@ -209,6 +209,45 @@ def test_subset_of_outputs_and_progress(rig) -> None:
     assert calls == [(0, 2), (1, 2), (2, 2)]
 
 
+def _delivered_late(recording: np.ndarray) -> np.ndarray:
+    """``recording`` as a server that stalls 130 ms in the pilot's last part delivers it:
+    the rest arrives late, with nothing to say so (PipeWire reports no underrun for it),
+    and the stall holds an interface's noise floor (-100 dBFS), not a dropout's zeros."""
+    first = int(np.argmax(np.any(np.abs(recording) > 1e-4, axis=1)))
+    at, gap = first + round(0.7 * RATE), round(0.13 * RATE)
+    noise = np.random.default_rng(7).normal(0.0, 1e-5, (gap, recording.shape[1]))
+    stall = noise.astype(recording.dtype)
+    return np.concatenate([recording[:at], stall, recording[at:]])[: recording.shape[0]]
+
+
+@pytest.mark.parametrize("stalled", [0, 1, 3])
+def test_a_take_delivered_late_is_played_again(rig, monkeypatch, stalled: int) -> None:
+    """The first ``stalled`` takes come late: a clean server repeats nothing, one late take
+    is played again and the report is right, and a rig where every take is like that gets
+    the last take's report (what it measured), not an error."""
+    import scgui.measure.routing_at_once as at_once
+
+    real_take = at_once.run_take
+    takes: list[int] = []
+
+    def take_late(*args, **kwargs) -> np.ndarray:
+        recording = real_take(*args, **kwargs)
+        takes.append(recording.shape[0])
+        return _delivered_late(recording) if len(takes) <= stalled else recording
+
+    monkeypatch.setattr(at_once, "run_take", take_late)
+    report = check_routing(
+        MULTI8.name, MULTI8_REVERSED.name, output_channels=[5, 2], expected="reverse"
+    )
+    if stalled < 3:
+        assert report.info["retried_takes"] == stalled == len(takes) - 1
+        assert report.result(5).arrives_on == (2,) and report.result(2).arrives_on == (5,)
+        assert report.all_passed
+    else:
+        assert report.info["retried_takes"] == 2 and len(takes) == 3
+        assert not report.all_passed
+
+
 def test_cancel_raises_with_the_channels_already_measured(rig) -> None:
     done: list[int] = []
     with pytest.raises(Cancelled) as info:

@@ -10,6 +10,7 @@ outputs take about as long as 3 s of audio plus the analysis.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -29,6 +30,8 @@ from .sweeps import (
     analyse_take,
     staggered_take,
 )
+
+logger = logging.getLogger(__name__)
 
 #: Silence played before the take. A sink that rewinds to mix a new stream in at once (a
 #: PulseAudio null sink with rewinds) puts its first milliseconds on its monitor before the
@@ -57,6 +60,35 @@ def _has_dropout(recording: NDArray[np.float32], take: StaggeredTake, paths: Pat
         if np.any(np.convolve(silent, window, "valid") == DROPOUT_FRAMES):
             return True
     return False
+
+
+#: How much stronger than its paths account for the pilot may come back on an input (an
+#: amplifier compressing a sweep 20 dB louder than each pilot, paths found a little weak).
+_PILOT_MARGIN = 1.5
+
+
+def _unexplained(take: StaggeredTake, paths: PathResponses, threshold: float) -> bool:
+    """Whether the paths found do not account for what came back: a disturbed take.
+
+    The pilot plays on every output at ``1/sqrt(n)`` of a sweep's level through the same
+    paths, so on an input it peaks at most at the sum of the paths' gains into it over
+    ``sqrt(n)`` (exactly that when they arrive in phase), plus what the paths too weak to be
+    found (``sqrt(n)`` times the threshold at most) add. A pilot well above that on an
+    input, or a strong response without a pilot, means the server delivered part of the
+    take late (a stall that PipeWire does not report as an underrun: the sweeps then fall
+    outside their windows, wholly or in part) or lost it. A wiring fault does not look like
+    this: an output that goes nowhere sends its pilot nowhere too. (A path slower than the
+    windows' reach, :data:`~scgui.measure.sweeps.REACH_SECONDS` behind the fastest, does:
+    it is found nowhere however often the take is played; the last take's report is kept.)
+    """
+    root = math.sqrt(take.outputs)
+    unfound = root * threshold
+    if paths.base is None:
+        return paths.loudest >= _PILOT_MARGIN * unfound
+    if paths.pilot_peak is None:
+        return False
+    accounted = np.sum(np.abs(paths.gain), axis=0) / root + unfound
+    return bool(np.any(paths.pilot_peak > _PILOT_MARGIN * accounted))
 
 
 #: Recorded after the take's end plus its round trip: the fade-in the first arrival is seen
@@ -144,7 +176,10 @@ def check_routing_at_once(
 
     ``record_more(recorder, count)`` records while watching the caller's cancel token. A take
     during which the player ran dry, the recorder dropped audio or the server delivered
-    silence inside the pilot is repeated, ``attempts`` times in all.
+    silence inside a path's sweep is repeated, ``attempts`` times in all; then
+    :class:`MeasurementError` is raised. A take whose paths do not account for what came
+    back (:func:`_unexplained`) is repeated too; if every take is like that, the last one's
+    report is given.
     """
 
     take = staggered_take(
@@ -172,6 +207,8 @@ def check_routing_at_once(
     if progress is not None:
         progress(0, steps)
     retried = 0
+    threshold = 10.0 ** (limits.floor_db / 20.0)
+    kept: PathResponses | None = None  # the latest take that was not interrupted
     with microphone.recorder(samplerate) as recorder:
         blocksize = _player_blocksize(frames.shape[0], samplerate, speaker.channels)
         player = speaker.player(samplerate, blocksize=blocksize)
@@ -192,14 +229,20 @@ def check_routing_at_once(
                 interrupted = player.underruns != underruns or recorder.overflows != overflows
                 paths = analyse_take(take, recording, detect_db=limits.floor_db)
                 if not interrupted and not _has_dropout(recording, take, paths):
-                    break
+                    if not _unexplained(take, paths, threshold):
+                        break
+                    kept = paths
+                    logger.info("a routing take's paths do not account for its pilot: again")
                 retried += 1
             else:
-                raise MeasurementError(
-                    f"the test signal was interrupted {attempts} times in a row (the output ran "
-                    "dry or the input dropped audio): the computer or the sound server is "
-                    "overloaded."
-                )
+                if kept is not None:  # the rig itself may be like that (see _unexplained)
+                    paths, retried = kept, attempts - 1
+                else:
+                    raise MeasurementError(
+                        f"the test signal was interrupted {attempts} times in a row (the output "
+                        "ran dry or the input dropped audio): the computer or the sound server "
+                        "is overloaded."
+                    )
         finally:
             player.close()
     gain = paths.gain
