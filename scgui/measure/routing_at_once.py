@@ -23,6 +23,7 @@ import scgui.audio as sc
 from .response import THD_FREQUENCIES, take_responses
 from .routing import Expectation, RoutingMatrix, RoutingReport, Thresholds, classify
 from .runs import DROPOUT_FRAMES, MeasurementError, _player_blocksize, _Stop
+from .signals import db_to_amplitude
 from .sweeps import (
     PILOT_REACH_SECONDS,
     PathResponses,
@@ -85,8 +86,6 @@ def _unexplained(take: StaggeredTake, paths: PathResponses, threshold: float) ->
     unfound = root * threshold
     if paths.base is None:
         return paths.loudest >= _PILOT_MARGIN * unfound
-    if paths.pilot_peak is None:
-        return False
     accounted = np.sum(np.abs(paths.gain), axis=0) / root + unfound
     return bool(np.any(paths.pilot_peak > _PILOT_MARGIN * accounted))
 
@@ -207,8 +206,8 @@ def check_routing_at_once(
     if progress is not None:
         progress(0, steps)
     retried = 0
-    threshold = 10.0 ** (limits.floor_db / 20.0)
-    kept: PathResponses | None = None  # the latest take that was not interrupted
+    threshold = db_to_amplitude(limits.floor_db)
+    kept: PathResponses | None = None  # the latest take that was whole but unexplained
     with microphone.recorder(samplerate) as recorder:
         blocksize = _player_blocksize(frames.shape[0], samplerate, speaker.channels)
         player = speaker.player(samplerate, blocksize=blocksize)

@@ -283,14 +283,14 @@ class PathResponses:
     #: outputs x window x inputs: each path's full-band response, its peak ``_guard`` frames
     #: into the window (as :func:`reference_window` cuts a perfect path's)
     impulses: NDArray[np.float64]
+    #: per input: the strongest detection-band response where only the pilot can arrive
+    #: (before output 0's window); what a take's paths into that input must account for
+    pilot_peak: NDArray[np.float64]
+    #: the strongest detection-band response anywhere in the recording
+    loudest: float
     #: frames x inputs: the whole deconvolved recording (full band), for each path's
     #: harmonic distortion (:mod:`scgui.measure.response`)
     full: NDArray[np.float64] | None = None
-    #: per input: the strongest detection-band response where only the pilot can arrive
-    #: (before output 0's window); what a take's paths into that input must account for
-    pilot_peak: NDArray[np.float64] | None = None
-    #: the strongest detection-band response anywhere in the recording
-    loudest: float = 0.0
 
     @property
     def gain_db(self) -> NDArray[np.float64]:
@@ -346,11 +346,13 @@ def analyse_take(
     gain = np.zeros((take.outputs, inputs))
     delay = np.full((take.outputs, inputs), np.nan)
     cut = np.zeros((take.outputs, window, inputs))
-    pilot_peak = np.max(np.abs(_pilot_span(found_in, take)), axis=0)
+    # Only the pilot arrives before output 0's window.
+    pilot_span = np.abs(found_in[: max(1, take.starts[0] - guard)])
+    pilot_peak = np.max(pilot_span, axis=0)
     loudest = float(np.max(np.abs(found_in))) if found_in.size else 0.0
-    base = _pilot(found_in, take, threshold)
+    base = _pilot(pilot_span, guard, threshold)
     if base is None:
-        return PathResponses(gain, delay, None, cut, full, pilot_peak, loudest)
+        return PathResponses(gain, delay, None, cut, pilot_peak, loudest, full)
     spread = max(1, round(0.001 * take.sweep.samplerate))  # +-1 ms: the response's energy
     scale = _energy_scale(take, spread)
     for k, start in enumerate(take.starts):
@@ -373,26 +375,21 @@ def analyse_take(
             if first >= 0:
                 piece_j = full[first : first + window, j]
                 cut[k, : piece_j.shape[0], j] = piece_j
-    return PathResponses(gain, delay, base, cut, full, pilot_peak, loudest)
+    return PathResponses(gain, delay, base, cut, pilot_peak, loudest, full)
 
 
-def _pilot_span(found_in: NDArray[np.float64], take: StaggeredTake) -> NDArray[np.float64]:
-    """The part of the recording where only the pilot arrives: before output 0's window."""
-    return found_in[: max(1, take.starts[0] - _guard(take))]
-
-
-def _pilot(found_in: NDArray[np.float64], take: StaggeredTake, threshold: float) -> int | None:
-    """The base latency: the pilot's earliest strong response, looked for only before output
-    0's sweep starts (nothing else arrives there, harmonics of the pilot come earlier and
-    weaker). None when nothing came back that early."""
-    level = np.max(np.abs(_pilot_span(found_in, take)), axis=1)
+def _pilot(pilot_span: NDArray[np.float64], guard: int, threshold: float) -> int | None:
+    """The base latency: the pilot's earliest strong response in ``pilot_span`` (``|x|``
+    before output 0's sweep starts: nothing else arrives there, harmonics of the pilot come
+    earlier and weaker). None when nothing came back that early."""
+    level = np.max(pilot_span, axis=1)
     peak = int(np.argmax(level))
     if level[peak] < threshold:
         return None
     # The earliest input's response, within a guard before the strongest one.
-    near = level[max(0, peak - _guard(take)) : peak + 1]
+    near = level[max(0, peak - guard) : peak + 1]
     strong = np.flatnonzero(near >= level[peak] * 10 ** (-20 / 20))
-    return max(0, peak - _guard(take)) + int(strong[0])
+    return max(0, peak - guard) + int(strong[0])
 
 
 def _vertex(column: NDArray[np.float64], peak: int) -> float:
