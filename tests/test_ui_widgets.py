@@ -14,7 +14,14 @@ from scgui.engine.ringbuffer import RingBuffer
 from scgui.ui import meters
 from scgui.ui.meters import FLOOR_DB, MeterBank, bar_height, bar_heights, format_db
 from scgui.ui.spectrum_view import SpectrumView, column_envelope, find_peak, format_frequency
-from scgui.ui.waveforms import RollingEnvelope, WaveformView, peak_envelope
+from scgui.ui.waveforms import (
+    VIEW_BACKGROUND,
+    Y_LIMIT,
+    RollingEnvelope,
+    WaveformView,
+    channel_color,
+    peak_envelope,
+)
 
 RATE = 48000
 
@@ -294,25 +301,71 @@ def test_rolling_envelope_restarts_after_a_gap() -> None:
     assert np.all(y == -1.0)
 
 
-def test_a_trace_beyond_full_scale_is_drawn_inside_its_row(qtbot: QtBot) -> None:
-    """The rows do not clip (it costs every repaint): the strokes are kept in the row."""
-    from scgui.ui.waveforms import Y_LIMIT
+def _pixels(image: QImage) -> np.ndarray:
+    """A grabbed image as ``height x width`` RGB32 values."""
+    rgb = image.convertToFormat(QImage.Format.Format_RGB32)
+    flat = np.frombuffer(rgb.constBits(), dtype=np.uint32, count=rgb.width() * rgb.height())
+    return flat.reshape(rgb.height(), rgb.width()).copy()
 
+
+def _row_rect(view: WaveformView, row: int) -> tuple[int, int, int, int]:
+    """``(left, top, right, bottom)`` in the view's pixels of a row's plot area, inclusive."""
+    box = view._rows[row].view
+    rect = view._graphics.mapFromScene(box.sceneBoundingRect()).boundingRect()
+    offset = view._graphics.mapTo(view, rect.topLeft()) - rect.topLeft()
+    rect.translate(offset)
+    return rect.left(), rect.top(), rect.right(), rect.bottom()
+
+
+def test_a_trace_beyond_full_scale_is_drawn_inside_its_row(qtbot: QtBot) -> None:
+    """The rows do not clip (it costs every repaint): the strokes are kept in the row, and a
+    signal over full scale fills it from top to bottom."""
     view = WaveformView()
     qtbot.addWidget(view)
     view.resize(800, 400)
     view.set_channels(["loud", "quiet"])
     view.show()
     qtbot.waitExposed(view)
-    data = np.zeros((RATE, 2), np.float32)
+    data = np.zeros((3 * RATE, 2), np.float32)  # more than the window
     data[::2, 0], data[1::2, 0] = 3.0, -3.0
     view.show_frames(data, RATE)
-    view.grab()  # paints
-    curve = view._rows[0].curve
-    strokes = curve._segments.ndarray().reshape(-1, 2)  # x, y of every end point
-    assert strokes[:, 1].max() == pytest.approx(Y_LIMIT)
-    assert strokes[:, 1].min() == pytest.approx(-Y_LIMIT)
+    pixels = _pixels(view.grab().toImage())
+    loud = channel_color(0).rgb() & 0xFFFFFFFF
+    left, top, right, bottom = _row_rect(view, 0)
+    plots = pixels[:, left : right + 1] == loud  # the plots' columns (the name is loud too)
+    assert plots[top + 1 : bottom, 1:-1].mean() > 0.98  # the row is a solid band
+    assert plots.sum() == plots[top : bottom + 1].sum()  # and nothing above or below it
     assert view.trace(0)[1].max() == 3.0  # the data keeps its value
+
+
+def test_a_row_draws_its_grid_strokes_and_a_silent_channel(qtbot: QtBot) -> None:
+    """What the pixel writer puts on screen: the grid behind, a flat line for silence, and
+    a half-scale square wave between the rows of +-0.5."""
+    view = WaveformView()
+    qtbot.addWidget(view)
+    view.resize(800, 400)
+    view.set_channels(["square", "silent"])
+    view.show()
+    qtbot.waitExposed(view)
+    data = np.zeros((2 * RATE, 2), np.float32)
+    data[:, 0] = np.where((np.arange(2 * RATE) // 2400) % 2, 0.5, -0.5)
+    view.show_frames(data, RATE)
+    pixels = _pixels(view.grab().toImage())
+    for row, channel in enumerate((0, 1)):
+        left, top, right, bottom = _row_rect(view, row)
+        area = pixels[top : bottom + 1, left : right + 1]
+        ink_rows = np.flatnonzero((area == (channel_color(channel).rgb() & 0xFFFFFFFF)).any(1))
+        background = QColor(VIEW_BACKGROUND).rgb() & 0xFFFFFFFF
+        assert (area == background).mean() > 0.5  # the plot's own background
+        assert len(np.unique(area)) >= 3  # and grid lines of their own shades
+        height = bottom - top + 1
+        if channel == 1:  # silence: a one-pixel line at zero
+            assert len(ink_rows) == 1
+            assert abs(ink_rows[0] - height / 2) <= 1.5
+        else:  # levels +-0.5 and the edges between them, nothing beyond
+            half = 0.5 / (2 * Y_LIMIT) * height
+            assert ink_rows.min() == pytest.approx(height / 2 - half, abs=2)
+            assert ink_rows.max() == pytest.approx(height / 2 + half, abs=2)
 
 
 def test_pushed_frames_draw_what_a_whole_block_draws(qtbot: QtBot) -> None:

@@ -34,10 +34,11 @@ from typing import Any, Protocol
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QLineF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QSizePolicy, QVBoxLayout, QWidget
 
 from .plot_items import FixedBoundsCurve
+from .stroke_raster import StrokeRaster, column_spans
 
 try:  # a C array of QLineF for one drawLines call (pyqtgraph >= 0.13.2)
     from pyqtgraph.Qt.internals import PrimitiveArray as _PrimitiveArray
@@ -270,23 +271,34 @@ class RollingEnvelope:
 
 
 class _TraceCurve(FixedBoundsCurve):
-    """A row's trace: a ``PlotCurveItem`` whose data always lies in a fixed rectangle.
+    """A row's plot area and trace: its background, its grid and the curve, drawn as one.
 
-    The bounds are that rectangle, so nothing is computed from the data (pyqtgraph would
-    scan it and ask for the pixel size on every paint), and new data only drops the cached
-    segments and schedules a repaint of the row. Painting is one ``drawLines`` call with the
-    cosmetic pen, with none of the fill, shadow, OpenGL and profiling paths this trace does
-    not use. Points in pairs (``connect="pairs"``: a bucket's minimum and maximum at its
-    start) are one vertical stroke per bucket; otherwise (``connect="all"``, raw samples) the
-    points make one polyline. The segments go to Qt as one native array (pyqtgraph's
-    ``PrimitiveArray``); without it (older pyqtgraph) the plain ``PlotCurveItem`` painting is
-    used.
+    The bounds are the row's fixed rectangle, so nothing is computed from the data (pyqtgraph
+    would scan it and ask for the pixel size on every paint), and new data only marks the row
+    for a repaint. Points in pairs (``connect="pairs"``: a bucket's minimum and maximum at its
+    start) are one vertical stroke per bucket; these are written into the row's pixels with
+    NumPy (:mod:`~scgui.ui.stroke_raster`) over an image of the background and grid made once
+    per size, and the image is blitted: Qt's line drawing would cost a blend call per pixel.
+    Otherwise (``connect="all"``, raw samples: a window shorter than the row is wide) the
+    points make one polyline drawn by Qt over that image. A painter that rotates or shears
+    (never in this view) gets everything drawn as vectors.
     """
 
-    def __init__(self, bounds: QRectF, pen: QPen) -> None:
+    def __init__(
+        self,
+        bounds: QRectF,
+        pen: QPen,
+        fill: QColor,
+        grid: list[tuple[QPen, list[QLineF]]],
+    ) -> None:
         super().__init__(bounds, pen=pen)
+        self._fill = QColor(fill)
+        self._grid = grid
         self._segments: Any = None  # a PrimitiveArray of QLineF, reused from frame to frame
         self._segments_valid = False
+        self._raster_key: tuple[object, ...] | None = None
+        self._raster: StrokeRaster | None = None
+        self._image: QImage | None = None  # wraps the raster's pixels (no copy)
 
     def set_trace(self, x: np.ndarray, y: np.ndarray, connect: str = "all") -> None:
         """Show ``y`` over ``x`` (1-D, same length, finite): what ``setData`` does, minus the
@@ -302,11 +314,80 @@ class _TraceCurve(FixedBoundsCurve):
         self.update()
 
     def paint(self, painter: QPainter, *args: object) -> None:
-        x, y = self.xData, self.yData
-        if x is None or y is None or len(x) < 2:
+        transform = painter.transform()
+        if transform.type().value > QTransform.TransformationType.TxScale.value:
+            self._paint_vectors(painter)
             return
+        dpr = painter.device().devicePixelRatioF() if painter.device() is not None else 1.0
+        area = transform.mapRect(self._bounds)
+        left, top = round(area.left() * dpr), round(area.top() * dpr)
+        width, height = round(area.right() * dpr) - left, round(area.bottom() * dpr) - top
+        if width < 1 or height < 1:
+            return
+        # Data to image pixels: scale and offset of each axis, in device pixels.
+        scale_x, scale_y = transform.m11() * dpr, transform.m22() * dpr
+        offset_x, offset_y = transform.dx() * dpr - left, transform.dy() * dpr - top
+        raster, image = self._raster_for(width, height, dpr, scale_x, scale_y, offset_x, offset_y)
+        x, y = self.xData, self.yData
+        has_data = x is not None and y is not None and len(x) >= 2
+        strokes = has_data and self.opts["connect"] == "pairs"
+        if strokes:
+            starts = np.floor(x[0::2] * scale_x + offset_x)
+            rows = y * scale_y + offset_y
+            low, high = np.floor(rows[0::2]), np.floor(rows[1::2])
+            raster.render(*column_spans(starts, low, high, width, height))
+        else:
+            raster.clear()
+        painter.save()
+        painter.resetTransform()
+        painter.drawImage(QRectF(left / dpr, top / dpr, width / dpr, height / dpr), image)
+        painter.restore()
+        if has_data and not strokes:
+            self._draw_lines(painter)
+
+    def _raster_for(
+        self,
+        width: int,
+        height: int,
+        dpr: float,
+        scale_x: float,
+        scale_y: float,
+        offset_x: float,
+        offset_y: float,
+    ) -> tuple[StrokeRaster, QImage]:
+        """The row's raster and its image, made again when the row's pixel size changed."""
+        key = (width, height, dpr, scale_x > 0, scale_y > 0)
+        if self._raster is None or self._image is None or key != self._raster_key:
+            background = QImage(width, height, QImage.Format.Format_RGB32)
+            background.fill(self._fill)
+            painter = QPainter(background)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+            painter.setTransform(QTransform(scale_x, 0.0, 0.0, scale_y, offset_x, offset_y))
+            for pen, lines in self._grid:
+                painter.setPen(pen)
+                painter.drawLines(lines)
+            painter.end()
+            pixels = np.frombuffer(background.constBits(), dtype=np.uint32, count=width * height)
+            raster = StrokeRaster(pixels.reshape(height, width), self.opts["pen"].color().rgb())
+            image = QImage(raster.pixels.data, width, height, 4 * width, QImage.Format.Format_RGB32)
+            image.setDevicePixelRatio(dpr)
+            self._raster, self._image, self._raster_key = raster, image, key
+        return self._raster, self._image
+
+    def _paint_vectors(self, painter: QPainter) -> None:
+        """Background, grid and trace as Qt vectors (a painter that rotates or shears)."""
+        painter.fillRect(self._bounds, self._fill)
+        for pen, lines in self._grid:
+            painter.setPen(pen)
+            painter.drawLines(lines)
+        x = self.xData
+        if x is not None and self.yData is not None and len(x) >= 2:
+            self._draw_lines(painter)
+
+    def _draw_lines(self, painter: QPainter) -> None:
+        """The points as Qt lines: a polyline, or one segment per pair of points."""
         if _PrimitiveArray is None:
-            super().paint(painter, *args)
+            super().paint(painter)
             return
         if not self._segments_valid:
             if self._segments is None:
@@ -315,8 +396,8 @@ class _TraceCurve(FixedBoundsCurve):
             # Drawn inside the curve's rectangle, so the rows need not clip their children (a
             # clip asks every item's shape on every repaint); the data keeps its values.
             bounds = self._bounds
-            x = np.clip(x, bounds.left(), bounds.right())
-            y = np.clip(y, bounds.top(), bounds.bottom())
+            x = np.clip(self.xData, bounds.left(), bounds.right())
+            y = np.clip(self.yData, bounds.top(), bounds.bottom())
             if self.opts["connect"] == "pairs":
                 lines.resize(len(x) // 2)
                 points = lines.ndarray().reshape(-1, 2)  # x1, y1 / x2, y2 of each segment
@@ -564,9 +645,10 @@ class WaveformView(QWidget):
         )
 
     def _plot_width_px(self) -> int:
-        """The data area's width in pixels (scene units are pixels in this view)."""
+        """The data area's width in device pixels (scene units are the screen's logical
+        pixels in this view; a high-density screen has more device pixels to each)."""
         width = self._rows[0].view.width() if self._rows else 0.0
-        return max(64, int(width))
+        return max(64, int(width * self.devicePixelRatioF()))
 
     def _label_width(self, font: QFont) -> int:
         """Width of the name column: the longest name, capped so the plots keep their room."""
@@ -607,13 +689,15 @@ class WaveformView(QWidget):
             )
             label.setFixedWidth(label_width)
             layout.addItem(label, row=position, col=0)
-            view = self._make_view(grid)
+            view = self._make_view()
             layout.addItem(view, row=position, col=1)
             if first is None:
                 first = view
             else:
                 view.setXLink(first)
-            curve = _TraceCurve(self._view_rect(), pg.mkPen(color, width=1))
+            curve = _TraceCurve(
+                self._view_rect(), pg.mkPen(color, width=1), QColor(VIEW_BACKGROUND), grid
+            )
             view.addItem(curve, ignoreBounds=True)
             self._rows.append(_Row(channel, view, curve))
         assert first is not None
@@ -671,11 +755,11 @@ class WaveformView(QWidget):
             )
         return groups
 
-    def _make_view(self, grid: list[tuple[QPen, list[QLineF]]]) -> pg.ViewBox:
-        """One row's plot area: fixed ranges, no mouse interaction, faint grid, no axes.
+    def _make_view(self) -> pg.ViewBox:
+        """One row's plot area: fixed ranges, no mouse interaction, no axes.
 
         Rows are too short for readable amplitude labels, so the rows have no axes of their
-        own; the grid is static lines behind the trace (:meth:`_grid_lines`).
+        own; the row's trace draws the background and the grid (:meth:`_grid_lines`).
         """
         view = pg.ViewBox(enableMouse=False, enableMenu=False, defaultPadding=0.0)
         view.disableAutoRange()
@@ -683,10 +767,6 @@ class WaveformView(QWidget):
         if _PrimitiveArray is not None:
             view.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape, False)
         view.setRange(xRange=(-self._window_seconds, 0.0), yRange=(-Y_LIMIT, Y_LIMIT), padding=0.0)
-        # The background is the grid item's (cached with its lines), not the view box's.
-        lines = StaticGridItem(self._view_rect(), QColor(VIEW_BACKGROUND), grid)
-        lines.setZValue(-10)
-        view.addItem(lines, ignoreBounds=True)
         return view
 
 

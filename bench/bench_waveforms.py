@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""Benchmark the waveform view alone: GUI-thread CPU per displayed frame, by kind of signal.
+
+The cost of a waveform row depends on what it shows: a quiet tone inks a few pixels a
+column, full-scale noise inks every pixel of the row. This bench builds the real
+:class:`~scgui.ui.waveforms.WaveformView` offscreen (8 rows, ``--size``), pushes 48 kHz audio
+in 768-frame steps (one 16 ms display frame) and repaints after each, as the frame clock
+does, and prints the thread CPU per frame for each signal: silence, the tones bench_app.py
+plays (110-369 Hz at -3 to -24 dBFS), a full-scale 5 kHz tone and full-scale noise. No sound
+server is used. Run ``.venv/bin/python bench/bench_waveforms.py --help``; about 30 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if importlib.util.find_spec("scgui") is None:  # run from a checkout without an install
+    sys.path.insert(0, str(REPO_ROOT))
+
+RATE = 48000
+ROWS = 8
+FRAME = 768  # 16 ms at 48 kHz: what one tick of the frame clock brings
+
+
+def signals(seconds: float) -> dict[str, np.ndarray]:
+    """``frames x ROWS`` float32 test signals, by name."""
+    count = int(seconds * RATE)
+    t = np.arange(count) / RATE
+    levels = 10 ** ((-3.0 - 3.0 * np.arange(ROWS)) / 20)
+    tones = levels * np.sin(2 * np.pi * np.outer(t, 110 + 37 * np.arange(ROWS)))
+    noise = np.random.default_rng(1).uniform(-1.0, 1.0, (count, ROWS))
+    bright = np.repeat(np.sin(2 * np.pi * 5000 * t)[:, None], ROWS, axis=1)
+    return {
+        "silence": np.zeros((count, ROWS), np.float32),
+        "tones (bench_app)": tones.astype(np.float32),
+        "5 kHz, full scale": bright.astype(np.float32),
+        "noise, full scale": noise.astype(np.float32),
+    }
+
+
+def measure(
+    view: Any, ring: Any, data: np.ndarray, end: int, frames: int, repeats: int
+) -> list[float]:
+    """Push ``data`` from ``end`` on, a display frame at a time, repainting after each; the
+    GUI-thread CPU in ms per frame of each of ``repeats`` runs of ``frames`` frames."""
+    viewport = view._graphics.viewport()
+    costs = []
+    for run in range(repeats + 1):  # the first run only warms up
+        start = time.thread_time()
+        for _ in range(frames):
+            fresh = data[end : end + FRAME]
+            ring.write(fresh)
+            end += FRAME
+            view.push_frames(fresh, end, RATE, ring)
+            viewport.repaint()
+        if run:
+            costs.append((time.thread_time() - start) / frames * 1000)
+    return costs
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", default="1100x620", help="view size WxH (default 1100x620)")
+    parser.add_argument("--frames", type=int, default=150, help="frames per repeat (150)")
+    parser.add_argument("--repeats", type=int, default=5, help="repeats; the best is kept (5)")
+    args = parser.parse_args()
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    from scgui.engine.ringbuffer import RingBuffer
+    from scgui.ui.waveforms import WaveformView
+
+    app = QApplication.instance() or QApplication([])
+    width, height = (int(v) for v in args.size.lower().split("x"))
+    seconds = 2.5 + args.frames * (args.repeats + 1) * FRAME / RATE
+    print(
+        f"WaveformView: {ROWS} rows, {width}x{height}, {RATE} Hz, {FRAME} frames a display "
+        f"frame; ms of GUI-thread CPU per frame (best of {args.repeats} x {args.frames})"
+    )
+    for name, data in signals(seconds).items():
+        view = WaveformView()
+        view.resize(width, height)
+        view.set_channels([f"ch {i + 1}" for i in range(ROWS)])
+        view.show()
+        app.processEvents()
+        ring = RingBuffer(len(data), ROWS)
+        ring.write(data[: 2 * RATE])
+        costs = measure(view, ring, data, 2 * RATE, args.frames, args.repeats)
+        print(
+            f"  {name:20s} {min(costs):6.2f} ms  (median {statistics.median(costs):.2f}; "
+            f"{min(costs) * 62.5 / 10:.1f} % of a core at 62.5 fps)"
+        )
+        view.close()
+        view.deleteLater()
+        app.processEvents()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""The waveform rows' pixel writer: runs per column, and the pixels they become (pure NumPy)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from scgui.ui.stroke_raster import OPAQUE, StrokeRaster, column_spans
+
+INK = 0xFF4FC3F7
+
+
+def _background(height: int, width: int) -> np.ndarray:
+    """A background with a different value in every pixel, so a wrong restore shows."""
+    values = np.arange(height * width, dtype=np.uint32).reshape(height, width)
+    return values | np.uint32(OPAQUE)
+
+
+def _expected(background: np.ndarray, top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+    """What a row with these runs must look like, one column at a time."""
+    out = background.copy()
+    for column, (first, last) in enumerate(zip(top, bottom, strict=True)):
+        if first <= last:
+            out[first : last + 1, column] = INK
+    return out
+
+
+def test_runs_merge_strokes_in_a_column_and_clamp_to_the_image() -> None:
+    columns = np.array([0, 0, 2, 3, 5, -1, 6])
+    y0 = np.array([4, 9, 7, -3, 2, 1, 1])
+    y1 = np.array([6, 8, 7, 20, 2, 1, 1])
+    top, bottom = column_spans(columns, y0, y1, width=6, height=10)
+    assert top.tolist() == [4, 4, 7, 0, 0, 2]  # columns 1 and 4 carry the stroke before
+    assert bottom.tolist() == [9, 9, 7, 9, 9, 2]
+    assert top.dtype == bottom.dtype == np.int32
+
+
+def test_strokes_given_bottom_up_are_the_same_runs() -> None:
+    top, bottom = column_spans(np.array([1]), np.array([8]), np.array([3]), 2, 10)
+    assert (top[1], bottom[1]) == (3, 8)
+
+
+def test_render_inks_exactly_the_runs_over_the_background() -> None:
+    background = _background(12, 7)
+    raster = StrokeRaster(background, INK)
+    top = np.array([0, 3, 12, 5, 11, 0, 6], dtype=np.int32)
+    bottom = np.array([11, 3, -1, 8, 11, 0, 2], dtype=np.int32)
+    out = raster.render(top, bottom)
+    assert out.dtype == np.uint32 and out.flags.c_contiguous
+    np.testing.assert_array_equal(out, _expected(background, top, bottom))
+
+
+def test_successive_frames_leave_nothing_of_the_previous_one() -> None:
+    """Each frame computes only the band of rows it inks; the rows the last frame inked
+    outside it must get their background back (a loud frame, then quiet ones, then none)."""
+    rng = np.random.default_rng(7)
+    height, width = 40, 31
+    background = _background(height, width)
+    raster = StrokeRaster(background, INK)
+    for frame in range(200):
+        centre = rng.integers(0, height)
+        spread = rng.integers(0, height) if frame % 3 else 2
+        top = np.clip(centre - rng.integers(0, spread + 1, width), 0, height - 1)
+        bottom = np.clip(centre + rng.integers(0, spread + 1, width), 0, height - 1)
+        empty = rng.random(width) < 0.2
+        top[empty], bottom[empty] = height, -1
+        top, bottom = top.astype(np.int32), bottom.astype(np.int32)
+        np.testing.assert_array_equal(
+            raster.render(top, bottom), _expected(background, top, bottom), err_msg=f"{frame}"
+        )
+    nothing = np.full(width, height, dtype=np.int32), np.full(width, -1, dtype=np.int32)
+    np.testing.assert_array_equal(raster.render(*nothing), background)
+    raster.render(np.zeros(width, np.int32), np.full(width, height - 1, np.int32))
+    np.testing.assert_array_equal(raster.clear(), background)
+
+
+def test_a_one_sample_spike_survives_as_a_full_stroke() -> None:
+    """The point of a peak waveform: one bucket's extreme value reaches its pixel."""
+    height, width = 50, 20
+    columns = np.arange(width)
+    low = np.full(width, 25)
+    high = np.full(width, 25)
+    high[13] = 0  # the spike's bucket reaches the top row
+    raster = StrokeRaster(_background(height, width), INK)
+    out = raster.render(*column_spans(columns, low, high, width, height))
+    assert (out[0:26, 13] == INK).all()
+    assert (out[25, :] == INK).all()
+    assert (out[:25, 12] != INK).all() and (out[:25, 14] != INK).all()
+
+
+def test_a_background_must_be_an_image() -> None:
+    with pytest.raises(ValueError, match="height x width"):
+        StrokeRaster(np.zeros(5, dtype=np.uint32), INK)
+
+
+def test_a_stroke_reaches_across_to_the_next_one() -> None:
+    """Buckets wider than a pixel (a high-density screen) leave no empty column inside the
+    trace; before the first stroke and after the last there is nothing."""
+    top, bottom = column_spans(np.array([2, 4, 7]), np.array([1, 5, 3]), np.array([2, 6, 3]), 9, 8)
+    assert top.tolist() == [8, 8, 1, 1, 5, 5, 5, 3, 8]
+    assert bottom.tolist() == [-1, -1, 2, 2, 6, 6, 6, 3, -1]
