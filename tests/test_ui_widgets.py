@@ -308,6 +308,17 @@ def _pixels(image: QImage) -> np.ndarray:
     return flat.reshape(rgb.height(), rgb.width()).copy()
 
 
+def _shown_waveforms(qtbot: QtBot, names: list[str]) -> WaveformView:
+    """An 800 x 400 waveform view of these channels, on screen."""
+    view = WaveformView()
+    qtbot.addWidget(view)
+    view.resize(800, 400)
+    view.set_channels(names)
+    view.show()
+    qtbot.waitExposed(view)
+    return view
+
+
 def _row_rect(view: WaveformView, row: int) -> tuple[int, int, int, int]:
     """``(left, top, right, bottom)`` in the view's pixels of a row's plot area, inclusive."""
     box = view._rows[row].view
@@ -320,12 +331,7 @@ def _row_rect(view: WaveformView, row: int) -> tuple[int, int, int, int]:
 def test_a_trace_beyond_full_scale_is_drawn_inside_its_row(qtbot: QtBot) -> None:
     """The rows do not clip (it costs every repaint): the strokes are kept in the row, and a
     signal over full scale fills it from top to bottom."""
-    view = WaveformView()
-    qtbot.addWidget(view)
-    view.resize(800, 400)
-    view.set_channels(["loud", "quiet"])
-    view.show()
-    qtbot.waitExposed(view)
+    view = _shown_waveforms(qtbot, ["loud", "quiet"])
     data = np.zeros((3 * RATE, 2), np.float32)  # more than the window
     data[::2, 0], data[1::2, 0] = 3.0, -3.0
     view.show_frames(data, RATE)
@@ -341,12 +347,7 @@ def test_a_trace_beyond_full_scale_is_drawn_inside_its_row(qtbot: QtBot) -> None
 def test_a_row_draws_its_grid_strokes_and_a_silent_channel(qtbot: QtBot) -> None:
     """What the pixel writer puts on screen: the grid behind, a flat line for silence, and
     a half-scale square wave between the rows of +-0.5."""
-    view = WaveformView()
-    qtbot.addWidget(view)
-    view.resize(800, 400)
-    view.set_channels(["square", "silent"])
-    view.show()
-    qtbot.waitExposed(view)
+    view = _shown_waveforms(qtbot, ["square", "silent"])
     data = np.zeros((2 * RATE, 2), np.float32)
     data[:, 0] = np.where((np.arange(2 * RATE) // 2400) % 2, 0.5, -0.5)
     view.show_frames(data, RATE)
