@@ -33,24 +33,33 @@ def column_spans(
     ``top > bottom`` (``height`` and ``-1``), which :meth:`StrokeRaster.render` leaves as
     background. Returns int32 arrays of ``width`` values.
     """
-    cols = np.asarray(columns, dtype=np.intp)
-    first = np.clip(np.minimum(y0, y1), 0, height - 1).astype(np.int32)
-    last = np.clip(np.maximum(y0, y1), 0, height - 1).astype(np.int32)
-    inside = (cols >= 0) & (cols < width)
-    if not inside.all():
-        cols, first, last = cols[inside], first[inside], last[inside]
+    # Few, cheap NumPy calls: this runs for every row on every frame (np.clip and np.diff
+    # cost several times a plain ufunc call on arrays this small).
+    cols = np.asarray(columns).astype(np.intp)
+    first = np.minimum(y0, y1).astype(np.int32)
+    last = np.maximum(y0, y1).astype(np.int32)
     top = np.full(width, height, dtype=np.int32)
     bottom = np.full(width, -1, dtype=np.int32)
+    if not len(cols):
+        return top, bottom
+    low, high = int(cols.min()), int(cols.max())
+    if low < 0 or high >= width:
+        inside = (cols >= 0) & (cols < width)
+        cols, first, last = cols[inside], first[inside], last[inside]
+        if not len(cols):
+            return top, bottom
+        low, high = int(cols.min()), int(cols.max())
     np.minimum.at(top, cols, first)
     np.maximum.at(bottom, cols, last)
-    inked = top <= bottom
-    if inked.any():
-        index = np.flatnonzero(inked)
-        gaps = ~inked
-        gaps[: index[0]] = gaps[index[-1] :] = False
-        if gaps.any():
-            before = np.maximum.accumulate(np.where(inked, np.arange(width), 0))[gaps]
-            top[gaps], bottom[gaps] = top[before], bottom[before]
+    spans_top, spans_bottom = top[low : high + 1], bottom[low : high + 1]
+    inked = spans_top <= spans_bottom
+    if not inked.all():  # columns between strokes take the stroke before them
+        before = np.maximum.accumulate(np.where(inked, np.arange(len(inked)), 0))
+        spans_top[:] = spans_top[before]
+        spans_bottom[:] = spans_bottom[before]
+    for ends in (spans_top, spans_bottom):  # every column here has a run: clamp it
+        np.maximum(ends, 0, out=ends)
+        np.minimum(ends, height - 1, out=ends)
     return top, bottom
 
 
