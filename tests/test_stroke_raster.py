@@ -99,3 +99,11 @@ def test_a_stroke_reaches_across_to_the_next_one() -> None:
     top, bottom = column_spans(np.array([2, 4, 7]), np.array([1, 5, 3]), np.array([2, 6, 3]), 9, 8)
     assert top.tolist() == [8, 8, 1, 1, 5, 5, 5, 3, 8]
     assert bottom.tolist() == [-1, -1, 2, 2, 6, 6, 6, 3, -1]
+
+
+def test_the_raster_keeps_its_own_copy_of_the_background() -> None:
+    """The background handed in may be a view of an image that is freed afterwards."""
+    background = _background(6, 5)
+    raster = StrokeRaster(background, INK)
+    background[:] = 0
+    np.testing.assert_array_equal(raster.clear(), _background(6, 5))

@@ -72,12 +72,13 @@ class StrokeRaster:
     """
 
     def __init__(self, background: np.ndarray, colour: int) -> None:
-        pixels = np.asarray(background, dtype=np.uint32)
+        # A copy of its own: the caller's array may be a view of an image about to be freed.
+        pixels = np.array(background, dtype=np.uint32, order="C", copy=True)
         if pixels.ndim != 2 or 0 in pixels.shape:
             raise ValueError(f"A row's background must be height x width, got {pixels.shape}.")
         self.height, self.width = pixels.shape
         ink = np.uint32((int(colour) | OPAQUE) & 0xFFFFFFFF)
-        self.background = np.ascontiguousarray(pixels)
+        self.background = pixels
         # Where the ink mask is all ones the output is the background, where it is zero the
         # colour: out = colour ^ (mask & (colour ^ background)), a pass per operation.
         self._difference = (self.background ^ ink).view(np.int32)

@@ -335,6 +335,8 @@ class _TraceCurve(FixedBoundsCurve):
         has_data = x is not None and y is not None and len(x) >= 2
         strokes = has_data and self.opts["connect"] == "pairs"
         if strokes:
+            pairs = min(len(x), len(y)) // 2 * 2  # whole pairs only
+            x, y = x[:pairs], y[:pairs]
             starts = np.floor(x[0::2] * scale_x + offset_x)
             rows = y * scale_y + offset_y
             low, high = np.floor(rows[0::2]), np.floor(rows[1::2])
@@ -371,6 +373,7 @@ class _TraceCurve(FixedBoundsCurve):
                 painter.drawLines(lines)
             painter.end()
             pixels = np.frombuffer(background.constBits(), dtype=np.uint32, count=width * height)
+            # StrokeRaster keeps a copy: `background` is freed when this method returns.
             raster = StrokeRaster(pixels.reshape(height, width), self.opts["pen"].color().rgb())
             image = QImage(raster.pixels.data, width, height, 4 * width, QImage.Format.Format_RGB32)
             image.setDevicePixelRatio(dpr)
