@@ -749,3 +749,23 @@ def test_the_spectrum_choosers_fit_a_laptop_window(qtbot: QtBot) -> None:
     qtbot.addWidget(view)
     view.set_channels([f"{n} Auxiliary {n - 1}" for n in range(1, 33)])
     assert view.minimumSizeHint().width() <= MAX_BAR_WIDTH
+
+
+def test_a_row_with_huge_and_invalid_values_still_draws(qtbot: QtBot) -> None:
+    """Values far beyond full scale, infinities and NaN (a broken device) are drawn at the
+    row's edges, with no warning about casting them to pixels."""
+    import warnings
+
+    view = _shown_waveforms(qtbot, ["broken"])
+    data = np.zeros((2 * RATE, 1), np.float32)
+    data[::2, 0], data[1::2, 0] = 1e30, -np.inf
+    data[RATE, 0] = np.nan  # its bucket's extremes are NaN: drawn at an edge, no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        view.show_frames(data, RATE)
+        pixels = _pixels(view.grab().toImage())
+    left, top, right, bottom = _row_rect(view, 0)
+    inked = pixels[top : bottom + 1, left : right + 1] == (channel_color(0).rgb() & 0xFFFFFFFF)
+    full = np.flatnonzero(inked.mean(axis=1) > 0.9)  # rows the strokes cross
+    assert full[0] <= 1 and full[-1] >= len(inked) - 4  # from edge to edge
+    assert len(full) >= len(inked) - 5

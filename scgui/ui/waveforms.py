@@ -319,7 +319,7 @@ class _TraceCurve(FixedBoundsCurve):
     def paint(self, painter: QPainter, *args: object) -> None:
         transform = painter.transform()
         if transform.type().value > QTransform.TransformationType.TxScale.value:
-            self._paint_vectors(painter)
+            self._paint_vectors(painter, *args)
             return
         dpr = painter.device().devicePixelRatioF() if painter.device() is not None else 1.0
         area = transform.mapRect(self._bounds)
@@ -338,7 +338,11 @@ class _TraceCurve(FixedBoundsCurve):
             pairs = min(len(x), len(y)) // 2 * 2  # whole pairs only
             x, y = x[:pairs], y[:pairs]
             starts = np.floor(x[0::2] * scale_x + offset_x)
+            # In pixels, a row beyond either edge at most (huge or non-finite values would
+            # not survive the cast to integers).
             rows = y * scale_y + offset_y
+            np.fmax(rows, -1.0, out=rows)  # fmax and fmin also turn NaN into the bound
+            np.fmin(rows, float(height), out=rows)
             low, high = np.floor(rows[0::2]), np.floor(rows[1::2])
             raster.render(*column_spans(starts, low, high, width, height))
         else:
@@ -348,7 +352,7 @@ class _TraceCurve(FixedBoundsCurve):
         painter.drawImage(QRectF(left / dpr, top / dpr, width / dpr, height / dpr), image)
         painter.restore()
         if has_data and not strokes:
-            self._draw_lines(painter)
+            self._draw_lines(painter, *args)
 
     def _raster_for(
         self,
@@ -361,7 +365,17 @@ class _TraceCurve(FixedBoundsCurve):
         offset_y: float,
     ) -> tuple[StrokeRaster, QImage]:
         """The row's raster and its image, made again when the row's pixel size changed."""
-        key = (width, height, dpr, scale_x > 0, scale_y > 0)
+        # The offsets, to a tenth of a pixel: a row moved by a fraction of a pixel gets its
+        # grid drawn again where the strokes now land.
+        key = (
+            width,
+            height,
+            dpr,
+            round(scale_x, 3),
+            round(scale_y, 3),
+            round(offset_x, 1),
+            round(offset_y, 1),
+        )
         if self._raster is None or self._image is None or key != self._raster_key:
             background = QImage(width, height, QImage.Format.Format_RGB32)
             background.fill(self._fill)
@@ -380,7 +394,7 @@ class _TraceCurve(FixedBoundsCurve):
             self._raster, self._image, self._raster_key = raster, image, key
         return self._raster, self._image
 
-    def _paint_vectors(self, painter: QPainter) -> None:
+    def _paint_vectors(self, painter: QPainter, *args: object) -> None:
         """Background, grid and trace as Qt vectors (a painter that rotates or shears)."""
         painter.fillRect(self._bounds, self._fill)
         for pen, lines in self._grid:
@@ -388,12 +402,12 @@ class _TraceCurve(FixedBoundsCurve):
             painter.drawLines(lines)
         x = self.xData
         if x is not None and self.yData is not None and len(x) >= 2:
-            self._draw_lines(painter)
+            self._draw_lines(painter, *args)
 
-    def _draw_lines(self, painter: QPainter) -> None:
+    def _draw_lines(self, painter: QPainter, *args: object) -> None:
         """The points as Qt lines: a polyline, or one segment per pair of points."""
         if _PrimitiveArray is None:
-            super().paint(painter)
+            super().paint(painter, *args)  # pyqtgraph's paint takes (painter, option, widget)
             return
         if not self._segments_valid:
             if self._segments is None:
