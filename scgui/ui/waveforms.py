@@ -382,9 +382,7 @@ class _TraceCurve(FixedBoundsCurve):
             painter = QPainter(background)
             painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
             painter.setTransform(QTransform(scale_x, 0.0, 0.0, scale_y, offset_x, offset_y))
-            for pen, lines in self._grid:
-                painter.setPen(pen)
-                painter.drawLines(lines)
+            paint_plot_area(painter, self._bounds, self._fill, self._grid)
             painter.end()
             pixels = np.frombuffer(background.constBits(), dtype=np.uint32, count=width * height)
             # StrokeRaster keeps a copy: `background` is freed when this method returns.
@@ -396,10 +394,7 @@ class _TraceCurve(FixedBoundsCurve):
 
     def _paint_vectors(self, painter: QPainter, *args: object) -> None:
         """Background, grid and trace as Qt vectors (a painter that rotates or shears)."""
-        painter.fillRect(self._bounds, self._fill)
-        for pen, lines in self._grid:
-            painter.setPen(pen)
-            painter.drawLines(lines)
+        paint_plot_area(painter, self._bounds, self._fill, self._grid)
         x = self.xData
         if x is not None and self.yData is not None and len(x) >= 2:
             self._draw_lines(painter, *args)
@@ -432,6 +427,17 @@ class _TraceCurve(FixedBoundsCurve):
         painter.drawLines(*self._segments.drawargs())
 
 
+def paint_plot_area(
+    painter: QPainter, bounds: QRectF, fill: QColor, groups: list[tuple[QPen, list[QLineF]]]
+) -> None:
+    """A plot's data area: ``bounds`` filled with ``fill``, then each group's lines in its pen
+    (data coordinates, through the painter's transform)."""
+    painter.fillRect(bounds, fill)
+    for pen, lines in groups:
+        painter.setPen(pen)
+        painter.drawLines(lines)
+
+
 class StaticGridItem(pg.GraphicsObject):
     """A plot's static background: the data area's fill and its grid lines, behind the data.
 
@@ -462,10 +468,7 @@ class StaticGridItem(pg.GraphicsObject):
         self.update()
 
     def paint(self, painter: QPainter, *_args: object) -> None:
-        painter.fillRect(self._bounds, self._fill)
-        for pen, lines in self._groups:
-            painter.setPen(pen)
-            painter.drawLines(lines)
+        paint_plot_area(painter, self._bounds, self._fill, self._groups)
 
 
 class _Row:
