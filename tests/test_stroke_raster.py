@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scgui.ui.stroke_raster import OPAQUE, StrokeRaster, column_spans
+from scgui.ui.stroke_raster import OPAQUE, StrokeRaster, column_spans, column_spans_rows
 
 INK = 0xFF4FC3F7
 
@@ -107,3 +107,68 @@ def test_the_raster_keeps_its_own_copy_of_the_background() -> None:
     raster = StrokeRaster(background, INK)
     background[:] = 0
     np.testing.assert_array_equal(raster.clear(), _background(6, 5))
+
+
+def _reference_spans(
+    columns: np.ndarray, y0: np.ndarray, y1: np.ndarray, width: int, height: int
+) -> tuple[list[int], list[int]]:
+    """column_spans' rules, stroke by stroke and column by column (slow and plain)."""
+    runs: dict[int, tuple[int, int]] = {}
+    for column, a, b in zip(columns.tolist(), y0.tolist(), y1.tolist(), strict=True):
+        if 0 <= column < width:
+            low, high = min(a, b), max(a, b)
+            if column in runs:
+                low, high = min(low, runs[column][0]), max(high, runs[column][1])
+            runs[column] = (low, high)
+    top, bottom = [height] * width, [-1] * width
+    inked = sorted(runs)
+    for column in range(width):
+        before = [c for c in inked if c <= column]
+        if before and column <= inked[-1]:
+            low, high = runs[before[-1]]
+            top[column] = min(max(low, 0), height - 1)
+            bottom[column] = min(max(high, 0), height - 1)
+    return top, bottom
+
+
+def test_rows_at_once_are_each_row_by_the_rules() -> None:
+    """All rows in one pass give every row what the rules give it alone: strokes in any
+    order, several to a column (up to five), gaps, columns outside the image, rows of
+    different heights."""
+    rng = np.random.default_rng(11)
+    for case in range(300):
+        width = int(rng.integers(1, 40))
+        count = int(rng.integers(0, 60))
+        heights = rng.integers(1, 30, size=int(rng.integers(1, 5)))
+        if case % 3 == 0:  # sorted, as a view's buckets are
+            columns = np.sort(rng.integers(-3, width + 3, count))
+        else:
+            columns = rng.integers(-3, width + 3, count)
+        if case % 5 == 0 and count:  # a column with many strokes
+            columns[: min(5, count)] = columns[0]
+        y0 = rng.integers(-5, 35, (len(heights), count)).astype(np.float64)
+        y1 = rng.integers(-5, 35, (len(heights), count)).astype(np.float64)
+        top, bottom = column_spans_rows(columns.astype(np.float64), y0, y1, width, heights)
+        assert top.shape == bottom.shape == (len(heights), width)
+        for row, height in enumerate(heights.tolist()):
+            expected = _reference_spans(columns, y0[row], y1[row], width, height)
+            assert (top[row].tolist(), bottom[row].tolist()) == expected, f"case {case}"
+            alone = column_spans(columns, y0[row], y1[row], width, height)
+            assert (alone[0].tolist(), alone[1].tolist()) == expected, f"case {case}"
+
+
+def test_rows_at_once_refuse_a_shape_that_does_not_fit() -> None:
+    with pytest.raises(ValueError, match="2 rows of 3 strokes"):
+        column_spans_rows(np.arange(3), np.zeros((1, 3)), np.zeros((1, 3)), 5, [4, 4])
+
+
+def test_render_bounds_its_band_by_the_runs_whatever_empty_columns_hold() -> None:
+    """Columns without a run (top > bottom) may hold any values, also out of the image."""
+    background = _background(10, 5)
+    raster = StrokeRaster(background, INK)
+    top = np.array([3, -20, 2, 40, 1], dtype=np.int32)
+    bottom = np.array([4, -30, 1, 30, 12], dtype=np.int32)
+    expected = _expected(background, top, np.minimum(bottom, 9))
+    np.testing.assert_array_equal(raster.render(top, bottom), expected)
+    empty = np.array([5, 2, 9, 0, 3], dtype=np.int32), np.array([4, 1, -1, -5, 2], np.int32)
+    np.testing.assert_array_equal(raster.render(*empty), background)

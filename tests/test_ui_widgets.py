@@ -11,7 +11,7 @@ from PySide6.QtGui import QColor, QImage
 from pytestqt.qtbot import QtBot
 
 from scgui.engine.ringbuffer import RingBuffer
-from scgui.ui import meters
+from scgui.ui import meters, waveforms
 from scgui.ui.meters import FLOOR_DB, MeterBank, bar_height, bar_heights, format_db
 from scgui.ui.spectrum_view import SpectrumView, column_envelope, find_peak, format_frequency
 from scgui.ui.waveforms import (
@@ -769,3 +769,46 @@ def test_a_row_with_huge_and_invalid_values_still_draws(qtbot: QtBot) -> None:
     full = np.flatnonzero(inked.mean(axis=1) > 0.9)  # rows the strokes cross
     assert full[0] <= 1 and full[-1] >= len(inked) - 4  # from edge to edge
     assert len(full) >= len(inked) - 5
+
+
+def test_the_rows_strokes_are_worked_out_in_one_pass_and_drawn_the_same(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once the rows have been painted, each new frame works out every row's strokes in one
+    pass for where the rows were painted; a row then works out none of its own, and the
+    picture is the one each row draws when it works them out alone."""
+    view = _shown_waveforms(qtbot, ["loud", "quiet", "noise"])
+    passes: list[int] = []
+    one_pass = waveforms._stroke_spans
+
+    def counted(x: np.ndarray, ys: np.ndarray, mappings: list[object]) -> object:
+        passes.append(len(mappings))
+        return one_pass(x, ys, mappings)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(waveforms, "_stroke_spans", counted)
+    t = np.arange(4 * RATE) / RATE
+    noise = np.random.default_rng(3).uniform(-0.8, 0.8, len(t))
+    data = np.stack((np.sin(2 * np.pi * 50 * t), 0.05 * np.sin(2 * np.pi * 7 * t), noise), 1)
+    data = data.astype(np.float32)
+    ring = RingBuffer(len(data), 3)
+    viewport = view._graphics.viewport()
+    end = 0
+    for step in range(12):
+        fresh = data[end : end + 768]
+        ring.write(fresh)
+        end += len(fresh)
+        passes.clear()
+        view.push_frames(fresh, end, RATE, ring)
+        shared = list(passes)  # what the view did for the rows before they paint
+        picture = _pixels(viewport.grab().toImage())
+        if step:  # the rows were painted: one pass for all three, nothing more in the paint
+            assert passes == [3], f"frame {step}: {passes}"
+        else:  # nothing painted yet: each row works out its own strokes
+            assert shared == [] and passes == [1, 1, 1]
+    for row in view._rows:
+        row.curve._prepared = None
+    passes.clear()
+    alone = _pixels(viewport.grab().toImage())
+    assert passes == [1, 1, 1]
+    np.testing.assert_array_equal(picture, alone)
+    assert (picture == (channel_color(2).rgb() & 0xFFFFFFFF)).sum() > 1000  # noise drawn

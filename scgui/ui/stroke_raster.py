@@ -13,6 +13,8 @@ background image.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 OPAQUE = 0xFF000000
@@ -33,33 +35,71 @@ def column_spans(
     ``top > bottom`` (``height`` and ``-1``), which :meth:`StrokeRaster.render` leaves as
     background. Returns int32 arrays of ``width`` values.
     """
-    # Few, cheap NumPy calls: this runs for every row on every frame (np.clip and np.diff
-    # cost several times a plain ufunc call on arrays this small).
+    top, bottom = column_spans_rows(
+        columns, np.asarray(y0)[None, :], np.asarray(y1)[None, :], width, [height]
+    )
+    return top[0], bottom[0]
+
+
+def column_spans_rows(
+    columns: np.ndarray,
+    y0: np.ndarray,
+    y1: np.ndarray,
+    width: int,
+    heights: Sequence[int] | np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`column_spans` of several rows whose strokes lie in the same columns, at once.
+
+    ``y0`` and ``y1`` are ``rows x strokes``; ``heights`` has one height per row (a row's
+    runs are clamped to its own). Returns ``rows x width`` int32 arrays. The rows of a
+    waveform view share their buckets, so one pass for all of them replaces a dozen small
+    NumPy calls per row on every frame.
+    """
+    # Few, cheap NumPy calls (np.take and slices rather than fancy indexing, no np.clip or
+    # np.diff): this runs on every frame.
     cols = np.asarray(columns).astype(np.intp)
+    limits = np.asarray(heights, dtype=np.int32).reshape(-1, 1)
     first = np.minimum(y0, y1).astype(np.int32)
     last = np.maximum(y0, y1).astype(np.int32)
-    top = np.full(width, height, dtype=np.int32)
-    bottom = np.full(width, -1, dtype=np.int32)
+    if first.ndim != 2 or first.shape != (len(limits), len(cols)):
+        raise ValueError(f"Expected {len(limits)} rows of {len(cols)} strokes, got {first.shape}.")
+    top = np.empty((len(limits), width), dtype=np.int32)
+    top[:] = limits
+    bottom = np.empty((len(limits), width), dtype=np.int32)
+    bottom.fill(-1)
+    if len(cols) > 1 and (cols[1:] - cols[:-1]).min() < 0:  # strokes in any order: sort
+        order = np.argsort(cols, kind="stable")
+        cols = cols[order]
+        first, last = np.take(first, order, axis=1), np.take(last, order, axis=1)
+    if len(cols) and (cols[0] < 0 or cols[-1] >= width):  # drop strokes outside the image
+        keep = slice(*np.searchsorted(cols, [0, width]))
+        cols, first, last = cols[keep], first[:, keep], last[:, keep]
     if not len(cols):
         return top, bottom
-    low, high = int(cols.min()), int(cols.max())
-    if low < 0 or high >= width:
-        inside = (cols >= 0) & (cols < width)
-        cols, first, last = cols[inside], first[inside], last[inside]
-        if not len(cols):
-            return top, bottom
-        low, high = int(cols.min()), int(cols.max())
-    np.minimum.at(top, cols, first)
-    np.maximum.at(bottom, cols, last)
-    spans_top, spans_bottom = top[low : high + 1], bottom[low : high + 1]
-    inked = spans_top <= spans_bottom
-    if not inked.all():  # columns between strokes take the stroke before them
-        before = np.maximum.accumulate(np.where(inked, np.arange(len(inked)), 0))
-        spans_top[:] = spans_top[before]
-        spans_bottom[:] = spans_bottom[before]
+    opens = np.empty(len(cols), dtype=bool)  # the first stroke in its column
+    opens[0] = True
+    np.not_equal(cols[1:], cols[:-1], out=opens[1:])
+    if not opens.all():  # strokes sharing a column merge into the column's first stroke
+        follows = np.flatnonzero(~opens[1:])  # strokes whose next one is in their column
+        links = follows
+        while len(links):  # one pass per stroke beyond the first in the fullest column
+            first[:, follows] = np.minimum(first[:, follows], first[:, follows + 1])
+            last[:, follows] = np.maximum(last[:, follows], last[:, follows + 1])
+            links = links[1:][links[1:] == links[:-1] + 1]
+        starts = np.flatnonzero(opens)
+        cols = cols[starts]
+        first, last = np.take(first, starts, axis=1), np.take(last, starts, axis=1)
+    low, high = int(cols[0]), int(cols[-1])
+    spans_top, spans_bottom = top[:, low : high + 1], bottom[:, low : high + 1]
+    if len(cols) == high - low + 1:
+        spans_top[:], spans_bottom[:] = first, last
+    else:  # columns between strokes take the stroke before them
+        before = np.searchsorted(cols, np.arange(low, high + 1), side="right") - 1
+        spans_top[:] = np.take(first, before, axis=1)
+        spans_bottom[:] = np.take(last, before, axis=1)
     for ends in (spans_top, spans_bottom):  # every column here has a run: clamp it
         np.maximum(ends, 0, out=ends)
-        np.minimum(ends, height - 1, out=ends)
+        np.minimum(ends, limits - 1, out=ends)
     return top, bottom
 
 
@@ -105,11 +145,12 @@ class StrokeRaster:
         call outside it get their background back. A quiet signal's band is a few rows, so
         its cost is a fraction of a loud one's.
         """
-        inked = top <= bottom
-        if not inked.any():
+        # A column without a run has top > bottom, so the extremes bound the band whatever
+        # such columns hold (column_spans gives them height and -1, outside every run).
+        first = max(int(top.min()), 0)
+        stop = min(int(bottom.max()) + 1, self.height)
+        if stop <= first:
             return self.clear()
-        first = int(top[inked].min())
-        stop = int(bottom[inked].max()) + 1
         self._restore(first, stop)
         out, scratch = self._pixels[first:stop], self._scratch[first:stop]
         rows = self._row_index[first:stop]

@@ -21,7 +21,8 @@ spans exactly the fixed view) that shows one vertical stroke per bucket, from it
 its maximum; buckets are a little narrower than a device pixel, so the strokes leave no
 column empty. The strokes are written into the row's pixels with NumPy over an image of the
 row's background and grid, made once per size, and the image is blitted
-(:mod:`~scgui.ui.stroke_raster`): Qt draws a one-pixel line with a blend call per pixel,
+(:mod:`~scgui.ui.stroke_raster`; the runs of all rows are worked out in one pass per frame,
+as the rows share their columns): Qt draws a one-pixel line with a blend call per pixel,
 which cost up to 7.8 ms a frame for eight loud rows. Ranges are fixed and nothing
 auto-ranges per frame. Hidden views do no work.
 
@@ -32,7 +33,7 @@ the same way.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 import pyqtgraph as pg
@@ -41,7 +42,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen, Q
 from PySide6.QtWidgets import QGraphicsItem, QSizePolicy, QVBoxLayout, QWidget
 
 from .plot_items import FixedBoundsCurve
-from .stroke_raster import StrokeRaster, column_spans
+from .stroke_raster import StrokeRaster, column_spans_rows
 
 try:  # a C array of QLineF for one drawLines call (pyqtgraph >= 0.13.2)
     from pyqtgraph.Qt.internals import PrimitiveArray as _PrimitiveArray
@@ -273,6 +274,71 @@ class RollingEnvelope:
         return np.concatenate((ring[first:], ring[: first + count - self._slots]))
 
 
+class _PixelMapping(NamedTuple):
+    """Where a row's data rectangle lands, in device pixels, and how data maps into it."""
+
+    left: int
+    top: int
+    width: int
+    height: int
+    dpr: float
+    scale_x: float  # data to the row's image pixels: column = x * scale_x + offset_x
+    scale_y: float
+    offset_x: float
+    offset_y: float
+
+
+def _is_axis_aligned(transform: QTransform) -> bool:
+    """Whether ``transform`` only scales and moves (no rotation or shear)."""
+    return transform.type().value <= QTransform.TransformationType.TxScale.value
+
+
+def _pixel_mapping(transform: QTransform, dpr: float, bounds: QRectF) -> _PixelMapping | None:
+    """The device pixels of ``bounds`` under an axis-aligned ``transform`` (to logical
+    pixels) at ``dpr``; None when they cover no pixel."""
+    area = transform.mapRect(bounds)
+    left, top = round(area.left() * dpr), round(area.top() * dpr)
+    width, height = round(area.right() * dpr) - left, round(area.bottom() * dpr) - top
+    if width < 1 or height < 1:
+        return None
+    return _PixelMapping(
+        left,
+        top,
+        width,
+        height,
+        dpr,
+        transform.m11() * dpr,
+        transform.m22() * dpr,
+        transform.dx() * dpr - left,
+        transform.dy() * dpr - top,
+    )
+
+
+def _stroke_spans(
+    x: np.ndarray, ys: np.ndarray, mappings: Sequence[_PixelMapping]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The inked run of every pixel column of rows that share ``x`` (pairs of points: a
+    bucket's minimum and maximum at its start), ``ys`` holding one row's values each.
+
+    The rows must share their columns (width and horizontal mapping, as X-linked rows of
+    one view do); each has its own height and vertical mapping. Returns ``rows x width``
+    arrays of first and last pixel rows (see :func:`~scgui.ui.stroke_raster.column_spans`).
+    """
+    first = mappings[0]
+    pairs = min(len(x), ys.shape[1]) // 2 * 2  # whole pairs only
+    starts = np.floor(x[0:pairs:2] * first.scale_x + first.offset_x)
+    scale = np.array([[m.scale_y] for m in mappings])
+    offset = np.array([[m.offset_y] for m in mappings])
+    heights = [m.height for m in mappings]
+    # In pixels, a row beyond either edge at most (huge or non-finite values would not
+    # survive the cast to integers).
+    rows = ys[:, :pairs] * scale + offset
+    np.fmax(rows, -1.0, out=rows)  # fmax and fmin also turn NaN into the bound
+    np.fmin(rows, np.array(heights, dtype=np.float64)[:, None], out=rows)
+    low, high = np.floor(rows[:, 0::2]), np.floor(rows[:, 1::2])
+    return column_spans_rows(starts, low, high, first.width, heights)
+
+
 class _TraceCurve(FixedBoundsCurve):
     """A row's plot area and trace: its background, its grid and the curve, drawn as one.
 
@@ -302,6 +368,9 @@ class _TraceCurve(FixedBoundsCurve):
         self._raster_key: tuple[object, ...] | None = None
         self._raster: StrokeRaster | None = None
         self._image: QImage | None = None  # wraps the raster's pixels (no copy)
+        # The strokes' runs worked out by the view for all rows at once, for this mapping.
+        self._prepared: tuple[_PixelMapping, np.ndarray, np.ndarray] | None = None
+        self._painted_at: _PixelMapping | None = None
 
     def set_trace(self, x: np.ndarray, y: np.ndarray, connect: str = "all") -> None:
         """Show ``y`` over ``x`` (1-D, same length, finite): what ``setData`` does, minus the
@@ -314,57 +383,56 @@ class _TraceCurve(FixedBoundsCurve):
         self._mouseShape = None
         self._lineSegmentsRendered = False
         self._segments_valid = False
+        self._prepared = None
         self.update()
+
+    def prepare_spans(self, mapping: _PixelMapping, top: np.ndarray, bottom: np.ndarray) -> None:
+        """The runs of the current trace's strokes when the row is painted at ``mapping``
+        (worked out for every row in one pass): the paint uses them if the row is there."""
+        self._prepared = (mapping, top, bottom)
+
+    @property
+    def painted_at(self) -> _PixelMapping | None:
+        """Where the row was last painted as pixels (None: not yet, or as vectors)."""
+        return self._painted_at
 
     def paint(self, painter: QPainter, *args: object) -> None:
         transform = painter.transform()
-        if transform.type().value > QTransform.TransformationType.TxScale.value:
+        if not _is_axis_aligned(transform):
+            self._painted_at = None
             self._paint_vectors(painter, *args)
             return
         dpr = painter.device().devicePixelRatioF() if painter.device() is not None else 1.0
-        area = transform.mapRect(self._bounds)
-        left, top = round(area.left() * dpr), round(area.top() * dpr)
-        width, height = round(area.right() * dpr) - left, round(area.bottom() * dpr) - top
-        if width < 1 or height < 1:
+        mapping = _pixel_mapping(transform, dpr, self._bounds)
+        self._painted_at = mapping
+        if mapping is None:
             return
-        # Data to image pixels: scale and offset of each axis, in device pixels.
-        scale_x, scale_y = transform.m11() * dpr, transform.m22() * dpr
-        offset_x, offset_y = transform.dx() * dpr - left, transform.dy() * dpr - top
-        raster, image = self._raster_for(width, height, dpr, scale_x, scale_y, offset_x, offset_y)
+        raster, image = self._raster_for(mapping)
         x, y = self.xData, self.yData
         has_data = x is not None and y is not None and len(x) >= 2
         strokes = has_data and self.opts["connect"] == "pairs"
         if strokes:
-            pairs = min(len(x), len(y)) // 2 * 2  # whole pairs only
-            x, y = x[:pairs], y[:pairs]
-            starts = np.floor(x[0::2] * scale_x + offset_x)
-            # In pixels, a row beyond either edge at most (huge or non-finite values would
-            # not survive the cast to integers).
-            rows = y * scale_y + offset_y
-            np.fmax(rows, -1.0, out=rows)  # fmax and fmin also turn NaN into the bound
-            np.fmin(rows, float(height), out=rows)
-            low, high = np.floor(rows[0::2]), np.floor(rows[1::2])
-            raster.render(*column_spans(starts, low, high, width, height))
+            prepared = self._prepared
+            if prepared is not None and prepared[0] == mapping:
+                raster.render(prepared[1], prepared[2])
+            else:  # not worked out by the view, or for another place
+                top, bottom = _stroke_spans(x, y[None, :], [mapping])
+                raster.render(top[0], bottom[0])
         else:
             raster.clear()
+        left, top_px, width, height = mapping.left, mapping.top, mapping.width, mapping.height
         painter.save()
         painter.resetTransform()
-        painter.drawImage(QRectF(left / dpr, top / dpr, width / dpr, height / dpr), image)
+        painter.drawImage(QRectF(left / dpr, top_px / dpr, width / dpr, height / dpr), image)
         painter.restore()
         if has_data and not strokes:
             self._draw_lines(painter, *args)
 
-    def _raster_for(
-        self,
-        width: int,
-        height: int,
-        dpr: float,
-        scale_x: float,
-        scale_y: float,
-        offset_x: float,
-        offset_y: float,
-    ) -> tuple[StrokeRaster, QImage]:
+    def _raster_for(self, mapping: _PixelMapping) -> tuple[StrokeRaster, QImage]:
         """The row's raster and its image, made again when the row's pixel size changed."""
+        width, height, dpr = mapping.width, mapping.height, mapping.dpr
+        scale_x, scale_y = mapping.scale_x, mapping.scale_y
+        offset_x, offset_y = mapping.offset_x, mapping.offset_y
         # The offsets, to a tenth of a pixel: a row moved by a fraction of a pixel gets its
         # grid drawn again where the strokes now land.
         key = (
@@ -653,12 +721,37 @@ class WaveformView(QWidget):
         connect = "all" if envelope.bucket == 1 else "pairs"
         values = dict(zip(columns, y, strict=True))
         empty = np.empty(0)
+        traced: list[tuple[_TraceCurve, np.ndarray]] = []
         for row in self._rows:
             trace = values.get(row.channel)
             if trace is None:
                 row.curve.set_trace(empty, empty)
             else:
                 row.curve.set_trace(x, trace, connect)
+                traced.append((row.curve, trace))
+        if connect == "pairs" and traced and len(x) >= 2:
+            self._prepare_strokes(x, traced)
+
+    def _prepare_strokes(self, x: np.ndarray, traced: list[tuple[_TraceCurve, np.ndarray]]) -> None:
+        """Work out the strokes of every row in one NumPy pass, for the rows' next paint.
+
+        Row by row, the same dozen small NumPy calls cost more in call overhead than in
+        work; the rows share their columns, so one pass does them all. The work is for
+        where each row was painted last; a row painted anywhere else (moved, resized,
+        rotated, grabbed into an image at an offset) works out its own.
+        """
+        mappings = [m for curve, _ in traced if (m := curve.painted_at) is not None]
+        if len(mappings) < len(traced):  # not painted yet, or as vectors: each row alone
+            return
+        first = mappings[0]
+        shared = (first.width, first.scale_x, first.offset_x)
+        if any((m.width, m.scale_x, m.offset_x) != shared for m in mappings):
+            return
+        top, bottom = _stroke_spans(x, np.stack([trace for _, trace in traced]), mappings)
+        for (curve, _), mapping, row_top, row_bottom in zip(
+            traced, mappings, top, bottom, strict=True
+        ):
+            curve.prepare_spans(mapping, row_top, row_bottom)
 
     def _describe(self) -> None:
         """Keep the accessible description in step with the window length."""
@@ -786,6 +879,9 @@ class WaveformView(QWidget):
         """
         view = pg.ViewBox(enableMouse=False, enableMenu=False, defaultPadding=0.0)
         view.disableAutoRange()
+        # Nothing of its own to paint (no border; the trace draws the background): Qt then
+        # skips the box on every repaint instead of calling its Python paint.
+        view.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, True)
         # No clipping: the traces are drawn inside their rectangle (_TraceCurve.paint).
         if _PrimitiveArray is not None:
             view.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape, False)
