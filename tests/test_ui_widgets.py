@@ -134,6 +134,27 @@ def test_meter_paints_clip_box_hold_tick_and_numbers(qtbot: QtBot) -> None:
     assert max(readout) > 150 > min(readout)  # light text on the dark background
 
 
+def test_scale_ticks_cross_every_bar_as_one_pixel_lines(qtbot: QtBot) -> None:
+    """At each tick of the scale a line of the background colour, one pixel high, runs
+    across every bar, lit or not, and across the gaps between them."""
+    bank = shown_meter(qtbot, ["1", "2", "3"])
+    bank.set_levels(*levels(0.0, 0.0, -70.0))  # two bars lit to the top, one dark
+    pixels = _pixels(bank.grab().toImage())
+    background = meters._BACKGROUND.rgb() & 0xFFFFFFFF
+    first, last = bank.bar_rect(0), bank.bar_rect(2)
+    inside = slice(first.top() + 1, first.bottom())  # the bar's rows but its ends
+    lines = np.flatnonzero(pixels[inside, first.center().x()] == background) + inside.start
+    ticks = [t for t in meters.SCALE_TICKS_DB if bank.min_db() < t < 0]
+    assert len(lines) == len(ticks)
+    assert (np.diff(lines) > 1).all()  # each line one pixel high
+    for row in lines:
+        assert (pixels[row, first.left() : last.right() + 1] == background).all()
+        assert pixels[row - 1, first.center().x()] != background  # lit around it
+        assert pixels[row + 1, first.center().x()] != background
+    lit_rows = pixels[inside, first.center().x()]
+    assert (lit_rows != background).sum() == len(lit_rows) - len(ticks)
+
+
 def test_set_levels_only_schedules_a_repaint(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
     bank = shown_meter(qtbot, ["1", "2"])
     painted: list[int] = []

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from time import monotonic
 
 import numpy as np
-from PySide6.QtCore import QEvent, QLine, QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -30,7 +30,6 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPaintEvent,
-    QPen,
     QPixmap,
     QResizeEvent,
 )
@@ -168,7 +167,7 @@ class MeterBank(QWidget):
         self._readout: QPixmap | None = None
         self._readout_clipped = b""
         self._bar_lefts = np.empty(0, dtype=np.int64)
-        self._tick_lines: list[QLine] = []
+        self._tick_lines: list[QRect] = []  # one pixel high, across all the bars
         self._small_font = QFont()
         self._lit_brush = QBrush()
         self._peak_brush = QBrush()
@@ -374,9 +373,10 @@ class MeterBank(QWidget):
             )
         # Thin dark lines across the bars at the scale ticks: the bar reads as segments and the
         # eye can follow a tick from the scale to any channel. One line spans every bar; in the
-        # gaps it is background on background.
-        painter.setPen(QPen(_BACKGROUND, 1))
-        painter.drawLines(self._tick_lines)
+        # gaps it is background on background. Filled as one-pixel-high rectangles: Qt fills a
+        # rectangle a row at a time, where it draws a pen's line a pixel at a time.
+        painter.setBrush(_BACKGROUND)
+        painter.drawRects(self._tick_lines)
         painter.drawPixmap(g.slots_left, g.readout_top, self._readout_pixmap(g))
         painter.end()
 
@@ -437,7 +437,7 @@ class MeterBank(QWidget):
                 for tick in self._ticks():
                     y = g.bar_bottom - bar_height(tick, self._min_db, g.bar_span)
                     if g.bar_top < y < g.bar_bottom:
-                        self._tick_lines.append(QLine(g.slots_left, y, right, y))
+                        self._tick_lines.append(QRect(g.slots_left, y, right - g.slots_left + 1, 1))
         return self._geometry
 
     def _compute_layout(self) -> _Geometry:
