@@ -367,6 +367,7 @@ class _TraceCurve(FixedBoundsCurve):
         self._segments_valid = False
         self._raster_key: tuple[object, ...] | None = None
         self._raster: StrokeRaster | None = None
+        self._raster_mapping: _PixelMapping | None = None  # the last mapping it was made for
         self._image: QImage | None = None  # wraps the raster's pixels (no copy)
         # The strokes' runs worked out by the view for all rows at once, for this mapping.
         self._prepared: tuple[_PixelMapping, np.ndarray, np.ndarray] | None = None
@@ -430,6 +431,9 @@ class _TraceCurve(FixedBoundsCurve):
 
     def _raster_for(self, mapping: _PixelMapping) -> tuple[StrokeRaster, QImage]:
         """The row's raster and its image, made again when the row's pixel size changed."""
+        if mapping == self._raster_mapping and self._raster is not None:
+            assert self._image is not None
+            return self._raster, self._image  # the usual case: where it was last frame
         width, height, dpr = mapping.width, mapping.height, mapping.dpr
         scale_x, scale_y = mapping.scale_x, mapping.scale_y
         offset_x, offset_y = mapping.offset_x, mapping.offset_y
@@ -458,6 +462,8 @@ class _TraceCurve(FixedBoundsCurve):
             image = QImage(raster.pixels.data, width, height, 4 * width, QImage.Format.Format_RGB32)
             image.setDevicePixelRatio(dpr)
             self._raster, self._image, self._raster_key = raster, image, key
+        self._raster_mapping = mapping
+        assert self._raster is not None and self._image is not None
         return self._raster, self._image
 
     def _paint_vectors(self, painter: QPainter, *args: object) -> None:
