@@ -7,8 +7,9 @@ one (measured here, bench/README.md "The waveform rows as pixels"). Filling the 
 in a few whole-image NumPy passes costs the same small amount whatever the signal.
 
 This module is pure NumPy (no Qt): :func:`column_spans` turns strokes in pixel coordinates
-into one inked run per column, and :class:`StrokeRaster` paints those runs over a row's
-background image.
+into one inked run per column (:func:`column_spans_rows` for several rows with the same
+columns at once), and :class:`StrokeRaster` paints those runs over a row's background
+image.
 """
 
 from __future__ import annotations
