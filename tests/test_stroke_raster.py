@@ -172,3 +172,29 @@ def test_render_bounds_its_band_by_the_runs_whatever_empty_columns_hold() -> Non
     np.testing.assert_array_equal(raster.render(top, bottom), expected)
     empty = np.array([5, 2, 9, 0, 3], dtype=np.int32), np.array([4, 1, -1, -5, 2], np.int32)
     np.testing.assert_array_equal(raster.render(*empty), background)
+
+
+def test_strokes_at_columns_too_far_to_count_are_dropped_not_the_others() -> None:
+    """Columns beyond any integer (huge, infinite, NaN) are outside the image; the strokes
+    in the image keep their runs (a wrapped difference once took such input as sorted)."""
+    for far in (1e19, -1e19, np.inf, np.nan):
+        top, bottom = column_spans(
+            np.array([5.0, far]), np.array([1.0, 2.0]), np.array([3.0, 4.0]), 8, 6
+        )
+        assert (top[5], bottom[5]) == (1, 3), far
+
+
+def test_a_column_with_many_strokes_merges_them_all() -> None:
+    """A hundred strokes in one column (a view shrunk before its buckets follow): one run
+    from the highest to the lowest, what the fold of neighbours gives a few strokes."""
+    rng = np.random.default_rng(5)
+    y0 = rng.integers(0, 40, (2, 100)).astype(np.float64)
+    y1 = rng.integers(0, 40, (2, 100)).astype(np.float64)
+    columns = np.repeat([0.0, 2.0], 50)
+    top, bottom = column_spans_rows(columns, y0, y1, 3, [40, 40])
+    for row in range(2):
+        for column, part in ((0, slice(0, 50)), (2, slice(50, 100))):
+            low = min(y0[row, part].min(), y1[row, part].min())
+            high = max(y0[row, part].max(), y1[row, part].max())
+            assert (top[row, column], bottom[row, column]) == (low, high)
+        assert (top[row, 1], bottom[row, 1]) == (top[row, 0], bottom[row, 0])  # the bridge

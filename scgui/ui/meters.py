@@ -167,7 +167,7 @@ class MeterBank(QWidget):
         self._readout: QPixmap | None = None
         self._readout_clipped = b""
         self._bar_lefts = np.empty(0, dtype=np.int64)
-        self._tick_lines: list[QRect] = []  # one pixel high, across all the bars
+        self._tick_lines: list[QRectF] = []  # one pixel high, across all the bars
         self._small_font = QFont()
         self._lit_brush = QBrush()
         self._peak_brush = QBrush()
@@ -437,7 +437,11 @@ class MeterBank(QWidget):
                 for tick in self._ticks():
                     y = g.bar_bottom - bar_height(tick, self._min_db, g.bar_span)
                     if g.bar_top < y < g.bar_bottom:
-                        self._tick_lines.append(QRect(g.slots_left, y, right - g.slots_left + 1, 1))
+                        # What a one-pixel pen's line from left to right covers (the pen
+                        # reaches half a pixel around it), at any device pixel ratio.
+                        self._tick_lines.append(
+                            QRectF(g.slots_left - 0.5, y - 0.5, right - g.slots_left + 1, 1)
+                        )
         return self._geometry
 
     def _compute_layout(self) -> _Geometry:

@@ -21,6 +21,11 @@ import numpy as np
 OPAQUE = 0xFF000000
 """The alpha byte of an opaque RGB32 pixel."""
 
+_FOLD_PASSES = 3
+"""Columns with up to this many strokes more than one merge by folding neighbours (a few
+cheap calls: a view's buckets put at most two strokes in a column); fuller columns, as after
+a view shrinks, take one reduction per column, whose cost does not grow with the strokes."""
+
 
 def column_spans(
     columns: np.ndarray, y0: np.ndarray, y1: np.ndarray, width: int, height: int
@@ -58,7 +63,10 @@ def column_spans_rows(
     """
     # Few, cheap NumPy calls (np.take and slices rather than fancy indexing, no np.clip or
     # np.diff): this runs on every frame.
-    cols = np.asarray(columns).astype(np.intp)
+    cols = np.asarray(columns)
+    if cols.dtype.kind == "f":  # beyond either edge at most: huge or non-finite values
+        cols = np.fmin(np.fmax(cols, -1.0), float(width))  # would not survive the cast
+    cols = cols.astype(np.intp)
     limits = np.asarray(heights, dtype=np.int32).reshape(-1, 1)
     first = np.minimum(y0, y1).astype(np.int32)
     last = np.maximum(y0, y1).astype(np.int32)
@@ -68,7 +76,7 @@ def column_spans_rows(
     top[:] = limits
     bottom = np.empty((len(limits), width), dtype=np.int32)
     bottom.fill(-1)
-    if len(cols) > 1 and (cols[1:] - cols[:-1]).min() < 0:  # strokes in any order: sort
+    if len(cols) > 1 and (cols[1:] < cols[:-1]).any():  # strokes in any order: sort
         order = np.argsort(cols, kind="stable")
         cols = cols[order]
         first, last = np.take(first, order, axis=1), np.take(last, order, axis=1)
@@ -83,13 +91,19 @@ def column_spans_rows(
     if not opens.all():  # strokes sharing a column merge into the column's first stroke
         follows = np.flatnonzero(~opens[1:])  # strokes whose next one is in their column
         links = follows
-        while len(links):  # one pass per stroke beyond the first in the fullest column
+        for _ in range(_FOLD_PASSES):  # a pass per stroke beyond the first in a column
+            if not len(links):
+                break
             first[:, follows] = np.minimum(first[:, follows], first[:, follows + 1])
             last[:, follows] = np.maximum(last[:, follows], last[:, follows + 1])
             links = links[1:][links[1:] == links[:-1] + 1]
         starts = np.flatnonzero(opens)
         cols = cols[starts]
-        first, last = np.take(first, starts, axis=1), np.take(last, starts, axis=1)
+        if len(links):  # a column with more strokes: one reduction per column instead
+            first = np.minimum.reduceat(first, starts, axis=1)
+            last = np.maximum.reduceat(last, starts, axis=1)
+        else:
+            first, last = np.take(first, starts, axis=1), np.take(last, starts, axis=1)
     low, high = int(cols[0]), int(cols[-1])
     spans_top, spans_bottom = top[:, low : high + 1], bottom[:, low : high + 1]
     if len(cols) == high - low + 1:
@@ -148,6 +162,8 @@ class StrokeRaster:
         """
         # A column without a run has top > bottom, so the extremes bound the band whatever
         # such columns hold (column_spans gives them height and -1, outside every run).
+        if not len(top):
+            return self.clear()
         first = max(int(top.min()), 0)
         stop = min(int(bottom.max()) + 1, self.height)
         if stop <= first:
