@@ -198,3 +198,78 @@ def test_a_column_with_many_strokes_merges_them_all() -> None:
             high = max(y0[row, part].max(), y1[row, part].max())
             assert (top[row, column], bottom[row, column]) == (low, high)
         assert (top[row, 1], bottom[row, 1]) == (top[row, 0], bottom[row, 0])  # the bridge
+
+
+def _grid_background(height: int, width: int, lines: range) -> np.ndarray:
+    """A plain background with vertical grid lines and one horizontal line (what a row has)."""
+    background = np.full((height, width), 0xFF202020, dtype=np.uint32)
+    background[:, lines] = 0xFF404040
+    background[height // 2] = 0xFF505050
+    return background
+
+
+def _picture(raster: StrokeRaster) -> np.ndarray:
+    """The row as it is shown: the ring of stored columns read from :attr:`rotation`."""
+    return np.roll(raster.pixels, -raster.rotation, axis=1)
+
+
+def test_a_scrolled_row_is_the_row_rendered_afresh_frame_after_frame() -> None:
+    """Scrolling a live trace by its new columns, quiet, loud, with a wrong shift now and then
+    and gaps in the data: every frame's picture equals a whole render of the same runs."""
+    rng = np.random.default_rng(3)
+    height, width = 48, 1000  # a row's size: narrow bands of small rows are always rendered
+    background = _grid_background(height, width, range(7, width, 123))
+    raster = StrokeRaster(background, INK)
+    # One stroke per column of a long signal whose loudness changes, so both ways are used.
+    total = 40 * width
+    level = np.repeat(rng.choice([0.02, 0.3, 0.95], size=total // 500 + 1), 500)[:total]
+    signal = np.sin(np.arange(total) / 3.0) * level * (height / 2)
+    low = np.floor(height / 2 - np.abs(signal) - 1).astype(np.int32)
+    high = np.floor(height / 2 + np.abs(signal)).astype(np.int32)
+    high[rng.random(total) < 0.01] = -1  # now and then a column without a run
+    newest, turned = width, 0
+    for frame in range(400):
+        step = int(rng.integers(0, 12)) if frame % 9 else int(rng.integers(0, 2 * width))
+        newest = min(newest + step, total)
+        top = low[newest - width : newest].copy()
+        bottom = high[newest - width : newest].copy()
+        hint = step if frame % 13 else int(rng.integers(-5, width + 5))  # wrong on purpose
+        raster.scroll(top, bottom, hint)
+        turned += raster.rotation != 0
+        np.testing.assert_array_equal(_picture(raster), _expected(background, top, bottom))
+    assert turned > 100  # the loud parts were scrolled, not rendered
+
+
+def test_a_scrolled_row_writes_only_its_new_columns_and_the_grid_lines_it_crosses() -> None:
+    height, width = 48, 1000
+    background = _grid_background(height, width, range(10, width, 250))  # four lines
+    raster = StrokeRaster(background, INK)
+    top, bottom = np.zeros(width, np.int32), np.full(width, height - 1, np.int32)
+    top[::2] = 5  # loud, and alike only to every other column
+    raster.scroll(top, bottom, 0)
+    before = raster.pixels.copy()
+    moved_top = np.roll(top, -2)  # the picture moved two columns to the left
+    raster.scroll(moved_top, bottom, 2)
+    written = np.flatnonzero((raster.pixels != before).any(axis=0))
+    # Two new columns at the right, and each line's old and new column, both with ink
+    # over them; no other stored column changed.
+    assert raster.rotation == 2
+    assert 0 < len(written) <= 2 + 2 * 4
+    np.testing.assert_array_equal(_picture(raster), _expected(background, moved_top, bottom))
+
+
+def test_render_after_scrolling_puts_the_columns_back_in_order() -> None:
+    height, width = 32, 1200
+    background = _grid_background(height, width, range(5, width, 300))
+    raster = StrokeRaster(background, INK)
+    top, bottom = np.zeros(width, np.int32), np.full(width, height - 1, np.int32)
+    raster.scroll(top, bottom, 0)
+    raster.scroll(top, bottom, 17)
+    assert raster.rotation == 17
+    quiet_top, quiet_bottom = np.full(width, 15, np.int32), np.full(width, 16, np.int32)
+    raster.render(quiet_top, quiet_bottom)
+    assert raster.rotation == 0
+    np.testing.assert_array_equal(raster.pixels, _expected(background, quiet_top, quiet_bottom))
+    np.testing.assert_array_equal(raster.clear(), background)
+    with pytest.raises(ValueError, match="1200 columns"):
+        raster.scroll(top[:-1], bottom, 1)

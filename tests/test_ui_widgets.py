@@ -833,3 +833,43 @@ def test_the_rows_strokes_are_worked_out_in_one_pass_and_drawn_the_same(
     assert passes == [1, 1, 1]
     np.testing.assert_array_equal(picture, alone)
     assert (picture == (channel_color(2).rgb() & 0xFFFFFFFF)).sum() > 1000  # noise drawn
+
+
+def test_scrolled_rows_look_the_same_as_rows_drawn_afresh(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A loud live trace moves its pixels by whole columns (a turned ring, drawn in two
+    parts); frame after frame it looks exactly like the same rows drawn from scratch."""
+    from scgui.ui.stroke_raster import StrokeRaster
+
+    names = ["loud", "noise", "quiet"]
+    live, fresh_view = _shown_waveforms(qtbot, names), _shown_waveforms(qtbot, names)
+    scroll = StrokeRaster.scroll
+
+    def scroll_or_render(self: StrokeRaster, top: np.ndarray, bottom: np.ndarray, shift: int):
+        if getattr(self, "always_render", False):
+            return self.render(top, bottom)
+        return scroll(self, top, bottom, shift)
+
+    monkeypatch.setattr(StrokeRaster, "scroll", scroll_or_render)
+    t = np.arange(5 * RATE) / RATE
+    noise = np.random.default_rng(5).uniform(-0.9, 0.9, len(t))
+    data = np.stack((np.sin(2 * np.pi * 30 * t), noise, 0.02 * np.sin(2 * np.pi * 5 * t)), 1)
+    data = data.astype(np.float32)
+    ring = RingBuffer(len(data), 3)
+    end, turned = 0, 0
+    for step in range(30):
+        fresh = data[end : end + (768 if step % 5 else 2000)]
+        ring.write(fresh)
+        end += len(fresh)
+        pictures = []
+        for view in (live, fresh_view):
+            view.push_frames(fresh, end, RATE, ring)
+            for row in fresh_view._rows:
+                if row.curve._raster is not None:
+                    row.curve._raster.always_render = True  # type: ignore[attr-defined]
+            pictures.append(_pixels(view._graphics.viewport().grab().toImage()))
+        turned += sum(row.curve._raster.rotation != 0 for row in live._rows)
+        np.testing.assert_array_equal(pictures[0], pictures[1], err_msg=f"frame {step}")
+    assert turned >= 30  # the loud rows scrolled on most frames
+    assert all(row.curve._raster.rotation == 0 for row in fresh_view._rows)

@@ -9,7 +9,8 @@ in a few whole-image NumPy passes costs the same small amount whatever the signa
 This module is pure NumPy (no Qt): :func:`column_spans` turns strokes in pixel coordinates
 into one inked run per column (:func:`column_spans_rows` for several rows with the same
 columns at once), and :class:`StrokeRaster` paints those runs over a row's background
-image.
+image; for a live trace that moved by whole columns it writes only the columns that changed
+(:meth:`StrokeRaster.scroll`).
 """
 
 from __future__ import annotations
@@ -118,6 +119,13 @@ def column_spans_rows(
     return top, bottom
 
 
+_TURN_FIXED_PIXELS = 15_000
+"""What :meth:`StrokeRaster.scroll` costs over a render, in pixels a render computes in that
+time: below a band of about this many pixels, a render is cheaper (measured here)."""
+_TURN_PIXELS_PER_ROW = 120
+"""And what each row of the image adds to the cost of turning, in the same pixels."""
+
+
 class StrokeRaster:
     """One row's pixels: a fixed background with a run of one colour in each column.
 
@@ -142,14 +150,32 @@ class StrokeRaster:
         self._pixels = self.background.view(np.int32).copy()
         self._band = (0, 0)  # the rows the previous render computed
         self._scratch = np.empty((self.height, self.width), dtype=np.int32)
+        # Columns of the background that are alike share a number (the grid's lines and the
+        # plain background between them): a column moved onto an alike one keeps its pixels.
+        _, kinds = np.unique(self.background.T, axis=0, return_inverse=True)
+        self._column_kind = kinds.reshape(-1).astype(np.int32)
+        self._moves: dict[int, np.ndarray] = {}
+        self._rotation = 0
+        # The run of each picture column as the pixels hold it, or None when unknown.
+        self._held: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def pixels(self) -> np.ndarray:
-        """The array :meth:`render` writes (``height x width`` uint32, C-contiguous)."""
+        """The array :meth:`render` writes (``height x width`` uint32, C-contiguous).
+
+        After :meth:`scroll` its columns are a ring: the picture's column ``c`` is stored in
+        column ``(c + rotation) % width`` (:attr:`rotation`; 0 after :meth:`render`).
+        """
         return self._pixels.view(np.uint32)
+
+    @property
+    def rotation(self) -> int:
+        """The stored column that holds the picture's first (leftmost) column."""
+        return self._rotation
 
     def clear(self) -> np.ndarray:
         """The background alone, in :attr:`pixels`."""
+        self._unroll()
         self._restore(0, 0)
         return self.pixels
 
@@ -162,12 +188,16 @@ class StrokeRaster:
         """
         # A column without a run has top > bottom, so the extremes bound the band whatever
         # such columns hold (column_spans gives them height and -1, outside every run).
-        if not len(top):
-            return self.clear()
-        first = max(int(top.min()), 0)
-        stop = min(int(bottom.max()) + 1, self.height)
+        self._unroll()
+        return self._render_band(top, bottom, *self._band_of(top, bottom))
+
+    def _render_band(
+        self, top: np.ndarray, bottom: np.ndarray, first: int, stop: int
+    ) -> np.ndarray:
+        """:meth:`render` with its band worked out, in a ring that is not turned."""
         if stop <= first:
-            return self.clear()
+            self._restore(0, 0)
+            return self.pixels
         self._restore(first, stop)
         out, scratch = self._pixels[first:stop], self._scratch[first:stop]
         rows = self._row_index[first:stop]
@@ -180,6 +210,92 @@ class StrokeRaster:
         np.bitwise_and(out, self._difference[first:stop], out=out)
         np.bitwise_xor(out, self._ink, out=out)
         return self.pixels
+
+    def scroll(self, top: np.ndarray, bottom: np.ndarray, shift: int) -> np.ndarray:
+        """:meth:`render` the same runs for a picture that moved ``shift`` columns to the left
+        since the previous call (a live trace: new columns came in at the right).
+
+        A loud trace's band is most of the row, and :meth:`render` computes every pixel of
+        it; here the stored columns are turned by ``shift`` (:attr:`rotation`) instead, and
+        only those whose run or background differs from what they hold are written: the new
+        columns, and the ones that moved onto or off a grid line. That costs the same for any
+        signal, so a quiet trace (a narrow band) is still rendered. A wrong ``shift`` costs
+        time, never pixels.
+        """
+        width = self.width
+        if len(top) != width or len(bottom) != width:
+            raise ValueError(f"Expected runs for {width} columns, got {len(top)}, {len(bottom)}.")
+        held = self._held
+        shift = int(shift) if 0 <= int(shift) < width else width
+        first, stop = self._band_of(top, bottom)
+        # Measured (bench/README.md): a render costs about a nanosecond per pixel of its band
+        # over a fixed part; turning costs a fixed part and a little per row of the image.
+        # Once turned, it stays so down to 3/4 of that, as going back re-renders every row.
+        worth = _TURN_FIXED_PIXELS + self.height * _TURN_PIXELS_PER_ROW
+        if self._rotation:
+            worth = worth * 3 // 4
+        if held is None or shift == width or (stop - first) * width < worth:
+            return self._render_held(top, bottom, first, stop)
+        # Picture column c now shows what column c + shift showed: it keeps its pixels if
+        # its run and its background are those of that column.
+        keep = width - shift
+        differs = np.empty(width, dtype=bool)
+        differs[keep:] = True  # the new columns
+        kept = differs[:keep]
+        held_top, held_bottom = held
+        np.not_equal(top[:keep], held_top[shift:], out=kept)
+        kept |= bottom[:keep] != held_bottom[shift:]
+        kept |= self._kind_moves(shift)
+        changed = differs.nonzero()[0]
+        if 2 * len(changed) > width:  # most of it
+            return self._render_held(top, bottom, first, stop)
+        rotation = (self._rotation + shift) % width
+        if len(changed):
+            runs_top, runs_bottom = top[changed], bottom[changed]
+            rows = self._row_index
+            outside = rows < runs_top
+            outside |= rows > runs_bottom
+            background = self.background.view(np.int32)[:, changed]
+            stored = (changed + rotation) % width
+            self._pixels[:, stored] = np.where(outside, background, self._ink)
+        self._held = (np.array(top, dtype=np.int32), np.array(bottom, dtype=np.int32))
+        self._rotation = rotation
+        self._band = (0, self.height)  # ink may be in any row: a render restores them all
+        return self.pixels
+
+    def _band_of(self, top: np.ndarray, bottom: np.ndarray) -> tuple[int, int]:
+        """The rows some run reaches: ``first .. stop - 1`` (``stop <= first``: none)."""
+        if not len(top):
+            return 0, 0
+        return max(int(top.min()), 0), min(int(bottom.max()) + 1, self.height)
+
+    def _render_held(
+        self, top: np.ndarray, bottom: np.ndarray, first: int, stop: int
+    ) -> np.ndarray:
+        """:meth:`render` (band given), and remember the runs for the next :meth:`scroll`."""
+        self._unroll()
+        pixels = self._render_band(top, bottom, first, stop)
+        self._held = (np.array(top, dtype=np.int32), np.array(bottom, dtype=np.int32))
+        return pixels
+
+    def _kind_moves(self, shift: int) -> np.ndarray:
+        """Which of the first ``width - shift`` columns have another background than the
+        column ``shift`` to their right (kept per shift: a live trace has one or two)."""
+        moves = self._moves.get(shift)
+        if moves is None:
+            kinds = self._column_kind
+            moves = kinds[: self.width - shift] != kinds[shift:]
+            if len(self._moves) > 8:
+                self._moves.clear()
+            self._moves[shift] = moves
+        return moves
+
+    def _unroll(self) -> None:
+        """Back to stored column = picture column, every column to be written again."""
+        if self._rotation:  # every row may hold ink in a column that moved
+            self._rotation = 0
+            self._band = (0, self.height)
+        self._held = None
 
     def _restore(self, first: int, stop: int) -> None:
         """Give the rows inked last time outside ``first .. stop - 1`` their background."""

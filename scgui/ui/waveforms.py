@@ -326,7 +326,7 @@ def _stroke_spans(
     """
     first = mappings[0]
     pairs = min(len(x), ys.shape[1]) // 2 * 2  # whole pairs only
-    starts = np.floor(x[0:pairs:2] * first.scale_x + first.offset_x)
+    starts = _stroke_columns(x[0:pairs:2], first)
     scale = np.array([[m.scale_y] for m in mappings])
     offset = np.array([[m.offset_y] for m in mappings])
     heights = [m.height for m in mappings]
@@ -339,6 +339,25 @@ def _stroke_spans(
     return column_spans_rows(starts, low, high, first.width, heights)
 
 
+_BUCKET_PER_COLUMN = 0.01
+"""How far a bucket's width may be from one pixel column (a fraction) for the buckets to be
+drawn a column each, newest at the right edge. The window then lands within 1 % of where
+the time axis says (0.3 % for 2 s at 48 kHz on a 1052-pixel row), and the picture of one
+frame is the previous one moved by whole columns, so a row only inks its new columns."""
+
+
+def _stroke_columns(starts: np.ndarray, mapping: _PixelMapping) -> np.ndarray:
+    """The pixel column of each bucket starting at ``starts`` (seconds, ascending, evenly
+    spaced but for the first): one column each, right-aligned, when a bucket is about a
+    column wide; otherwise where its start maps to."""
+    count = len(starts)
+    if count >= 3:
+        width = float(starts[-1] - starts[-2]) * mapping.scale_x
+        if abs(width - 1.0) <= _BUCKET_PER_COLUMN:
+            return np.arange(mapping.width - count, mapping.width)
+    return np.floor(starts * mapping.scale_x + mapping.offset_x)
+
+
 class _TraceCurve(FixedBoundsCurve):
     """A row's plot area and trace: its background, its grid and the curve, drawn as one.
 
@@ -348,6 +367,9 @@ class _TraceCurve(FixedBoundsCurve):
     start) are one vertical stroke per bucket; these are written into the row's pixels with
     NumPy (:mod:`~scgui.ui.stroke_raster`) over an image of the background and grid made once
     per size, and the image is blitted: Qt's line drawing would cost a blend call per pixel.
+    A live trace has a bucket per pixel column, so from frame to frame its picture moves by
+    whole columns: the row's pixels are a ring turned by the new buckets and blitted in two
+    parts, and a loud row writes only its new columns (:meth:`StrokeRaster.scroll`).
     Otherwise (``connect="all"``, raw samples: a window shorter than the row is wide) the
     points make one polyline drawn by Qt over that image. A painter that rotates or shears
     (never in this view) gets everything drawn as vectors.
@@ -372,19 +394,22 @@ class _TraceCurve(FixedBoundsCurve):
         # The strokes' runs worked out by the view for all rows at once, for this mapping.
         self._prepared: tuple[_PixelMapping, np.ndarray, np.ndarray] | None = None
         self._painted_at: _PixelMapping | None = None
+        self._newest: int | None = None  # the newest bucket's number, when known
+        self._rendered_newest: int | None = None  # the one the raster shows at its right edge
 
-    def set_trace(self, x: np.ndarray, y: np.ndarray, connect: str = "all") -> None:
+    def set_trace(
+        self, x: np.ndarray, y: np.ndarray, connect: str = "all", newest: int | None = None
+    ) -> None:
         """Show ``y`` over ``x`` (1-D, same length, finite): what ``setData`` does, minus the
-        checks and bookkeeping this curve does not need."""
+        checks and bookkeeping this curve does not need. ``newest`` numbers the last bucket
+        of a live trace (one more for each bucket that came in since), so that its picture
+        can move by whole columns."""
         self.xData, self.yData = x, y
         self.opts["connect"] = connect
-        self.path = None
-        self.fillPath = None
-        self._fillPathList = None
-        self._mouseShape = None
-        self._lineSegmentsRendered = False
-        self._segments_valid = False
+        self.path = self.fillPath = self._fillPathList = self._mouseShape = None
+        self._lineSegmentsRendered = self._segments_valid = False
         self._prepared = None
+        self._newest = newest
         self.update()
 
     def prepare_spans(self, mapping: _PixelMapping, top: np.ndarray, bottom: np.ndarray) -> None:
@@ -415,19 +440,47 @@ class _TraceCurve(FixedBoundsCurve):
         if strokes:
             prepared = self._prepared
             if prepared is not None and prepared[0] == mapping:
-                raster.render(prepared[1], prepared[2])
+                top, bottom = prepared[1], prepared[2]
             else:  # not worked out by the view, or for another place
-                top, bottom = _stroke_spans(x, y[None, :], [mapping])
-                raster.render(top[0], bottom[0])
+                tops, bottoms = _stroke_spans(x, y[None, :], [mapping])
+                top, bottom = tops[0], bottoms[0]
+            newest, shown = self._newest, self._rendered_newest
+            shift = newest - shown if newest is not None and shown is not None else 0
+            raster.scroll(top, bottom, shift if 0 <= shift < mapping.width else 0)
+            self._rendered_newest = newest
         else:
             raster.clear()
-        left, top_px, width, height = mapping.left, mapping.top, mapping.width, mapping.height
-        painter.save()
-        painter.resetTransform()
-        painter.drawImage(QRectF(left / dpr, top_px / dpr, width / dpr, height / dpr), image)
-        painter.restore()
+        self._blit(painter, mapping, image, raster.rotation)
         if has_data and not strokes:
             self._draw_lines(painter, *args)
+
+    @staticmethod
+    def _blit(painter: QPainter, mapping: _PixelMapping, image: QImage, rotation: int) -> None:
+        """Put the row's pixels on its device pixels; a turned ring of columns in two parts."""
+        left, top, width, height, dpr = (
+            mapping.left,
+            mapping.top,
+            mapping.width,
+            mapping.height,
+            mapping.dpr,
+        )
+        painter.save()
+        painter.resetTransform()
+        if not rotation:
+            painter.drawImage(QRectF(left / dpr, top / dpr, width / dpr, height / dpr), image)
+        else:  # picture columns 0 .. width - rotation - 1 are stored from `rotation` on
+            split = width - rotation
+            painter.drawImage(
+                QRectF(left / dpr, top / dpr, split / dpr, height / dpr),
+                image,
+                QRectF(rotation, 0, split, height),
+            )
+            painter.drawImage(
+                QRectF((left + split) / dpr, top / dpr, rotation / dpr, height / dpr),
+                image,
+                QRectF(0, 0, rotation, height),
+            )
+        painter.restore()
 
     def _raster_for(self, mapping: _PixelMapping) -> tuple[StrokeRaster, QImage]:
         """The row's raster and its image, made again when the row's pixel size changed."""
@@ -671,9 +724,9 @@ class WaveformView(QWidget):
             self.clear()
             return
         window = max(1, round(self._window_seconds * samplerate))
-        # A bucket a little narrower than a pixel: one vertical stroke per bucket then leaves
-        # no pixel column empty (a bucket wider than a pixel would skip a column now and then).
-        bucket = max(1, window // (self._plot_width_px() + 1))
+        # A bucket as near one pixel column wide as whole frames allow: each is one column's
+        # vertical stroke, and the picture moves by whole columns (see _stroke_columns).
+        bucket = max(1, round(window / self._plot_width_px()))
         key = (samplerate, window, bucket, tuple(columns), data.shape[1])
         envelope = self._envelope
         start = end - data.shape[0]
@@ -725,6 +778,7 @@ class WaveformView(QWidget):
         positions, y = envelope.envelope(joined=True)
         x = (positions - end) / float(rate)
         connect = "all" if envelope.bucket == 1 else "pairs"
+        newest = (end - 1) // envelope.bucket
         values = dict(zip(columns, y, strict=True))
         empty = np.empty(0)
         traced: list[tuple[_TraceCurve, np.ndarray]] = []
@@ -733,7 +787,7 @@ class WaveformView(QWidget):
             if trace is None:
                 row.curve.set_trace(empty, empty)
             else:
-                row.curve.set_trace(x, trace, connect)
+                row.curve.set_trace(x, trace, connect, newest)
                 traced.append((row.curve, trace))
         if connect == "pairs" and traced and len(x) >= 2:
             self._prepare_strokes(x, traced)
