@@ -273,3 +273,20 @@ def test_render_after_scrolling_puts_the_columns_back_in_order() -> None:
     np.testing.assert_array_equal(raster.clear(), background)
     with pytest.raises(ValueError, match="1200 columns"):
         raster.scroll(top[:-1], bottom, 1)
+
+
+def test_a_scroll_keeps_runs_of_any_integer_width_as_they_were_given() -> None:
+    """Runs beyond 32 bits are not narrowed when they are remembered: one that wrapped
+    would look like a later, different run already drawn."""
+    height, width = 300, 1000
+    background = _grid_background(height, width, range(3, width, 100))
+    raster = StrokeRaster(background, INK)
+    top, bottom = np.zeros(width, np.int64), np.full(width, height - 1, np.int64)
+    raster.scroll(top, bottom, 0)
+    far = top.copy()
+    far[5] = 2**32 + 5  # beyond the image: column 5 has no run
+    raster.scroll(far, bottom, 0)
+    near = top.copy()
+    near[5] = 5
+    raster.scroll(near, bottom, 0)
+    np.testing.assert_array_equal(_picture(raster), _expected(background, near, bottom))

@@ -873,3 +873,24 @@ def test_scrolled_rows_look_the_same_as_rows_drawn_afresh(
         np.testing.assert_array_equal(pictures[0], pictures[1], err_msg=f"frame {step}")
     assert turned >= 30  # the loud rows scrolled on most frames
     assert all(row.curve._raster.rotation == 0 for row in fresh_view._rows)
+
+
+@pytest.mark.parametrize("frames_per_column", [60.4, 60.6, 91.25])
+def test_a_live_row_is_inked_from_its_left_edge_to_its_right(
+    qtbot: QtBot, frames_per_column: float
+) -> None:
+    """Buckets drawn a column each are never wider than a column, so however the window
+    divides into the row's pixels, no column at either edge is left empty."""
+    view = _shown_waveforms(qtbot, ["square"])
+    width = view._plot_width_px()
+    view.set_window_seconds(frames_per_column * width / RATE)
+    data = np.where(np.arange(3 * RATE) % 2, 0.95, -0.95).astype(np.float32)[:, None]
+    view.show_frames(data, RATE)
+    pixels = _pixels(view._graphics.viewport().grab().toImage())
+    mapping = view._rows[0].curve.painted_at
+    assert mapping is not None
+    area = pixels[
+        mapping.top : mapping.top + mapping.height, mapping.left : mapping.left + mapping.width
+    ]
+    inked = (area == (channel_color(0).rgb() & 0xFFFFFFFF)).any(axis=0)
+    assert inked.all(), f"empty columns: {np.flatnonzero(~inked)[:10]}"

@@ -258,7 +258,7 @@ class StrokeRaster:
             background = self.background.view(np.int32)[:, changed]
             stored = (changed + rotation) % width
             self._pixels[:, stored] = np.where(outside, background, self._ink)
-        self._held = (np.array(top, dtype=np.int32), np.array(bottom, dtype=np.int32))
+        self._held = (np.array(top), np.array(bottom))  # copies, in their own integer width
         self._rotation = rotation
         self._band = (0, self.height)  # ink may be in any row: a render restores them all
         return self.pixels
@@ -275,7 +275,7 @@ class StrokeRaster:
         """:meth:`render` (band given), and remember the runs for the next :meth:`scroll`."""
         self._unroll()
         pixels = self._render_band(top, bottom, first, stop)
-        self._held = (np.array(top, dtype=np.int32), np.array(bottom, dtype=np.int32))
+        self._held = (np.array(top), np.array(bottom))  # copies, in their own integer width
         return pixels
 
     def _kind_moves(self, shift: int) -> np.ndarray:

@@ -18,13 +18,13 @@ Drawing is kept lean, since it runs about 60 times a second. Each row is a bare 
 (no ``PlotItem``: rows have no axes of their own) holding one ``PlotCurveItem`` (no
 ``PlotDataItem`` layer, no clip-to-view, no bounds computed from the data: the data always
 spans exactly the fixed view) that shows one vertical stroke per bucket, from its minimum to
-its maximum; buckets are a little narrower than a device pixel, so the strokes leave no
-column empty. The strokes are written into the row's pixels with NumPy over an image of the
-row's background and grid, made once per size, and the image is blitted
-(:mod:`~scgui.ui.stroke_raster`; the runs of all rows are worked out in one pass per frame,
-as the rows share their columns): Qt draws a one-pixel line with a blend call per pixel,
-which cost up to 7.8 ms a frame for eight loud rows. Ranges are fixed and nothing
-auto-ranges per frame. Hidden views do no work.
+its maximum; buckets are as wide as a device pixel or a little narrower, so the strokes
+leave no column empty, and a live trace moves by whole columns. The strokes are written into
+the row's pixels with NumPy over an image of the row's background and grid, made once per
+size, and the image is blitted (:mod:`~scgui.ui.stroke_raster`; the runs of all rows are
+worked out in one pass per frame, as the rows share their columns): Qt draws a one-pixel
+line with a blend call per pixel, which cost up to 7.8 ms a frame for eight loud rows.
+Ranges are fixed and nothing auto-ranges per frame. Hidden views do no work.
 
 The channel palette lives here too (:func:`channel_color`), so every view colours a channel
 the same way.
@@ -339,11 +339,13 @@ def _stroke_spans(
     return column_spans_rows(starts, low, high, first.width, heights)
 
 
-_BUCKET_PER_COLUMN = 0.01
+_BUCKET_PER_COLUMN = 0.015
 """How far a bucket's width may be from one pixel column (a fraction) for the buckets to be
-drawn a column each, newest at the right edge. The window then lands within 1 % of where
-the time axis says (0.3 % for 2 s at 48 kHz on a 1052-pixel row), and the picture of one
-frame is the previous one moved by whole columns, so a row only inks its new columns."""
+drawn a column each, newest at the right edge. The window's oldest edge then lands within
+1.5 % of where the time axis says (0.3 % for 2 s at 48 kHz on a 1052-pixel row, 1.2 % at
+44.1 kHz), and the picture of one frame is the previous one moved by whole columns, so a row
+only inks its new columns. Buckets are never wider than a column (``push_frames``), so the
+oldest few may fall off the left edge but no column is left empty."""
 
 
 def _stroke_columns(starts: np.ndarray, mapping: _PixelMapping) -> np.ndarray:
@@ -370,7 +372,7 @@ class _TraceCurve(FixedBoundsCurve):
     A live trace has a bucket per pixel column, so from frame to frame its picture moves by
     whole columns: the row's pixels are a ring turned by the new buckets and blitted in two
     parts, and a loud row writes only its new columns (:meth:`StrokeRaster.scroll`).
-    Otherwise (``connect="all"``, raw samples: a window shorter than the row is wide) the
+    Otherwise (``connect="all"``, raw samples: fewer than two frames per pixel column) the
     points make one polyline drawn by Qt over that image. A painter that rotates or shears
     (never in this view) gets everything drawn as vectors.
     """
@@ -724,9 +726,10 @@ class WaveformView(QWidget):
             self.clear()
             return
         window = max(1, round(self._window_seconds * samplerate))
-        # A bucket as near one pixel column wide as whole frames allow: each is one column's
-        # vertical stroke, and the picture moves by whole columns (see _stroke_columns).
-        bucket = max(1, round(window / self._plot_width_px()))
+        # A bucket as near one pixel column wide as whole frames allow, never wider (the
+        # buckets then fill every column): each is one column's vertical stroke, and the
+        # picture moves by whole columns (see _stroke_columns).
+        bucket = max(1, window // self._plot_width_px())
         key = (samplerate, window, bucket, tuple(columns), data.shape[1])
         envelope = self._envelope
         start = end - data.shape[0]
