@@ -263,7 +263,9 @@ class RollingEnvelope:
             np.minimum(low[1:], before, out=low[1:])
             np.maximum(high[1:], before, out=high[1:])
         # Points in bucket order, minimum then maximum: channels x 2*count (a transposed view).
-        y = np.stack((low, high), axis=1).reshape(2 * count, self.channels).T
+        points = np.empty((count, 2, self.channels), dtype=np.float32)
+        points[:, 0], points[:, 1] = low, high
+        y = points.reshape(2 * count, self.channels).T
         return np.repeat(starts, 2), y
 
     def _ordered(self, ring: np.ndarray, first_bucket: int, count: int) -> np.ndarray:
@@ -289,8 +291,8 @@ class _PixelMapping(NamedTuple):
 
 
 def _is_axis_aligned(transform: QTransform) -> bool:
-    """Whether ``transform`` only scales and moves (no rotation or shear)."""
-    return transform.type().value <= QTransform.TransformationType.TxScale.value
+    """Whether ``transform`` only scales and moves (no rotation, shear or projection)."""
+    return transform.isAffine() and not transform.isRotating()
 
 
 def _pixel_mapping(transform: QTransform, dpr: float, bounds: QRectF) -> _PixelMapping | None:
