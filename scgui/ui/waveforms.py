@@ -449,8 +449,10 @@ class _TraceCurve(FixedBoundsCurve):
                 tops, bottoms = _stroke_spans(x, y[None, :], [mapping])
                 top, bottom = tops[0], bottoms[0]
             newest, shown = self._newest, self._rendered_newest
-            shift = newest - shown if newest is not None and shown is not None else 0
-            raster.scroll(top, bottom, shift if 0 <= shift < mapping.width else 0)
+            # A hint only: scroll takes any value, and one out of range as nothing kept.
+            raster.scroll(
+                top, bottom, newest - shown if newest is not None and shown is not None else 0
+            )
             self._rendered_newest = newest
         else:
             raster.clear()
