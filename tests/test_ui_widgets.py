@@ -155,6 +155,61 @@ def test_scale_ticks_cross_every_bar_as_one_pixel_lines(qtbot: QtBot) -> None:
     assert (lit_rows != background).sum() == len(lit_rows) - len(ticks)
 
 
+def _kinds_down_the_bar(bank: MeterBank, pixels: np.ndarray, channel: int) -> str:
+    """What each pixel of a bar's centre column shows, bottom row first: ``r`` RMS, ``p``
+    peak, ``u`` unlit trough, ``h`` hold tick, ``-`` background (a tick line), by the
+    nearest of the meter's colours."""
+    palette = {
+        **{colour.rgb(): "u" for colour in (zone[0] for zone in meters._ZONE_COLOURS)},
+        **{colour.rgb(): "p" for colour in (zone[1] for zone in meters._ZONE_COLOURS)},
+        **{colour.rgb(): "r" for colour in (zone[2] for zone in meters._ZONE_COLOURS)},
+        meters._HOLD_TICK.rgb(): "h",
+        meters._BACKGROUND.rgb(): "-",
+    }
+    colours = np.array([[(c >> 16) & 255, (c >> 8) & 255, c & 255] for c in palette], float)
+    kinds = list(palette.values())
+    bar = bank.bar_rect(channel)
+    column = pixels[bar.top() : bar.bottom() + 1, bar.center().x()][::-1]
+    rgb = np.stack([(column >> 16) & 255, (column >> 8) & 255, column & 255], axis=1)
+    nearest = np.abs(rgb[:, None, :].astype(float) - colours[None]).sum(axis=2).argmin(axis=1)
+    return "".join(kinds[i] for i in nearest)
+
+
+def test_each_bar_is_rms_then_peak_then_unlit_with_the_hold_tick_on_top(qtbot: QtBot) -> None:
+    """Row by row up each bar: RMS to its height, the lighter peak above it to the peak's,
+    the unlit trough above that, the hold tick over two rows at the hold; a level that the
+    scale cannot show (silence, NaN, below the range) lights nothing."""
+    bank = shown_meter(qtbot, ["1", "2", "3", "4", "5"], width=400)
+    peak = np.array([-10.0, -30.0, np.nan, -20.0, 2.0])
+    rms = np.array([-16.0, -30.0, -70.0, -5.0, -40.0])  # the fourth's RMS above its peak
+    hold = np.array([-4.0, FLOOR_DB, -50.0, -20.0, 0.0])
+    bank.set_levels(peak, rms, hold, np.zeros(5, dtype=bool))
+    pixels = _pixels(bank.grab().toImage())
+    span, min_db = bank.bar_rect(0).height(), bank.min_db()
+    ticks = {span - bar_height(t, min_db, span) for t in meters.SCALE_TICKS_DB if min_db < t < 0}
+    for channel in range(5):
+        top_peak, top_rms, top_hold = (
+            bar_height(float(v[channel]), min_db, span) for v in (peak, rms, hold)
+        )
+        expected = []
+        for row in range(span):
+            kind = "r" if row < top_rms else "p" if row < top_peak else "u"
+            if top_hold and top_hold - 2 <= row < top_hold:
+                kind = "h"
+            expected.append("-" if span - 1 - row in ticks and kind != "h" else kind)
+        seen = _kinds_down_the_bar(bank, pixels, channel)
+        assert seen == "".join(expected), f"channel {channel + 1}"
+    # Nothing lit outside the bars: below the numbers, the picture is that of silence there.
+    bank.set_levels(*levels(*[FLOOR_DB] * 5))
+    silent = _pixels(bank.grab().toImage())
+    outside = np.ones(pixels.shape, dtype=bool)
+    outside[: bank.clip_box_rect(0).top()] = False
+    for channel in range(5):
+        bar = bank.bar_rect(channel)
+        outside[bar.top() : bar.bottom() + 1, bar.left() : bar.right() + 1] = False
+    assert (pixels[outside] == silent[outside]).all()
+
+
 def test_set_levels_only_schedules_a_repaint(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
     bank = shown_meter(qtbot, ["1", "2"])
     painted: list[int] = []

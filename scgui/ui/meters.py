@@ -6,9 +6,10 @@ the geometry and every static part (background, dBFS scale, unlit troughs, chann
 cached in a pixmap rebuilt only when the size, the channels or the range change. The numeric
 peak-hold readout changes at most about four times a second so a person can actually read
 it; its text is rendered into a second pixmap only when it changes. A frame then paints the
-two pixmaps and the bars, whose rectangles are computed for all channels at once with NumPy
-and drawn with one ``drawRects`` call per kind (peak, RMS, hold tick, clip box), so the
-Python work per frame does not grow with one painter call per channel.
+two pixmaps and the bars, whose heights are computed for all channels at once with NumPy,
+set on rectangles kept from the layout, and drawn with one ``drawRects`` call per kind (peak,
+RMS, hold tick, clip box), so the Python work per frame does not grow with one painter call
+per channel.
 """
 
 from __future__ import annotations
@@ -155,9 +156,8 @@ class MeterBank(QWidget):
         super().__init__(parent)
         self._names: list[str] = []
         self._min_db = DEFAULT_MIN_DB
-        self._peak = np.empty(0)
-        self._rms = np.empty(0)
-        self._hold = np.empty(0)
+        self._levels = np.empty((3, 0))  # peak, RMS and hold of every channel (dBFS)
+        self._peak, self._rms, self._hold = self._levels
         self._clipped = np.empty(0, dtype=bool)
         self._shown_hold = np.empty(0)
         self._shown_text: list[str] = []
@@ -166,7 +166,12 @@ class MeterBank(QWidget):
         self._static: QPixmap | None = None
         self._readout: QPixmap | None = None
         self._readout_clipped = b""
-        self._bar_lefts = np.empty(0, dtype=np.int64)
+        # Per layout, one per channel, moved by every paint: the peak bar's part above the RMS
+        # bar, the RMS bar, the hold tick; the lit clip box does not move.
+        self._peak_rects: list[QRect] = []
+        self._rms_rects: list[QRect] = []
+        self._hold_rects: list[QRect] = []
+        self._clip_rects: list[QRect] = []
         self._tick_lines: list[QRectF] = []  # one pixel high, across all the bars
         self._small_font = QFont()
         self._lit_brush = QBrush()
@@ -188,9 +193,8 @@ class MeterBank(QWidget):
         """Show one meter per name (levels reset to silence, clip indicators cleared)."""
         self._names = [str(name) for name in names]
         n = len(self._names)
-        self._peak = np.full(n, FLOOR_DB)
-        self._rms = np.full(n, FLOOR_DB)
-        self._hold = np.full(n, FLOOR_DB)
+        self._levels = np.full((3, n), FLOOR_DB)
+        self._peak, self._rms, self._hold = self._levels
         self._clipped = np.zeros(n, dtype=bool)
         self._shown_hold = np.full(n, FLOOR_DB)
         self._last_numbers_at = None
@@ -340,37 +344,32 @@ class MeterBank(QWidget):
         if n == 0 or g.bar_span <= 0:
             painter.end()
             return
-        span, bottom, w = g.bar_span, g.bar_bottom, g.bar_w
-        lefts = self._bar_lefts
+        bottom = g.bar_bottom
+        peak, rms, hold = bar_heights(self._levels, self._min_db, g.bar_span)
+        # The bars' rectangles are the layout's, moved: only their tops and bottoms change
+        # (a map over cached rectangles costs a sixth of building new ones). The peak bar is
+        # only its part above the RMS bar, which would cover the rest; a bar of height 0 is
+        # an empty rectangle, which fills nothing.
+        rms_tops = (bottom - rms).tolist()
+        list(map(QRect.setTop, self._rms_rects, rms_tops))
+        list(map(QRect.setTop, self._peak_rects, (bottom - np.maximum(peak, rms)).tolist()))
+        list(map(QRect.setBottom, self._peak_rects, [top - 1 for top in rms_tops]))
         painter.setPen(Qt.PenStyle.NoPen)
-        for levels, brush in ((self._peak, self._peak_brush), (self._rms, self._lit_brush)):
-            heights = bar_heights(levels, self._min_db, span)
-            lit = np.flatnonzero(heights > 0)
-            if lit.size:
-                painter.setBrush(brush)
-                painter.drawRects(
-                    [
-                        QRect(x, bottom - h, w, h)
-                        for x, h in zip(lefts[lit].tolist(), heights[lit].tolist(), strict=True)
-                    ]
-                )
-        hold = bar_heights(self._hold, self._min_db, span)
-        held = np.flatnonzero(hold > 0)
-        if held.size:
+        painter.setBrush(self._peak_brush)
+        painter.drawRects(self._peak_rects)
+        painter.setBrush(self._lit_brush)
+        painter.drawRects(self._rms_rects)
+        list(map(QRect.moveTop, self._hold_rects, (bottom - hold).tolist()))
+        held = hold > 0
+        if held.all():
             painter.setBrush(_HOLD_TICK)
-            painter.drawRects(
-                [
-                    QRect(x, bottom - h, w, 2)
-                    for x, h in zip(lefts[held].tolist(), hold[held].tolist(), strict=True)
-                ]
-            )
-        clipped = np.flatnonzero(self._clipped)
-        if clipped.size:
+            painter.drawRects(self._hold_rects)
+        elif held.any():
+            painter.setBrush(_HOLD_TICK)
+            painter.drawRects([self._hold_rects[i] for i in np.flatnonzero(held).tolist()])
+        if self._clipped.any():
             painter.setBrush(_CLIP_ON)
-            top = g.clip_top + 1
-            painter.drawRects(
-                [QRect(x + 1, top, w - 2, _CLIP_BOX_H - 2) for x in lefts[clipped].tolist()]
-            )
+            painter.drawRects([self._clip_rects[i] for i in np.flatnonzero(self._clipped).tolist()])
         # Thin dark lines across the bars at the scale ticks: the bar reads as segments and the
         # eye can follow a tick from the scale to any channel. One line spans every bar; in the
         # gaps it is background on background. Filled as one-pixel-high rectangles: Qt fills a
@@ -426,11 +425,17 @@ class MeterBank(QWidget):
 
     def _layout(self) -> _Geometry:
         """The cached geometry for the current size, computing it if needed (with the bars'
-        left edges and the tick lines across them, which depend only on it)."""
+        rectangles and the tick lines across them, which depend only on it)."""
         if self._geometry is None:
             g = self._geometry = self._compute_layout()
             n = len(self._names)
-            self._bar_lefts = np.array([g.bar_left(i) for i in range(n)], dtype=np.int64)
+            lefts = [g.bar_left(i) for i in range(n)]
+            bottom, w = g.bar_bottom, g.bar_w
+            self._peak_rects = [QRect(x, bottom, w, 0) for x in lefts]
+            self._rms_rects = [QRect(x, bottom, w, 0) for x in lefts]
+            self._hold_rects = [QRect(x, bottom, w, 2) for x in lefts]
+            clip_top = g.clip_top + 1
+            self._clip_rects = [QRect(x + 1, clip_top, w - 2, _CLIP_BOX_H - 2) for x in lefts]
             self._tick_lines = []
             if n:
                 right = g.bar_left(n - 1) + g.bar_w
