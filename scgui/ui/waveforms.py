@@ -645,6 +645,11 @@ class WaveformView(QWidget):
 
         self._graphics = pg.GraphicsLayoutWidget()
         self._graphics.setBackground(PLOT_BACKGROUND)
+        # The view paints its background brush under every exposed pixel itself, so the
+        # viewport's own fill before each paint (some 60 times a second) is wasted.
+        viewport = self._graphics.viewport()
+        viewport.setAutoFillBackground(False)
+        viewport.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
         self._graphics.ci.setContentsMargins(4, 6, 10, 4)
         self._graphics.ci.setSpacing(3)
         layout = QVBoxLayout(self)
@@ -949,6 +954,9 @@ class WaveformView(QWidget):
         # Nothing of its own to paint (no border; the trace draws the background): Qt then
         # skips the box on every repaint instead of calling its Python paint.
         view.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, True)
+        border = getattr(view, "borderRect", None)  # an invisible rectangle painted on top
+        if border is not None:
+            border.hide()
         # No clipping: the traces are drawn inside their rectangle (_TraceCurve.paint).
         if _PrimitiveArray is not None:
             view.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape, False)
