@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from scgui.engine.ringbuffer import RingBuffer
@@ -949,3 +950,38 @@ def test_a_live_row_is_inked_from_its_left_edge_to_its_right(
     ]
     inked = (area == (channel_color(0).rgb() & 0xFFFFFFFF)).any(axis=0)
     assert inked.all(), f"empty columns: {np.flatnonzero(~inked)[:10]}"
+
+
+@pytest.mark.parametrize("window_seconds", [2.0, 0.01])  # a stroke a column; raw samples
+def test_the_screen_after_live_frames_shows_what_a_full_repaint_shows(
+    qtbot: QtBot, window_seconds: float
+) -> None:
+    """Each frame Qt repaints only the areas the rows mark as changed (not widened for
+    antialiasing, not filled first): what is on screen then, read back from the window's
+    backing store, must equal a picture of the whole view painted afresh. Signals beyond
+    full scale put strokes and lines on the rows' edges."""
+    view = WaveformView(window_seconds=window_seconds)
+    qtbot.addWidget(view)
+    view.set_channels(["square", "sine", "noise"])
+    view.resize(800, 400)
+    view.show()
+    qtbot.waitExposed(view)
+    t = np.arange(3 * RATE) / RATE
+    square = 1.5 * np.sign(np.sin(2 * np.pi * 97 * t))
+    noise = np.random.default_rng(3).uniform(-1.3, 1.3, len(t))
+    data = np.stack((square, 1.2 * np.sin(2 * np.pi * 50 * t), noise), 1).astype(np.float32)
+    ring = RingBuffer(len(data), 3)
+    ring.write(data[:RATE])
+    end = RATE
+    app = QApplication.instance()
+    assert app is not None
+    screen = view.screen()
+    for step in range(40):
+        fresh = data[end : end + 768]
+        ring.write(fresh)
+        end += len(fresh)
+        view.push_frames(fresh, end, RATE, ring)
+        app.processEvents()
+        if step % 8 == 7:
+            shown = _pixels(screen.grabWindow(view.winId()).toImage())
+            np.testing.assert_array_equal(shown, _pixels(view.grab().toImage()), f"frame {step}")

@@ -39,7 +39,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QLineF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen, QTransform
-from PySide6.QtWidgets import QGraphicsItem, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsView, QSizePolicy, QVBoxLayout, QWidget
 
 from .plot_items import FixedBoundsCurve
 from .stroke_raster import StrokeRaster, column_spans_rows
@@ -650,6 +650,11 @@ class WaveformView(QWidget):
         viewport = self._graphics.viewport()
         viewport.setAutoFillBackground(False)
         viewport.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
+        # The rows paint inside their bounds (whole pixels, no antialiasing): the area each
+        # repaints need not grow by the two pixels Qt adds around every item for antialiasing.
+        self._graphics.setOptimizationFlag(
+            QGraphicsView.OptimizationFlag.DontAdjustForAntialiasing, True
+        )
         self._graphics.ci.setContentsMargins(4, 6, 10, 4)
         self._graphics.ci.setSpacing(3)
         layout = QVBoxLayout(self)
