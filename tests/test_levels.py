@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from scgui.measure.levels import FLOOR_DB, LevelMeter, block_levels, dbfs
+from scgui.measure.levels import FLOOR_DB, LevelMeter, block_levels, column_peaks, dbfs
 
 RATE = 48000
 
@@ -394,3 +394,24 @@ def test_bad_meter_settings_are_refused(kwargs: dict[str, float]) -> None:
     args = {"channels": 2, "samplerate": RATE, **kwargs}
     with pytest.raises(ValueError):
         LevelMeter(**args)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "frames, channels",
+    [(768, 32), (769, 32), (1024, 2), (4096, 32), (300, 7), (255, 32), (512, 600), (9, 1)],
+)
+def test_column_peaks_equals_the_largest_magnitude_of_each_column(
+    frames: int, channels: int
+) -> None:
+    """Folded or not, with the frames left over after folding holding the peak, and with
+    a NaN in a column: the same values as a plain reduction."""
+    rng = np.random.default_rng(frames * channels)
+    block = rng.uniform(-0.5, 0.5, (frames, channels)).astype(np.float32)
+    block[-1, 0] = -0.9  # the last frame (left over when frames do not fold evenly)
+    block[frames // 2, channels - 1] = 0.95
+    if channels > 2:
+        block[3, 1] = np.nan
+    expected = np.abs(block).max(axis=0).astype(np.float64)
+    np.testing.assert_array_equal(column_peaks(block), expected)
+    np.testing.assert_array_equal(column_peaks(block[:, ::-1]), expected[::-1])  # a view
+    assert column_peaks(block).dtype == np.float64

@@ -20,7 +20,7 @@ from typing import overload
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["FLOOR_DB", "LevelMeter", "block_levels", "dbfs"]
+__all__ = ["FLOOR_DB", "LevelMeter", "block_levels", "column_peaks", "dbfs"]
 
 FLOOR_DB = -120.0
 """The level reported for silence (and anything quieter), in dBFS."""
@@ -66,6 +66,41 @@ def _as_block(block: ArrayLike, name: str = "block") -> NDArray[np.floating]:
             f"{name} must be floating point with full scale at 1.0, got dtype {array.dtype}."
         )
     return array
+
+
+_FOLD_WIDTH = 512
+"""How many values a row holds once :func:`column_peaks` has folded the block's rows."""
+_FOLD_FROM_FRAMES = 256
+"""Blocks shorter than this are reduced as they are (folding would cost more)."""
+
+
+def column_peaks(block: NDArray[np.floating]) -> NDArray[np.float64]:
+    """The largest ``|x|`` of each column of a ``frames x channels`` block of at least one
+    frame (NaN where the column holds one).
+
+    NumPy reduces a C-ordered block down its columns one short row at a time, which for
+    32 channels costs about three times the arithmetic. A long block is folded into wide
+    rows first (several frames side by side, about :data:`_FOLD_WIDTH` values a row): one
+    reduction over them, then a small one over the frames that shared a row. No ``|x|``
+    temporary: the peak is the larger of the maximum and minus the minimum.
+    """
+    frames, channels = block.shape
+    per_row = -(-_FOLD_WIDTH // channels)
+    rows = frames // per_row
+    if frames < _FOLD_FROM_FRAMES or channels == 1 or rows < 2 or not block.flags.c_contiguous:
+        peak: NDArray[np.float64] = np.maximum(block.max(axis=0), -block.min(axis=0)).astype(
+            np.float64
+        )
+        return peak
+    folded = block[: rows * per_row].reshape(rows, per_row * channels)
+    high = folded.max(axis=0).reshape(per_row, channels).max(axis=0)
+    low = folded.min(axis=0).reshape(per_row, channels).min(axis=0)
+    rest = block[rows * per_row :]
+    if len(rest):
+        np.maximum(high, rest.max(axis=0), out=high)
+        np.minimum(low, rest.min(axis=0), out=low)
+    peak = np.maximum(high, -low).astype(np.float64)
+    return peak
 
 
 def block_levels(block: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -229,8 +264,7 @@ class LevelMeter:
         frames = array.shape[0]
         if frames == 0:
             return
-        # Peak without an |x| temporary; float32 values are exact in float64.
-        peak = np.maximum(array.max(axis=0), -array.min(axis=0)).astype(np.float64)
+        peak = column_peaks(array)  # float32 values are exact in float64
         self._peak_db = dbfs(peak, self._floor_db)
         self._push_squares(array)
         self._update_hold(self._peak_db, now)
