@@ -650,6 +650,9 @@ class WaveformView(QWidget):
         viewport = self._graphics.viewport()
         viewport.setAutoFillBackground(False)
         viewport.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
+        # And that brush is one colour: filling with it costs about a third of copying
+        # pyqtgraph's cached background pixmap over the same area.
+        self._graphics.setCacheMode(QGraphicsView.CacheModeFlag.CacheNone)
         # The rows paint inside their bounds (whole pixels, no antialiasing): the area each
         # repaints need not grow by the two pixels Qt adds around every item for antialiasing.
         self._graphics.setOptimizationFlag(
