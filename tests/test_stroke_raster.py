@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scgui.ui.stroke_raster import OPAQUE, StrokeRaster, column_spans, column_spans_rows
+from scgui.ui.stroke_raster import (
+    OPAQUE,
+    StrokeBank,
+    StrokeRaster,
+    column_spans,
+    column_spans_rows,
+)
 
 INK = 0xFF4FC3F7
 
@@ -16,12 +22,14 @@ def _background(height: int, width: int) -> np.ndarray:
     return values | np.uint32(OPAQUE)
 
 
-def _expected(background: np.ndarray, top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+def _expected(
+    background: np.ndarray, top: np.ndarray, bottom: np.ndarray, ink: int = INK
+) -> np.ndarray:
     """What a row with these runs must look like, one column at a time."""
     out = background.copy()
     for column, (first, last) in enumerate(zip(top, bottom, strict=True)):
         if first <= last:
-            out[first : last + 1, column] = INK
+            out[first : last + 1, column] = ink
     return out
 
 
@@ -290,3 +298,98 @@ def test_a_scroll_keeps_runs_of_any_integer_width_as_they_were_given() -> None:
     near[5] = 5
     raster.scroll(near, bottom, 0)
     np.testing.assert_array_equal(_picture(raster), _expected(background, near, bottom))
+
+
+def test_rows_scrolled_together_are_each_the_row_rendered_afresh() -> None:
+    """The rows of a view scrolled at once (of two heights, quiet and loud, one with another
+    grid), with wrong shifts, jumps, and now and then one row drawn on its own so that the
+    rows fall out of step: every frame, every row's picture equals a render of its runs."""
+    rng = np.random.default_rng(11)
+    width, heights = 700, [40, 41, 40, 12]
+    backgrounds = [_grid_background(h, width, range(9, width, 97)) for h in heights]
+    backgrounds[2] = _grid_background(heights[2], width, range(30, width, 50))
+    colours = [INK, 0xFF00FF00, INK, 0xFFFF0000]
+    bank = StrokeBank(backgrounds, colours)
+    rasters = bank.rasters
+    assert all(np.shares_memory(bank._storage, r.pixels) for r in rasters)  # one array
+    assert not any(np.shares_memory(rasters[0].pixels, r.pixels) for r in rasters[1:])
+    total = 30 * width
+    levels = rng.choice([0.0, 0.05, 0.5, 0.95], size=(len(heights), total // 300 + 1))
+    level = np.repeat(levels, 300, axis=1)[:, :total]
+    signal = np.sin(np.arange(total) / 2.5) * level
+    lows = [  # runs inside the row, as column_spans_rows gives them
+        np.clip(np.floor(h / 2 - np.abs(s) * h / 2 - 1), 0, h - 1).astype(np.int32)
+        for h, s in zip(heights, signal, strict=True)
+    ]
+    highs = [
+        np.clip(np.floor(h / 2 + np.abs(s) * h / 2), 0, h - 1).astype(np.int32)
+        for h, s in zip(heights, signal, strict=True)
+    ]
+    for high in highs:
+        high[rng.random(total) < 0.01] = -1  # now and then a column without a run
+    newest, together = width, 0
+    for frame in range(300):
+        step = int(rng.integers(0, 10)) if frame % 11 else int(rng.integers(0, 2 * width))
+        newest = min(newest + step, total)
+        top = np.stack([low[newest - width : newest] for low in lows])
+        bottom = np.stack([high[newest - width : newest] for high in highs])
+        hint = step if frame % 17 else int(rng.integers(-3, width + 3))
+        drawn = [1] if frame % 29 == 5 else [0, 1, 2, 3]
+        if frame % 29 == 5:  # one row painted on its own (another place, a grab)
+            rasters[1].scroll(top[1], bottom[1], hint)
+        else:
+            bank.scroll(top, bottom, hint)
+        if frame % 29 == 20:  # one row drawn again on its own: the same picture, not turned
+            rasters[2].scroll(top[2], bottom[2], width)
+        if frame % 29 == 12:  # one row drawn on its own with other runs, in place
+            top[3], bottom[3] = top[3] // 2, bottom[3] // 2
+            rasters[3].scroll(top[3], bottom[3], 0)
+        together += len({r.rotation for r in rasters}) == 1 and rasters[0].rotation != 0
+        for row in drawn:
+            expected = _expected(backgrounds[row], top[row], bottom[row], colours[row])
+            np.testing.assert_array_equal(
+                _picture(rasters[row]), expected, f"frame {frame}, row {row}"
+            )
+    assert together > 150  # most frames turned all the rows together
+
+
+def test_rows_scrolled_together_write_only_the_columns_that_changed() -> None:
+    width, heights = 1000, [30, 30, 31]
+    backgrounds = [_grid_background(h, width, range(10, width, 250)) for h in heights]
+    bank = StrokeBank(backgrounds, [INK] * 3)
+    top = np.zeros((3, width), np.int32)
+    bottom = np.array([[h - 1] * width for h in heights], np.int32)
+    top[:, ::2] = 4
+    bank.scroll(top, bottom, 0)
+    before = [r.pixels.copy() for r in bank.rasters]
+    moved = np.roll(top, -3, axis=1)
+    bank.scroll(moved, bottom, 3)
+    for raster, old, background, row_top, row_bottom in zip(
+        bank.rasters, before, backgrounds, moved, bottom, strict=True
+    ):
+        written = np.flatnonzero((raster.pixels != old).any(axis=0))
+        assert raster.rotation == 3
+        assert 0 < len(written) <= 3 + 2 * 4  # the new columns, each line's old and new
+        np.testing.assert_array_equal(_picture(raster), _expected(background, row_top, row_bottom))
+    with pytest.raises(ValueError, match="3 rows of 1000 columns"):
+        bank.scroll(top[:2], bottom, 1)
+    with pytest.raises(ValueError, match="as wide"):
+        StrokeBank([backgrounds[0], backgrounds[1][:, :-1]], [INK, INK])
+
+
+def test_a_row_of_a_bank_turned_back_to_its_start_renders_alone_cleanly() -> None:
+    """Turned by scrolling all the way round (rotation 0 again), a row may hold ink in any
+    row of pixels: rendered alone afterwards, it must not keep any of it."""
+    width, height = 100, 8
+    backgrounds = [_grid_background(height, width, range(3, width, 50))] * 2
+    bank = StrokeBank(backgrounds, [INK, INK])
+    loud_top, loud_bottom = np.zeros((2, width), np.int32), np.full((2, width), height - 1)
+    bank.scroll(loud_top, loud_bottom, 0)
+    for shift, rotation in ((30, 30), (30, 60), (40, 0)):  # round in three turns
+        bank.scroll(loud_top, loud_bottom, shift)
+        assert bank.rasters[0].rotation == rotation
+    quiet_top, quiet_bottom = np.full(width, 3, np.int32), np.full(width, 3, np.int32)
+    np.testing.assert_array_equal(
+        bank.rasters[0].render(quiet_top, quiet_bottom),
+        _expected(backgrounds[0], quiet_top, quiet_bottom),
+    )

@@ -895,8 +895,9 @@ def test_scrolled_rows_look_the_same_as_rows_drawn_afresh(
     qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A loud live trace moves its pixels by whole columns (a turned ring, drawn in two
-    parts); frame after frame it looks exactly like the same rows drawn from scratch."""
-    from scgui.ui.stroke_raster import StrokeRaster
+    parts, all the view's rows at once); frame after frame it looks exactly like the same
+    rows drawn from scratch."""
+    from scgui.ui.stroke_raster import StrokeBank, StrokeRaster
 
     names = ["loud", "noise", "quiet"]
     live, fresh_view = _shown_waveforms(qtbot, names), _shown_waveforms(qtbot, names)
@@ -908,6 +909,18 @@ def test_scrolled_rows_look_the_same_as_rows_drawn_afresh(
         return scroll(self, top, bottom, shift)
 
     monkeypatch.setattr(StrokeRaster, "scroll", scroll_or_render)
+    bank_scroll = StrokeBank.scroll
+
+    def bank_scroll_or_render(
+        self: StrokeBank, top: np.ndarray, bottom: np.ndarray, shift: int
+    ) -> None:
+        if any(getattr(raster, "always_render", False) for raster in self.rasters):
+            for raster, row_top, row_bottom in zip(self.rasters, top, bottom, strict=True):
+                raster.render(row_top, row_bottom)
+            return
+        bank_scroll(self, top, bottom, shift)
+
+    monkeypatch.setattr(StrokeBank, "scroll", bank_scroll_or_render)
     t = np.arange(5 * RATE) / RATE
     noise = np.random.default_rng(5).uniform(-0.9, 0.9, len(t))
     data = np.stack((np.sin(2 * np.pi * 30 * t), noise, 0.02 * np.sin(2 * np.pi * 5 * t)), 1)

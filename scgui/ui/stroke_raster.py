@@ -10,7 +10,8 @@ This module is pure NumPy (no Qt): :func:`column_spans` turns strokes in pixel c
 into one inked run per column (:func:`column_spans_rows` for several rows with the same
 columns at once), and :class:`StrokeRaster` paints those runs over a row's background
 image; for a live trace that moved by whole columns it writes only the columns that changed
-(:meth:`StrokeRaster.scroll`).
+(:meth:`StrokeRaster.scroll`); :class:`StrokeBank` keeps the rows of one view in one array
+so that a frame's scroll is one pass for all of them.
 """
 
 from __future__ import annotations
@@ -126,35 +127,68 @@ _TURN_PIXELS_PER_ROW = 120
 """And what each row of the image adds to the cost of turning, in the same pixels."""
 
 
+class _ColumnKinds:
+    """A background's columns numbered by kind (alike columns share a number), and which
+    columns get another kind when the picture moves left by ``shift`` (kept per shift: a
+    live trace has one or two)."""
+
+    def __init__(self, kinds: np.ndarray) -> None:
+        self.kinds = kinds.astype(np.int32)
+        self._moves: dict[int, np.ndarray] = {}
+
+    def moves(self, shift: int) -> np.ndarray:
+        """Which of the first ``width - shift`` columns have another kind than the column
+        ``shift`` to their right."""
+        moves = self._moves.get(shift)
+        if moves is None:
+            kinds = self.kinds
+            moves = kinds[: len(kinds) - shift] != kinds[shift:]
+            if len(self._moves) > 8:
+                self._moves.clear()
+            self._moves[shift] = moves
+        return moves
+
+
 class StrokeRaster:
     """One row's pixels: a fixed background with a run of one colour in each column.
 
     ``background`` is the row without strokes (``height x width`` RGB32 values, opaque);
     :meth:`render` returns the row with the given runs in ``colour`` on top of it, written
-    into one array that is reused from frame to frame (wrap it in a ``QImage`` once).
+    into one array that is reused from frame to frame (wrap it in a ``QImage`` once):
+    ``storage`` if given (``height x width`` int32, written in place: a :class:`StrokeBank`'s
+    row), else an array of its own.
     """
 
-    def __init__(self, background: np.ndarray, colour: int) -> None:
+    def __init__(
+        self, background: np.ndarray, colour: int, storage: np.ndarray | None = None
+    ) -> None:
         # A copy of its own: the caller's array may be a view of an image about to be freed.
         pixels = np.array(background, dtype=np.uint32, order="C", copy=True)
         if pixels.ndim != 2 or 0 in pixels.shape:
             raise ValueError(f"A row's background must be height x width, got {pixels.shape}.")
         self.height, self.width = pixels.shape
         ink = np.uint32((int(colour) | OPAQUE) & 0xFFFFFFFF)
+        self.colour = int(ink)
+        """The ink, as an opaque RGB32 value."""
         self.background = pixels
         # Where the ink mask is all ones the output is the background, where it is zero the
         # colour: out = colour ^ (mask & (colour ^ background)), a pass per operation.
         self._difference = (self.background ^ ink).view(np.int32)
         self._ink = ink.view(np.int32)
         self._row_index = np.arange(self.height, dtype=np.int32)[:, None]
-        self._pixels = self.background.view(np.int32).copy()
+        if storage is None:
+            self._pixels = self.background.view(np.int32).copy()
+        else:  # where a StrokeBank keeps this row
+            if storage.shape != pixels.shape or storage.dtype != np.int32:
+                raise ValueError(f"Storage for {pixels.shape} int32 pixels, got {storage.shape}.")
+            self._pixels = storage
+            self._pixels[:] = self.background.view(np.int32)
         self._band = (0, 0)  # the rows the previous render computed
         self._scratch = np.empty((self.height, self.width), dtype=np.int32)
         # Columns of the background that are alike share a number (the grid's lines and the
         # plain background between them): a column moved onto an alike one keeps its pixels.
         _, kinds = np.unique(self.background.T, axis=0, return_inverse=True)
-        self._column_kind = kinds.reshape(-1).astype(np.int32)
-        self._moves: dict[int, np.ndarray] = {}
+        self._kinds = _ColumnKinds(kinds.reshape(-1))
         self._rotation = 0
         # The run of each picture column as the pixels hold it, or None when unknown.
         self._held: tuple[np.ndarray, np.ndarray] | None = None
@@ -245,7 +279,7 @@ class StrokeRaster:
         held_top, held_bottom = held
         np.not_equal(top[:keep], held_top[shift:], out=kept)
         kept |= bottom[:keep] != held_bottom[shift:]
-        kept |= self._kind_moves(shift)
+        kept |= self._kinds.moves(shift)
         changed = differs.nonzero()[0]
         if 2 * len(changed) > width:  # most of it
             return self._render_held(top, bottom, first, stop)
@@ -278,18 +312,6 @@ class StrokeRaster:
         self._held = (np.array(top), np.array(bottom))  # copies, in their own integer width
         return pixels
 
-    def _kind_moves(self, shift: int) -> np.ndarray:
-        """Which of the first ``width - shift`` columns have another background than the
-        column ``shift`` to their right (kept per shift: a live trace has one or two)."""
-        moves = self._moves.get(shift)
-        if moves is None:
-            kinds = self._column_kind
-            moves = kinds[: self.width - shift] != kinds[shift:]
-            if len(self._moves) > 8:
-                self._moves.clear()
-            self._moves[shift] = moves
-        return moves
-
     def _unroll(self) -> None:
         """Back to stored column = picture column, every column to be written again."""
         if self._rotation:  # every row may hold ink in a column that moved
@@ -305,3 +327,106 @@ class StrokeRaster:
             if start < end:
                 self._pixels[start:end] = background[start:end]
         self._band = (first, stop)
+
+
+class StrokeBank:
+    """The rows of one view, each a :class:`StrokeRaster`, with their pixels in one array.
+
+    The rows of a live view move together: the columns a frame must write (the new ones,
+    those moving across a grid line, the oldest when the window lets go of a bucket) are
+    nearly the same in every row. :meth:`scroll` finds them for all rows at once and writes
+    them in every row in one pass, where scrolling row by row costs a scroll (or, for a quiet
+    row, a render) and a handful of NumPy calls each. Each row's :attr:`rasters` entry keeps
+    working on its own (a row painted somewhere else); the bank then renders all rows once
+    to be in step again.
+    """
+
+    def __init__(self, backgrounds: Sequence[np.ndarray], colours: Sequence[int]) -> None:
+        if not backgrounds or len(backgrounds) != len(colours):
+            raise ValueError("A bank needs a background and a colour for each of its rows.")
+        heights = [int(np.shape(background)[0]) for background in backgrounds]
+        widths = {int(np.shape(background)[1]) for background in backgrounds}
+        if len(widths) != 1:
+            raise ValueError(f"The rows of a bank must be as wide, got widths {sorted(widths)}.")
+        self.width = widths.pop()
+        self._storage = np.empty((sum(heights), self.width), dtype=np.int32)
+        starts = np.cumsum([0, *heights])
+        self.rasters = [
+            StrokeRaster(background, colour, self._storage[start:stop])
+            for background, colour, start, stop in zip(
+                backgrounds, colours, starts[:-1], starts[1:], strict=True
+            )
+        ]
+        self._heights = np.array(heights)
+        self._background = np.concatenate([r.background.view(np.int32) for r in self.rasters])
+        self._ink = np.repeat(
+            np.array([r.colour for r in self.rasters], dtype=np.uint32).view(np.int32), heights
+        )[:, None]
+        self._row_index = np.concatenate([r._row_index for r in self.rasters])
+        # Columns alike in every row share a number (see StrokeRaster).
+        kinds = np.stack([r._kinds.kinds for r in self.rasters], axis=1)
+        _, together = np.unique(kinds, axis=0, return_inverse=True)
+        self._kinds = _ColumnKinds(together.reshape(-1))
+        self._rotation = 0
+        # The runs the rows hold (rows x width), and the pair each row was given from them:
+        # a row whose pair is another one was drawn on its own since.
+        self._held: tuple[np.ndarray, np.ndarray] | None = None
+        self._pairs: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def scroll(self, top: np.ndarray, bottom: np.ndarray, shift: int) -> None:
+        """:meth:`StrokeRaster.scroll` of every row: ``top`` and ``bottom`` are
+        ``rows x width``, row ``i`` for ``rasters[i]``. A wrong ``shift`` costs time, never
+        pixels."""
+        count, width = len(self.rasters), self.width
+        if top.shape != (count, width) or bottom.shape != (count, width):
+            raise ValueError(
+                f"Expected runs for {count} rows of {width} columns, got {top.shape}, "
+                f"{bottom.shape}."
+            )
+        shift = int(shift) if 0 <= int(shift) < width else width
+        held, rotation = self._held, self._rotation
+        in_step = (
+            held is not None
+            and shift < width
+            and all(
+                raster._held is pair and raster._rotation == rotation
+                for raster, pair in zip(self.rasters, self._pairs, strict=True)
+            )
+        )
+        changed = np.empty(0, dtype=np.intp)
+        if in_step:
+            assert held is not None
+            keep = width - shift
+            differs = np.empty((count, width), dtype=bool)
+            differs[:, keep:] = True  # the new columns
+            kept = differs[:, :keep]
+            np.not_equal(top[:, :keep], held[0][:, shift:], out=kept)
+            kept |= bottom[:, :keep] != held[1][:, shift:]
+            columns = np.logical_or.reduce(differs, axis=0)
+            columns[:keep] |= self._kinds.moves(shift)
+            changed = columns.nonzero()[0]
+        if not in_step or 2 * len(changed) > width:  # out of step, or most of it changed
+            for raster, row_top, row_bottom in zip(self.rasters, top, bottom, strict=True):
+                raster._render_held(row_top, row_bottom, *raster._band_of(row_top, row_bottom))
+            rotation, scrolled = 0, False
+        else:
+            rotation, scrolled = (rotation + shift) % width, True
+            if len(changed):
+                heights = self._heights
+                runs_top = np.repeat(top[:, changed], heights, axis=0)
+                runs_bottom = np.repeat(bottom[:, changed], heights, axis=0)
+                outside = self._row_index < runs_top
+                outside |= self._row_index > runs_bottom
+                background = self._background[:, changed]
+                self._storage[:, (changed + rotation) % width] = np.where(
+                    outside, background, self._ink
+                )
+        # Copies, in their own integer width; each row holds its part of them.
+        self._held = held = (np.array(top), np.array(bottom))
+        self._rotation = rotation
+        self._pairs = [(held[0][i], held[1][i]) for i in range(count)]
+        for raster, pair in zip(self.rasters, self._pairs, strict=True):
+            raster._held = pair
+            raster._rotation = rotation
+            if scrolled:
+                raster._band = (0, raster.height)  # ink may be in any row: a render restores all

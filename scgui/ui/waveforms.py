@@ -42,7 +42,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen, Q
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsView, QSizePolicy, QVBoxLayout, QWidget
 
 from .plot_items import FixedBoundsCurve
-from .stroke_raster import StrokeRaster, column_spans_rows
+from .stroke_raster import StrokeBank, StrokeRaster, column_spans_rows
 
 try:  # a C array of QLineF for one drawLines call (pyqtgraph >= 0.13.2)
     from pyqtgraph.Qt.internals import PrimitiveArray as _PrimitiveArray
@@ -373,7 +373,9 @@ class _TraceCurve(FixedBoundsCurve):
     per size, and the image is blitted: Qt's line drawing would cost a blend call per pixel.
     A live trace has a bucket per pixel column, so from frame to frame its picture moves by
     whole columns: the row's pixels are a ring turned by the new buckets and blitted in two
-    parts, and a loud row writes only its new columns (:meth:`StrokeRaster.scroll`).
+    parts, and only the new columns are written (:meth:`StrokeRaster.scroll`; the view
+    writes all its rows' in one pass, their pixels kept in one
+    :class:`~scgui.ui.stroke_raster.StrokeBank`).
     Otherwise (``connect="all"``, raw samples: fewer than two frames per pixel column) the
     points make one polyline drawn by Qt over that image. A painter that rotates or shears
     (never in this view) gets everything drawn as vectors.
@@ -395,8 +397,9 @@ class _TraceCurve(FixedBoundsCurve):
         self._raster: StrokeRaster | None = None
         self._raster_mapping: _PixelMapping | None = None  # the last mapping it was made for
         self._image: QImage | None = None  # wraps the raster's pixels (no copy)
-        # The strokes' runs worked out by the view for all rows at once, for this mapping.
-        self._prepared: tuple[_PixelMapping, np.ndarray, np.ndarray] | None = None
+        # The strokes' runs worked out by the view for all rows at once, for this mapping, and
+        # whether the view also drew them into the raster (StrokeBank.scroll).
+        self._prepared: tuple[_PixelMapping, np.ndarray, np.ndarray, bool] | None = None
         self._painted_at: _PixelMapping | None = None
         self._newest: int | None = None  # the newest bucket's number, when known
         self._rendered_newest: int | None = None  # the one the raster shows at its right edge
@@ -419,7 +422,30 @@ class _TraceCurve(FixedBoundsCurve):
     def prepare_spans(self, mapping: _PixelMapping, top: np.ndarray, bottom: np.ndarray) -> None:
         """The runs of the current trace's strokes when the row is painted at ``mapping``
         (worked out for every row in one pass): the paint uses them if the row is there."""
-        self._prepared = (mapping, top, bottom)
+        self._prepared = (mapping, top, bottom, False)
+
+    def raster_at(self, mapping: _PixelMapping) -> StrokeRaster | None:
+        """The row's raster if it was made for ``mapping`` (None: the next paint makes one)."""
+        return self._raster if mapping == self._raster_mapping else None
+
+    def adopt_raster(self, raster: StrokeRaster) -> None:
+        """Draw into ``raster`` from now on (a row of the view's bank, made over this row's
+        background for the same place), and blit it."""
+        mapping = self._raster_mapping
+        assert mapping is not None and raster.background.shape == (mapping.height, mapping.width)
+        self._raster, self._image = raster, _image_of(raster, mapping.dpr)
+
+    def pending_shift(self) -> int:
+        """How many buckets came in since the raster was last drawn (a hint, 0 if unknown)."""
+        newest, shown = self._newest, self._rendered_newest
+        return newest - shown if newest is not None and shown is not None else 0
+
+    def prepared_drawn(self) -> None:
+        """The view drew the prepared runs into the raster: the paint only blits it."""
+        if self._prepared is not None:
+            mapping, top, bottom, _ = self._prepared
+            self._prepared = (mapping, top, bottom, True)
+            self._rendered_newest = self._newest
 
     @property
     def painted_at(self) -> _PixelMapping | None:
@@ -444,16 +470,14 @@ class _TraceCurve(FixedBoundsCurve):
         if strokes:
             prepared = self._prepared
             if prepared is not None and prepared[0] == mapping:
-                top, bottom = prepared[1], prepared[2]
+                top, bottom, drawn = prepared[1], prepared[2], prepared[3]
             else:  # not worked out by the view, or for another place
                 tops, bottoms = _stroke_spans(x, y[None, :], [mapping])
-                top, bottom = tops[0], bottoms[0]
-            newest, shown = self._newest, self._rendered_newest
-            # A hint only: scroll takes any value, and one out of range as nothing kept.
-            raster.scroll(
-                top, bottom, newest - shown if newest is not None and shown is not None else 0
-            )
-            self._rendered_newest = newest
+                top, bottom, drawn = tops[0], bottoms[0], False
+            if not drawn:
+                # A hint only: scroll takes any value, and one out of range as nothing kept.
+                raster.scroll(top, bottom, self.pending_shift())
+                self._rendered_newest = self._newest
         else:
             raster.clear()
         self._blit(painter, mapping, image, raster.rotation)
@@ -518,9 +542,7 @@ class _TraceCurve(FixedBoundsCurve):
             pixels = np.frombuffer(background.constBits(), dtype=np.uint32, count=width * height)
             # StrokeRaster keeps a copy: `background` is freed when this method returns.
             raster = StrokeRaster(pixels.reshape(height, width), self.opts["pen"].color().rgb())
-            image = QImage(raster.pixels.data, width, height, 4 * width, QImage.Format.Format_RGB32)
-            image.setDevicePixelRatio(dpr)
-            self._raster, self._image, self._raster_key = raster, image, key
+            self._raster, self._image, self._raster_key = raster, _image_of(raster, dpr), key
         self._raster_mapping = mapping
         assert self._raster is not None and self._image is not None
         return self._raster, self._image
@@ -558,6 +580,14 @@ class _TraceCurve(FixedBoundsCurve):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         painter.setPen(self.opts["pen"])
         painter.drawLines(*self._segments.drawargs())
+
+
+def _image_of(raster: StrokeRaster, dpr: float) -> QImage:
+    """A ``QImage`` over the raster's pixels (no copy; it keeps them alive)."""
+    width, height = raster.width, raster.height
+    image = QImage(raster.pixels.data, width, height, 4 * width, QImage.Format.Format_RGB32)
+    image.setDevicePixelRatio(dpr)
+    return image
 
 
 def paint_plot_area(
@@ -642,6 +672,7 @@ class WaveformView(QWidget):
         self._rows: list[_Row] = []
         self._envelope: RollingEnvelope | None = None
         self._envelope_key: tuple[object, ...] | None = None
+        self._bank: StrokeBank | None = None  # the rows' pixels, drawn in one pass
 
         self._graphics = pg.GraphicsLayoutWidget()
         self._graphics.setBackground(PLOT_BACKGROUND)
@@ -828,10 +859,40 @@ class WaveformView(QWidget):
         if any((m.width, m.scale_x, m.offset_x) != shared for m in mappings):
             return
         top, bottom = _stroke_spans(x, np.stack([trace for _, trace in traced]), mappings)
-        for (curve, _), mapping, row_top, row_bottom in zip(
-            traced, mappings, top, bottom, strict=True
-        ):
+        curves = [curve for curve, _ in traced]
+        for curve, mapping, row_top, row_bottom in zip(curves, mappings, top, bottom, strict=True):
             curve.prepare_spans(mapping, row_top, row_bottom)
+        self._draw_rows(curves, mappings, top, bottom)
+
+    def _draw_rows(
+        self,
+        curves: list[_TraceCurve],
+        mappings: list[_PixelMapping],
+        top: np.ndarray,
+        bottom: np.ndarray,
+    ) -> None:
+        """Draw the rows' runs into their pixels in one pass, when every row has its raster
+        where it was painted and as many new buckets (the rows then move together): the
+        rows' pixels are one bank (:class:`~scgui.ui.stroke_raster.StrokeBank`), made again
+        from the rows' rasters when they change (a resize, other rows)."""
+        rasters = [curve.raster_at(m) for curve, m in zip(curves, mappings, strict=True)]
+        shifts = {curve.pending_shift() for curve in curves}
+        ready = [raster for raster in rasters if raster is not None]
+        if len(ready) < len(curves) or len(shifts) != 1:
+            return  # each row draws its own when it is painted
+        bank = self._bank
+        if (
+            bank is None
+            or len(bank.rasters) != len(ready)
+            or any(mine is not theirs for mine, theirs in zip(bank.rasters, ready, strict=True))
+        ):
+            bank = StrokeBank([r.background for r in ready], [r.colour for r in ready])
+            for curve, raster in zip(curves, bank.rasters, strict=True):
+                curve.adopt_raster(raster)
+            self._bank = bank
+        bank.scroll(top, bottom, shifts.pop())
+        for curve in curves:
+            curve.prepared_drawn()
 
     def _describe(self) -> None:
         """Keep the accessible description in step with the window length."""
