@@ -971,8 +971,8 @@ def test_the_screen_after_live_frames_shows_what_a_full_repaint_shows(
 ) -> None:
     """Each frame Qt repaints only the areas the rows mark as changed (not widened for
     antialiasing, not filled first): what is on screen then, read back from the window's
-    backing store, must equal a picture of the whole view painted afresh. Signals beyond
-    full scale put strokes and lines on the rows' edges."""
+    backing store, must equal a picture of the whole view painted afresh, also after other
+    rows and a resize. Signals beyond full scale put strokes and lines on the rows' edges."""
     view = WaveformView(window_seconds=window_seconds)
     qtbot.addWidget(view)
     view.set_channels(["square", "sine", "noise"])
@@ -990,11 +990,15 @@ def test_the_screen_after_live_frames_shows_what_a_full_repaint_shows(
     assert app is not None
     screen = view.screen()
     for step in range(40):
+        if step == 15:  # other rows: the rows' pixels are made again
+            view.set_visible_channels([2, 0])
+        if step == 25:
+            view.resize(700, 350)
         fresh = data[end : end + 768]
         ring.write(fresh)
         end += len(fresh)
         view.push_frames(fresh, end, RATE, ring)
         app.processEvents()
-        if step % 8 == 7:
+        if step % 8 == 7 or step in (16, 26):
             shown = _pixels(screen.grabWindow(view.winId()).toImage())
             np.testing.assert_array_equal(shown, _pixels(view.grab().toImage()), f"frame {step}")
