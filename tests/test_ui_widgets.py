@@ -969,10 +969,11 @@ def test_a_live_row_is_inked_from_its_left_edge_to_its_right(
 def test_the_screen_after_live_frames_shows_what_a_full_repaint_shows(
     qtbot: QtBot, window_seconds: float
 ) -> None:
-    """Each frame Qt repaints only the areas the rows mark as changed (not widened for
-    antialiasing, not filled first): what is on screen then, read back from the window's
-    backing store, must equal a picture of the whole view painted afresh, also after other
-    rows and a resize. Signals beyond full scale put strokes and lines on the rows' edges."""
+    """Each frame Qt repaints only the areas the rows mark as changed (not filled first, the
+    rows' pixels drawn by the view for all rows at once): what is on screen then, read back
+    from the window's backing store, must equal a picture of the whole view painted afresh,
+    also after other rows and a resize. Signals beyond full scale put strokes and lines on
+    the rows' edges."""
     view = WaveformView(window_seconds=window_seconds)
     qtbot.addWidget(view)
     view.set_channels(["square", "sine", "noise"])

@@ -684,11 +684,6 @@ class WaveformView(QWidget):
         # And that brush is one colour: filling with it costs about a third of copying
         # pyqtgraph's cached background pixmap over the same area.
         self._graphics.setCacheMode(QGraphicsView.CacheModeFlag.CacheNone)
-        # The rows paint inside their bounds (whole pixels, no antialiasing): the area each
-        # repaints need not grow by the two pixels Qt adds around every item for antialiasing.
-        self._graphics.setOptimizationFlag(
-            QGraphicsView.OptimizationFlag.DontAdjustForAntialiasing, True
-        )
         self._graphics.ci.setContentsMargins(4, 6, 10, 4)
         self._graphics.ci.setSpacing(3)
         layout = QVBoxLayout(self)
