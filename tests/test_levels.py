@@ -413,5 +413,11 @@ def test_column_peaks_equals_the_largest_magnitude_of_each_column(
         block[3, 1] = np.nan
     expected = np.abs(block).max(axis=0).astype(np.float64)
     np.testing.assert_array_equal(column_peaks(block), expected)
-    np.testing.assert_array_equal(column_peaks(block[:, ::-1]), expected[::-1])  # a view
+    np.testing.assert_array_equal(column_peaks(block[:, ::-1]), expected[::-1])  # strided
+    tail = block[1:]  # a C-ordered view that does not start the buffer: folded too
+    np.testing.assert_array_equal(column_peaks(tail), np.abs(tail).max(axis=0))
     assert column_peaks(block).dtype == np.float64
+
+
+def test_column_peaks_of_a_block_without_channels_is_empty() -> None:
+    assert column_peaks(np.zeros((1024, 0), np.float32)).shape == (0,)

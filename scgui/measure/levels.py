@@ -85,9 +85,9 @@ def column_peaks(block: NDArray[np.floating]) -> NDArray[np.float64]:
     temporary: the peak is the larger of the maximum and minus the minimum.
     """
     frames, channels = block.shape
-    per_row = -(-_FOLD_WIDTH // channels)
+    per_row = -(-_FOLD_WIDTH // max(channels, 1))
     rows = frames // per_row
-    if frames < _FOLD_FROM_FRAMES or channels == 1 or rows < 2 or not block.flags.c_contiguous:
+    if frames < _FOLD_FROM_FRAMES or channels <= 1 or rows < 2 or not block.flags.c_contiguous:
         peak: NDArray[np.float64] = np.maximum(block.max(axis=0), -block.min(axis=0)).astype(
             np.float64
         )
