@@ -358,11 +358,18 @@ class StrokeBank:
             )
         ]
         self._heights = np.array(heights)
-        self._background = np.concatenate([r.background.view(np.int32) for r in self.rasters])
-        self._ink = np.repeat(
+        # What a column write needs, a stored column to a row of its own (columns x pixel
+        # rows): gathering a frame's few columns is then a copy of whole rows, several
+        # times faster than picking them out of every pixel row.
+        self._background_by_column = np.ascontiguousarray(
+            np.concatenate([r.background.view(np.int32) for r in self.rasters]).T
+        )
+        self._ink_by_column = np.repeat(
             np.array([r.colour for r in self.rasters], dtype=np.uint32).view(np.int32), heights
-        )[:, None]
-        self._row_index = np.concatenate([r._row_index for r in self.rasters])
+        )[None, :]
+        self._row_index_by_column = np.concatenate([r._row_index[:, 0] for r in self.rasters])[
+            None, :
+        ]
         # Columns alike in every row share a number (see StrokeRaster).
         kinds = np.stack([r._kinds.kinds for r in self.rasters], axis=1)
         _, together = np.unique(kinds, axis=0, return_inverse=True)
@@ -411,16 +418,14 @@ class StrokeBank:
             rotation, scrolled = 0, False
         else:
             rotation, scrolled = (rotation + shift) % width, True
-            if len(changed):
-                heights = self._heights
-                runs_top = np.repeat(top[:, changed], heights, axis=0)
-                runs_bottom = np.repeat(bottom[:, changed], heights, axis=0)
-                outside = self._row_index < runs_top
-                outside |= self._row_index > runs_bottom
-                background = self._background[:, changed]
-                self._storage[:, (changed + rotation) % width] = np.where(
-                    outside, background, self._ink
+            if len(changed):  # worked out a column to a row (see __init__), written back
+                heights, rows = self._heights, self._row_index_by_column
+                outside = rows < np.repeat(top[:, changed].T, heights, axis=1)
+                outside |= rows > np.repeat(bottom[:, changed].T, heights, axis=1)
+                written = np.where(
+                    outside, self._background_by_column[changed], self._ink_by_column
                 )
+                self._storage[:, (changed + rotation) % width] = written.T
         # Copies, in their own integer width; each row holds its part of them.
         self._held = held = (np.array(top), np.array(bottom))
         self._rotation = rotation
