@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QImage
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QPoint, QRect, QRectF, Qt
+from PySide6.QtGui import QColor, QImage, QPixmap
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from scgui.engine.ringbuffer import RingBuffer
@@ -43,9 +44,66 @@ def shown_meter(qtbot: QtBot, names: list[str], width: int = 320, height: int = 
     return bank
 
 
-def brightness(image: QImage, x: int, y: int) -> float:
-    colour = QColor(image.pixel(x, y))
-    return 0.299 * colour.red() + 0.587 * colour.green() + 0.114 * colour.blue()
+def _pixels(image: QImage) -> np.ndarray:
+    """A grabbed image as ``height x width`` RGB32 values."""
+    rgb = image.convertToFormat(QImage.Format.Format_RGB32)
+    flat = np.frombuffer(rgb.constBits(), dtype=np.uint32, count=rgb.width() * rgb.height())
+    return flat.reshape(rgb.height(), rgb.width()).copy()
+
+
+def brightness(rgb: np.ndarray | int) -> np.ndarray:
+    """The luma of RGB32 values (0 .. 255)."""
+    values = np.asarray(rgb, dtype=np.uint32)
+    red, green, blue = (values >> 16) & 255, (values >> 8) & 255, values & 255
+    return 0.299 * red + 0.587 * green + 0.114 * blue
+
+
+class Picture:
+    """A grabbed widget in its device pixels, read with the widget's logical coordinates.
+
+    A grab holds ``ratio`` device pixels to each logical pixel (the scale factor, such as
+    ``QT_SCALE_FACTOR``; 1 in CI), and every test maps its logical coordinates here. An
+    aliased fill from logical edge ``a`` to ``b`` covers the device pixels ``edge(a)`` to
+    ``edge(b) - 1``: Qt rounds each scaled edge half up. At a fractional ratio a logical pixel
+    is ``floor(ratio)`` or ``ceil(ratio)`` device pixels (1 or 2 at 1.25 and 1.5), so the
+    tests compare device pixels with the spans of what was painted, never a fixed count.
+    """
+
+    def __init__(self, grabbed: QPixmap | QImage) -> None:
+        image = grabbed.toImage() if isinstance(grabbed, QPixmap) else grabbed
+        self.ratio = image.devicePixelRatio()
+        self.pixels = _pixels(image)
+
+    def edge(self, logical: float) -> int:
+        """The device pixel boundary where a fill's logical edge ``logical`` lands."""
+        return math.floor(logical * self.ratio + 0.5)
+
+    def span(self, start: float, stop: float) -> slice:
+        """The device pixels (rows or columns) a fill from ``start`` to ``stop`` covers."""
+        return slice(self.edge(start), self.edge(stop))
+
+    def rect(self, rect: QRect | QRectF) -> tuple[slice, slice]:
+        """The ``(rows, columns)`` of the device pixels a fill of ``rect`` covers."""
+        return (
+            self.span(rect.y(), rect.y() + rect.height()),
+            self.span(rect.x(), rect.x() + rect.width()),
+        )
+
+    def covering(self, rect: QRectF) -> tuple[slice, slice]:
+        """The ``(rows, columns)`` of every device pixel some part of ``rect`` falls on."""
+        ratio = self.ratio
+        return (
+            slice(math.floor(rect.top() * ratio), math.ceil(rect.bottom() * ratio)),
+            slice(math.floor(rect.left() * ratio), math.ceil(rect.right() * ratio)),
+        )
+
+    def centre(self, logical: int) -> int:
+        """The device pixel at the centre of logical pixel ``logical`` (a row or column)."""
+        return math.floor((logical + 0.5) * self.ratio)
+
+    def at(self, x: int, y: int) -> int:
+        """The RGB32 value at the centre of the logical pixel ``(x, y)``."""
+        return int(self.pixels[self.centre(y), self.centre(x)])
 
 
 # -- MeterBank -------------------------------------------------------------------------------
@@ -78,7 +136,7 @@ def test_meter_bank_paints_any_channel_count(qtbot: QtBot, count: int) -> None:
     bank.set_levels(peak, peak - 3.0, peak + 1.0, clipped)
     image = bank.grab().toImage()
     assert not image.isNull()
-    assert image.width() >= bank.minimumWidth()
+    assert image.width() >= Picture(image).edge(bank.minimumWidth())  # in device pixels
     assert bank.channel_names() == [str(i + 1) for i in range(count)]
     assert len(bank.readout_texts()) == count
     # Every bar lies inside the widget, left to right, without overlapping.
@@ -99,16 +157,16 @@ def test_minimum_width_grows_with_many_channels(qtbot: QtBot) -> None:
 def test_louder_channel_draws_taller_bar(qtbot: QtBot) -> None:
     bank = shown_meter(qtbot, ["quiet", "loud"])
     bank.set_levels(*levels(-45.0, -3.0))  # RMS -48 and -6 dBFS
-    image = bank.grab().toImage()
+    picture = Picture(bank.grab())
     quiet, loud = bank.bar_rect(0), bank.bar_rect(1)
     # At -30 dBFS the loud channel's solid bar is lit, the quiet one shows its dark trough.
     y = quiet.bottom() - bar_height(-30.0, bank.min_db(), quiet.height())
-    lit = brightness(image, loud.center().x(), y)
-    dark = brightness(image, quiet.center().x(), y)
+    lit = brightness(picture.at(loud.center().x(), y))
+    dark = brightness(picture.at(quiet.center().x(), y))
     assert lit > dark + 60
     # Both are lit near the bottom of the scale.
     y_low = quiet.bottom() - bar_height(-55.0, bank.min_db(), quiet.height())
-    assert brightness(image, quiet.center().x(), y_low) > dark + 60
+    assert brightness(picture.at(quiet.center().x(), y_low)) > dark + 60
 
 
 def test_meter_paints_clip_box_hold_tick_and_numbers(qtbot: QtBot) -> None:
@@ -119,46 +177,61 @@ def test_meter_paints_clip_box_hold_tick_and_numbers(qtbot: QtBot) -> None:
         np.array([-10.0, -10.0]),
         np.array([False, True]),
     )
-    image = bank.grab().toImage()
+    picture = Picture(bank.grab())
     first, second = bank.clip_box_rect(0).center(), bank.clip_box_rect(1).center()
-    lit, unlit = QColor(image.pixel(second)), QColor(image.pixel(first))
+    lit = QColor(picture.at(second.x(), second.y()))
+    unlit = QColor(picture.at(first.x(), first.y()))
     assert lit.red() > 180 and lit.green() < 120  # red while latched
     assert unlit.red() < 80
     bar = bank.bar_rect(0)
     tick_y = bar.bottom() - bar_height(-10.0, bank.min_db(), bar.height()) + 1
-    assert brightness(image, bar.center().x(), tick_y) > 200  # the bright hold tick
-    readout = [  # the row of numbers above the clip box
-        brightness(image, x, y)
-        for x in range(bar.left() - 4, bar.right() + 4)
-        for y in range(2, bank.clip_box_rect(0).top() - 1)
-    ]
-    assert max(readout) > 150 > min(readout)  # light text on the dark background
+    assert brightness(picture.at(bar.center().x(), tick_y)) > 200  # the bright hold tick
+    # The row of numbers above the clip box: every device pixel of those logical ones.
+    readout = brightness(
+        picture.pixels[
+            picture.span(2, bank.clip_box_rect(0).top() - 1),
+            picture.span(bar.left() - 4, bar.right() + 4),
+        ]
+    )
+    assert readout.max() > 150 > readout.min()  # light text on the dark background
 
 
 def test_scale_ticks_cross_every_bar_as_one_pixel_lines(qtbot: QtBot) -> None:
     """At each tick of the scale a line of the background colour, one pixel high, runs
-    across every bar, lit or not, and across the gaps between them."""
+    across every bar, lit or not, and across the gaps between them.
+
+    In device pixels a line is a run of ``floor(ratio)`` or ``ceil(ratio)`` rows centred on
+    its tick: exactly one at a scale factor of 1, two at 2; at 1.25 or 1.5 its edges, half a
+    logical pixel either side of the tick, fall inside device pixels and Qt rounds them, so
+    one or two rows, half a device pixel at most off the tick's scaled position."""
     bank = shown_meter(qtbot, ["1", "2", "3"])
     bank.set_levels(*levels(0.0, 0.0, -70.0))  # two bars lit to the top, one dark
-    pixels = _pixels(bank.grab().toImage())
+    picture = Picture(bank.grab())
+    pixels, ratio = picture.pixels, picture.ratio
     background = meters._BACKGROUND.rgb() & 0xFFFFFFFF
     first, last = bank.bar_rect(0), bank.bar_rect(2)
-    inside = slice(first.top() + 1, first.bottom())  # the bar's rows but its ends
-    lines = np.flatnonzero(pixels[inside, first.center().x()] == background) + inside.start
+    x = picture.centre(first.center().x())
+    inside = picture.span(first.top() + 1, first.bottom())  # the bar's rows but its ends
+    across = picture.span(first.left(), last.right() + 1)
+    rows = np.flatnonzero(pixels[inside, x] == background) + inside.start
+    lines = np.split(rows, np.flatnonzero(np.diff(rows) > 1) + 1) if len(rows) else []
     ticks = [t for t in meters.SCALE_TICKS_DB if bank.min_db() < t < 0]
     assert len(lines) == len(ticks)
-    assert (np.diff(lines) > 1).all()  # each line one pixel high
-    for row in lines:
-        assert (pixels[row, first.left() : last.right() + 1] == background).all()
-        assert pixels[row - 1, first.center().x()] != background  # lit around it
-        assert pixels[row + 1, first.center().x()] != background
-    lit_rows = pixels[inside, first.center().x()]
-    assert (lit_rows != background).sum() == len(lit_rows) - len(ticks)
+    bottom = first.top() + first.height()  # the scale's bottom edge
+    for line, tick in zip(lines, sorted(ticks, reverse=True), strict=True):
+        assert len(line) in (math.floor(ratio), math.ceil(ratio))  # one logical pixel high
+        y = bottom - bar_height(tick, bank.min_db(), first.height())
+        assert abs((line[0] + line[-1] + 1) / 2 - y * ratio) <= 0.5  # at its tick
+        assert (pixels[line[0] : line[-1] + 1, across] == background).all()
+        assert pixels[line[0] - 1, x] != background  # lit around it
+        assert pixels[line[-1] + 1, x] != background
+    lit_rows = pixels[inside, x]
+    assert (lit_rows != background).sum() == len(lit_rows) - sum(map(len, lines))
 
 
-def _kinds_down_the_bar(bank: MeterBank, pixels: np.ndarray, channel: int) -> str:
-    """What each pixel of a bar's centre column shows, bottom row first: ``r`` RMS, ``p``
-    peak, ``u`` unlit trough, ``h`` hold tick, ``-`` background (a tick line), by the
+def _kinds_down_the_bar(bank: MeterBank, picture: Picture, channel: int) -> str:
+    """What each device pixel of a bar's centre column shows, bottom row first: ``r`` RMS,
+    ``p`` peak, ``u`` unlit trough, ``h`` hold tick, ``-`` background (a tick line), by the
     nearest of the meter's colours."""
     palette = {
         **{colour.rgb(): "u" for colour in (zone[0] for zone in meters._ZONE_COLOURS)},
@@ -170,7 +243,8 @@ def _kinds_down_the_bar(bank: MeterBank, pixels: np.ndarray, channel: int) -> st
     colours = np.array([[(c >> 16) & 255, (c >> 8) & 255, c & 255] for c in palette], float)
     kinds = list(palette.values())
     bar = bank.bar_rect(channel)
-    column = pixels[bar.top() : bar.bottom() + 1, bar.center().x()][::-1]
+    rows, _ = picture.rect(bar)
+    column = picture.pixels[rows, picture.centre(bar.center().x())][::-1]
     rgb = np.stack([(column >> 16) & 255, (column >> 8) & 255, column & 255], axis=1)
     nearest = np.abs(rgb[:, None, :].astype(float) - colours[None]).sum(axis=2).argmin(axis=1)
     return "".join(kinds[i] for i in nearest)
@@ -179,35 +253,51 @@ def _kinds_down_the_bar(bank: MeterBank, pixels: np.ndarray, channel: int) -> st
 def test_each_bar_is_rms_then_peak_then_unlit_with_the_hold_tick_on_top(qtbot: QtBot) -> None:
     """Row by row up each bar: RMS to its height, the lighter peak above it to the peak's,
     the unlit trough above that, the hold tick over two rows at the hold; a level that the
-    scale cannot show (silence, NaN, below the range) lights nothing."""
+    scale cannot show (silence, NaN, below the range) lights nothing.
+
+    Each part is a rectangle of logical pixels (a tick line the one centred on its tick), so
+    the device rows it shows in are those Qt fills for it (:class:`Picture`): one a logical
+    row at a scale factor of 1, two at 2, one or two at 1.25 and 1.5. A part one logical
+    pixel too high or too low changes at least one device row."""
     bank = shown_meter(qtbot, ["1", "2", "3", "4", "5"], width=400)
     peak = np.array([-10.0, -30.0, np.nan, -20.0, 2.0])
     rms = np.array([-16.0, -30.0, -70.0, -5.0, -40.0])  # the fourth's RMS above its peak
     hold = np.array([-4.0, FLOOR_DB, -50.0, -20.0, 0.0])
     bank.set_levels(peak, rms, hold, np.zeros(5, dtype=bool))
-    pixels = _pixels(bank.grab().toImage())
+    picture = Picture(bank.grab())
     span, min_db = bank.bar_rect(0).height(), bank.min_db()
-    ticks = {span - bar_height(t, min_db, span) for t in meters.SCALE_TICKS_DB if min_db < t < 0}
+    top = bank.bar_rect(0).top()
+    bottom = top + span  # the scale's bottom edge: a bar of height h fills bottom - h .. bottom
+    ticks = [bottom - bar_height(t, min_db, span) for t in meters.SCALE_TICKS_DB if min_db < t < 0]
+    rows = picture.span(top, bottom)  # the bars' device rows
+
+    def down_to_bottom(start: float, stop: float) -> slice:
+        """The device rows of the bars, from their top, that a fill of ``start .. stop``
+        covers."""
+        cover = picture.span(start, stop)
+        return slice(max(0, cover.start - rows.start), max(0, cover.stop - rows.start))
+
     for channel in range(5):
         top_peak, top_rms, top_hold = (
             bar_height(float(v[channel]), min_db, span) for v in (peak, rms, hold)
         )
-        expected = []
-        for row in range(span):
-            kind = "r" if row < top_rms else "p" if row < top_peak else "u"
-            if top_hold and top_hold - 2 <= row < top_hold:
-                kind = "h"
-            expected.append("-" if span - 1 - row in ticks and kind != "h" else kind)
-        seen = _kinds_down_the_bar(bank, pixels, channel)
-        assert seen == "".join(expected), f"channel {channel + 1}"
+        expected = np.full(rows.stop - rows.start, "u")
+        expected[down_to_bottom(bottom - top_peak, bottom)] = "p"
+        expected[down_to_bottom(bottom - top_rms, bottom)] = "r"
+        for y in ticks:  # a one-pixel line centred on the tick
+            expected[down_to_bottom(y - 0.5, y + 0.5)] = "-"
+        if top_hold:
+            expected[down_to_bottom(bottom - top_hold, bottom - top_hold + 2)] = "h"
+        seen = _kinds_down_the_bar(bank, picture, channel)
+        assert seen == "".join(expected[::-1]), f"channel {channel + 1}"
     # Nothing lit outside the bars: below the numbers, the picture is that of silence there.
     bank.set_levels(*levels(*[FLOOR_DB] * 5))
-    silent = _pixels(bank.grab().toImage())
+    silent = Picture(bank.grab()).pixels
+    pixels = picture.pixels
     outside = np.ones(pixels.shape, dtype=bool)
-    outside[: bank.clip_box_rect(0).top()] = False
+    outside[: picture.edge(bank.clip_box_rect(0).top())] = False
     for channel in range(5):
-        bar = bank.bar_rect(channel)
-        outside[bar.top() : bar.bottom() + 1, bar.left() : bar.right() + 1] = False
+        outside[picture.rect(bank.bar_rect(channel))] = False
     assert (pixels[outside] == silent[outside]).all()
 
 
@@ -321,7 +411,8 @@ def test_waveform_view_32_channels_8_visible(qtbot: QtBot) -> None:
     view.show_frames(frames.astype(np.float32), RATE)
     for row in range(8):
         x, _y = view.trace(row)
-        assert 0 < len(x) <= 2 * 800
+        # At most two points (a bucket's minimum and maximum) per device pixel column.
+        assert 0 < len(x) <= 2 * 800 * view.devicePixelRatioF()
         assert x[0] >= -view.window_seconds - 1e-9 and x[-1] <= 0.0
     assert view.trace(7)[1].max() == pytest.approx(frames[-2 * RATE :, 7].max(), rel=1e-5)
 
@@ -378,13 +469,6 @@ def test_rolling_envelope_restarts_after_a_gap() -> None:
     assert np.all(y == -1.0)
 
 
-def _pixels(image: QImage) -> np.ndarray:
-    """A grabbed image as ``height x width`` RGB32 values."""
-    rgb = image.convertToFormat(QImage.Format.Format_RGB32)
-    flat = np.frombuffer(rgb.constBits(), dtype=np.uint32, count=rgb.width() * rgb.height())
-    return flat.reshape(rgb.height(), rgb.width()).copy()
-
-
 def _shown_waveforms(qtbot: QtBot, names: list[str]) -> WaveformView:
     """An 800 x 400 waveform view of these channels, on screen."""
     view = WaveformView()
@@ -396,13 +480,17 @@ def _shown_waveforms(qtbot: QtBot, names: list[str]) -> WaveformView:
     return view
 
 
-def _row_rect(view: WaveformView, row: int) -> tuple[int, int, int, int]:
-    """``(left, top, right, bottom)`` in the view's pixels of a row's plot area, inclusive."""
-    box = view._rows[row].view
-    rect = view._graphics.mapFromScene(box.sceneBoundingRect()).boundingRect()
-    offset = view._graphics.mapTo(view, rect.topLeft()) - rect.topLeft()
-    rect.translate(offset)
-    return rect.left(), rect.top(), rect.right(), rect.bottom()
+def _row_rect(view: WaveformView, row: int, picture: Picture) -> tuple[slice, slice]:
+    """The ``(rows, columns)`` of ``picture`` (a grab of the whole view) that a row's plot
+    area falls on: the rectangle its data range (the curve's bounds) takes in the view's
+    logical pixels as the scene lays it out, not rounded to whole pixels, in device pixels.
+    An edge can land in the middle of a device pixel (6 logical pixels at 1.25 are 7.5),
+    which the row then rounds either way (:func:`~scgui.ui.waveforms._pixel_mapping`): such
+    a pixel counts as the row's."""
+    graphics, curve = view._graphics, view._rows[row].curve
+    rect = graphics.viewportTransform().mapRect(curve.mapRectToScene(curve.boundingRect()))
+    rect.translate(graphics.viewport().mapTo(view, QPoint(0, 0)).toPointF())
+    return picture.covering(rect)
 
 
 def test_a_trace_beyond_full_scale_is_drawn_inside_its_row(qtbot: QtBot) -> None:
@@ -412,31 +500,33 @@ def test_a_trace_beyond_full_scale_is_drawn_inside_its_row(qtbot: QtBot) -> None
     data = np.zeros((3 * RATE, 2), np.float32)  # more than the window
     data[::2, 0], data[1::2, 0] = 3.0, -3.0
     view.show_frames(data, RATE)
-    pixels = _pixels(view.grab().toImage())
+    picture = Picture(view.grab())
     loud = channel_color(0).rgb() & 0xFFFFFFFF
-    left, top, right, bottom = _row_rect(view, 0)
-    plots = pixels[:, left : right + 1] == loud  # the plots' columns (the name is loud too)
-    assert plots[top + 1 : bottom, 1:-1].mean() > 0.98  # the row is a solid band
-    assert plots.sum() == plots[top : bottom + 1].sum()  # and nothing above or below it
+    rows, columns = _row_rect(view, 0, picture)
+    plots = picture.pixels[:, columns] == loud  # the plots' columns (the name is loud too)
+    assert plots[rows.start + 1 : rows.stop - 1, 1:-1].mean() > 0.98  # the row is a solid band
+    assert plots.sum() == plots[rows].sum()  # and nothing above or below it
     assert view.trace(0)[1].max() == 3.0  # the data keeps its value
 
 
 def test_a_row_draws_its_grid_strokes_and_a_silent_channel(qtbot: QtBot) -> None:
     """What the pixel writer puts on screen: the grid behind, a flat line for silence, and
-    a half-scale square wave between the rows of +-0.5."""
+    a half-scale square wave between the rows of +-0.5. The writer works in device pixels
+    (a stroke per device pixel column, from the row holding its minimum to the one holding
+    its maximum), so silence is one device pixel high at any scale factor."""
     view = _shown_waveforms(qtbot, ["square", "silent"])
     data = np.zeros((2 * RATE, 2), np.float32)
     data[:, 0] = np.where((np.arange(2 * RATE) // 2400) % 2, 0.5, -0.5)
     view.show_frames(data, RATE)
-    pixels = _pixels(view.grab().toImage())
+    picture = Picture(view.grab())
     for row, channel in enumerate((0, 1)):
-        left, top, right, bottom = _row_rect(view, row)
-        area = pixels[top : bottom + 1, left : right + 1]
+        rows, columns = _row_rect(view, row, picture)
+        area = picture.pixels[rows, columns]
         ink_rows = np.flatnonzero((area == (channel_color(channel).rgb() & 0xFFFFFFFF)).any(1))
         background = QColor(VIEW_BACKGROUND).rgb() & 0xFFFFFFFF
         assert (area == background).mean() > 0.5  # the plot's own background
         assert len(np.unique(area)) >= 3  # and grid lines of their own shades
-        height = bottom - top + 1
+        height = len(area)
         if channel == 1:  # silence: a one-pixel line at zero
             assert len(ink_rows) == 1
             assert abs(ink_rows[0] - height / 2) <= 1.5
@@ -840,9 +930,9 @@ def test_a_row_with_huge_and_invalid_values_still_draws(qtbot: QtBot) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         view.show_frames(data, RATE)
-        pixels = _pixels(view.grab().toImage())
-    left, top, right, bottom = _row_rect(view, 0)
-    inked = pixels[top : bottom + 1, left : right + 1] == (channel_color(0).rgb() & 0xFFFFFFFF)
+        picture = Picture(view.grab())
+    rows, columns = _row_rect(view, 0, picture)
+    inked = picture.pixels[rows, columns] == (channel_color(0).rgb() & 0xFFFFFFFF)
     full = np.flatnonzero(inked.mean(axis=1) > 0.9)  # rows the strokes cross
     assert full[0] <= 1 and full[-1] >= len(inked) - 4  # from edge to edge
     assert len(full) >= len(inked) - 5
@@ -953,7 +1043,9 @@ def test_a_live_row_is_inked_from_its_left_edge_to_its_right(
     view = _shown_waveforms(qtbot, ["square"])
     width = view._plot_width_px()
     view.set_window_seconds(frames_per_column * width / RATE)
-    data = np.where(np.arange(3 * RATE) % 2, 0.95, -0.95).astype(np.float32)[:, None]
+    # More than the window, which grows with the device pixels (4.2 s at a scale factor of 3).
+    frames = max(3 * RATE, round(view.window_seconds * RATE) + RATE)
+    data = np.where(np.arange(frames) % 2, 0.95, -0.95).astype(np.float32)[:, None]
     view.show_frames(data, RATE)
     pixels = _pixels(view._graphics.viewport().grab().toImage())
     mapping = view._rows[0].curve.painted_at
@@ -989,7 +1081,6 @@ def test_the_screen_after_live_frames_shows_what_a_full_repaint_shows(
     end = RATE
     app = QApplication.instance()
     assert app is not None
-    screen = view.screen()
     for step in range(40):
         if step == 15:  # other rows: the rows' pixels are made again
             view.set_visible_channels([2, 0])
@@ -1001,5 +1092,14 @@ def test_the_screen_after_live_frames_shows_what_a_full_repaint_shows(
         view.push_frames(fresh, end, RATE, ring)
         app.processEvents()
         if step % 8 == 7 or step in (16, 26):
-            shown = _pixels(screen.grabWindow(view.winId()).toImage())
+            shown = _on_screen(view)
             np.testing.assert_array_equal(shown, _pixels(view.grab().toImage()), f"frame {step}")
+
+
+def _on_screen(window: QWidget) -> np.ndarray:
+    """What a window shows, read from its backing store: its device pixels at any scale
+    factor (the offscreen platform's ``QScreen.grabWindow`` gives only as many pixels as the
+    window has logical ones)."""
+    device = window.backingStore().paintDevice()
+    assert isinstance(device, QImage)
+    return _pixels(device)
