@@ -57,6 +57,7 @@ from .record_panel import RecordPanel
 from .recovery import RecoveryJob, TakeJournal, ask_to_recover, interrupted_takes
 from .routing_panel import RoutingPanel
 from .spectrum_view import DISPLAYS, SpectrumView
+from .steady_label import SteadyLabel
 from .stream_list import StreamsPage
 from .waveforms import WaveformView
 
@@ -239,7 +240,7 @@ class MainWindow(QMainWindow):
 
         self.status_server = QLabel("Connecting…")
         self.status_stream = QLabel("")
-        self.status_cpu = QLabel("")
+        self.status_cpu = SteadyLabel(room_for=["Audio thread CPU 100 %"])  # a few times a second
         self.status_recording = QLabel("")
         self.status_recording.setObjectName("recordingIndicator")
         self.status_recording.setAccessibleName("Recording indicator")

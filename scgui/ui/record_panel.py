@@ -22,6 +22,8 @@ from PySide6.QtWidgets import (
 from scgui.engine.worker import RecordingStatus
 from scgui.engine.writer import default_recording_path
 
+from .steady_label import SteadyLabel
+
 #: Container formats offered, with their extension and the subtypes that make sense.
 FORMATS: dict[str, tuple[str, tuple[str, ...]]] = {
     "WAV": ("wav", ("PCM_16", "PCM_24", "PCM_32", "FLOAT")),
@@ -83,10 +85,12 @@ class RecordPanel(QGroupBox):
         self.stop_button.setToolTip("Stop recording and finish the file (Ctrl+Shift+R)")
         self.stop_button.setAccessibleName("Stop recording")
         self.stop_button.setEnabled(False)
-        self.elapsed_label = QLabel("00:00:00.0")
+        # These change several times a second while recording: labels of steady size, so
+        # a new figure repaints itself, not the panels around it.
+        self.elapsed_label = SteadyLabel("00:00:00.0")
         self.elapsed_label.setObjectName("bigNumber")
-        self.size_label = QLabel("–")
-        self.dropouts_label = QLabel("0")
+        self.size_label = SteadyLabel("–", room_for=["000.0 MB"])
+        self.dropouts_label = SteadyLabel("0", room_for=["0000"])
         self.record_button.clicked.connect(self._on_record)
         self.stop_button.clicked.connect(self.stopRequested)
         self.format_box.currentTextChanged.connect(self._on_format)
@@ -144,7 +148,9 @@ class RecordPanel(QGroupBox):
         self.elapsed_label.setText(human_time(status.seconds))
         self.size_label.setText(human_size(status.bytes_on_disk))
         self.dropouts_label.setText(str(status.dropouts))
-        self.dropouts_label.setStyleSheet("color: #e05050;" if status.dropouts else "")
+        style = "color: #e05050;" if status.dropouts else ""
+        if self.dropouts_label.styleSheet() != style:  # a new style sheet polishes again
+            self.dropouts_label.setStyleSheet(style)
 
     def _on_format(self, name: str) -> None:
         extension, subtypes = FORMATS[name]
