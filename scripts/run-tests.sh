@@ -18,6 +18,11 @@
 # on a fresh machine): tests/wasapi under Windows CPython in Wine, against a private
 # PulseAudio rig (scripts/run-wine-tests.sh). SCGUI_SKIP_WINE=1 skips it.
 #
+# Fourth pass, the widgets' pictures at scale factors 1.5 and 2 (about 20 s): the pixel tests
+# of tests/test_ui_widgets.py and tests/test_steady_label.py again under QT_SCALE_FACTOR, as
+# on a laptop at 150 % or a 4K screen at 200 % (a fill or line half a pixel off only shows
+# there). SCGUI_SKIP_SCALES=1 skips it.
+#
 # Exit code: the first failing pytest pass's, else 1 if ruff found problems, else 0.
 set -euo pipefail
 
@@ -30,6 +35,15 @@ lint_status=0
 
 test_status=0
 "$SCGUI_PY" -m pytest "$@" || test_status=$?
+
+scales_status=0
+if [ "${SCGUI_SKIP_SCALES:-0}" != 1 ]; then
+    for scale in 1.5 2; do
+        echo "[run-tests] the widgets' pictures at QT_SCALE_FACTOR=$scale" >&2
+        QT_SCALE_FACTOR=$scale "$SCGUI_PY" -m pytest -p no:cacheprovider -q \
+            tests/test_ui_widgets.py tests/test_steady_label.py || scales_status=$?
+    done
+fi
 
 pipewire_status=0
 if [ "${SCGUI_SKIP_PIPEWIRE:-0}" != 1 ]; then
@@ -52,6 +66,10 @@ fi
 
 if [ "$test_status" -ne 0 ]; then
     exit "$test_status"
+fi
+if [ "$scales_status" -ne 0 ]; then
+    echo "[run-tests] the widgets' pictures at QT_SCALE_FACTOR 1.5 or 2 failed" >&2
+    exit "$scales_status"
 fi
 if [ "$pipewire_status" -ne 0 ]; then
     echo "[run-tests] the PipeWire pass (SCGUI_RIG_SERVER=pipewire) failed" >&2

@@ -301,6 +301,44 @@ def test_each_bar_is_rms_then_peak_then_unlit_with_the_hold_tick_on_top(qtbot: Q
     assert (pixels[outside] == silent[outside]).all()
 
 
+def test_troughs_and_clip_boxes_are_framed_by_one_pixel_outlines_at_any_scale(
+    qtbot: QtBot,
+) -> None:
+    """Each outline is the ring of logical pixels around what it frames, in the device
+    pixels Qt fills for it: no background between the outline and the trough or box, and
+    none of the outline over them (a pen's line lies half a pixel off at scale factors other
+    than 1: a gap on one side, over the fill on the other)."""
+    bank = shown_meter(qtbot, ["free", "latched"])
+    peak, rms, hold, _ = levels(FLOOR_DB, FLOOR_DB)
+    bank.set_levels(peak, rms, hold, np.array([False, True]))
+    picture = Picture(bank.grab())
+    pixels = picture.pixels
+    edge, clip_edge = meters._TROUGH_EDGE.rgb(), meters._CLIP_OFF_EDGE.rgb()
+    for channel, inside in ((0, meters._CLIP_OFF.rgb()), (1, meters._CLIP_ON.rgb())):
+        bar = bank.bar_rect(channel)
+        left, right, top, bottom = bar.x(), bar.x() + bar.width(), bar.y(), bar.y() + bar.height()
+        row = pixels[picture.centre(top + 2)]  # above the first tick line
+        assert (row[picture.span(left - 1, left)] == edge).all()
+        assert (row[picture.span(right, right + 1)] == edge).all()
+        assert (row[picture.span(left - 2, left - 1)] != edge).all()  # the gap between slots
+        assert (row[picture.span(left, right)] != edge).all()  # the trough itself
+        column = pixels[:, picture.centre((left + right) // 2)]
+        assert (column[picture.span(top - 1, top)] == edge).all()
+        assert (column[picture.span(bottom, bottom + 1)] == edge).all()
+        assert (column[picture.span(top, top + 1)] != edge).all()
+        assert (column[picture.span(bottom - 1, bottom)] != edge).all()
+        box = bank.clip_box_rect(channel)
+        left, right, top, bottom = box.x(), box.x() + box.width(), box.y(), box.y() + box.height()
+        row = pixels[picture.centre((top + bottom) // 2)]
+        assert (row[picture.span(left, left + 1)] == clip_edge).all(), channel
+        assert (row[picture.span(right - 1, right)] == clip_edge).all(), channel
+        assert (row[picture.span(left + 1, right - 1)] == inside).all(), channel
+        column = pixels[:, picture.centre((left + right) // 2)]
+        assert (column[picture.span(top, top + 1)] == clip_edge).all(), channel
+        assert (column[picture.span(bottom - 1, bottom)] == clip_edge).all(), channel
+        assert (column[picture.span(top + 1, bottom - 1)] == inside).all(), channel
+
+
 def test_set_levels_only_schedules_a_repaint(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
     bank = shown_meter(qtbot, ["1", "2"])
     painted: list[int] = []

@@ -538,15 +538,15 @@ class MeterBank(QWidget):
         n = len(self._names)
         if g.bar_span > 0:
             unlit = self._zone_gradient(g, 0)
+            # The outlines are fills a pixel larger than what they frame, under it: a pen's
+            # line lies half a pixel off the fills' edges at any scale factor but 1 (a gap
+            # on one side, over the fill on the other).
             for i in range(n):
                 x = g.bar_left(i)
+                painter.fillRect(x - 1, g.bar_top - 1, g.bar_w + 2, g.bar_span + 2, _TROUGH_EDGE)
                 painter.fillRect(x, g.bar_top, g.bar_w, g.bar_span, unlit)
-                painter.setPen(_TROUGH_EDGE)
-                painter.drawRect(x - 1, g.bar_top - 1, g.bar_w + 1, g.bar_span + 1)
-                painter.setPen(_CLIP_OFF_EDGE)
-                painter.setBrush(_CLIP_OFF)
-                painter.drawRect(x, g.clip_top, g.bar_w - 1, _CLIP_BOX_H - 1)
-                painter.setBrush(Qt.BrushStyle.NoBrush)
+                painter.fillRect(x, g.clip_top, g.bar_w, _CLIP_BOX_H, _CLIP_OFF_EDGE)
+                painter.fillRect(x + 1, g.clip_top + 1, g.bar_w - 2, _CLIP_BOX_H - 2, _CLIP_OFF)
             self._paint_scale(painter, g, fm)
         self._paint_labels(painter, g, fm)
         painter.end()
