@@ -339,6 +339,41 @@ def test_troughs_and_clip_boxes_are_framed_by_one_pixel_outlines_at_any_scale(
         assert (column[picture.span(top + 1, bottom - 1)] == inside).all(), channel
 
 
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_meters_on_screen_after_live_frames_are_a_full_repaint(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """Each frame repaints only what the new levels change (bars between their old and new
+    edges, clip boxes, the numbers when due): what is on screen, read back from the
+    backing store, must equal a picture of the whole bank painted afresh. Levels jump and
+    creep, fall to silence and NaN, climb over full scale; latches come and go; the
+    numbers change on some frames; some frames bring several levels before a paint."""
+    bank = shown_meter(qtbot, ["1", "2", "3", "4", "5", "6"], width=360, height=320)
+    app = QApplication.instance()
+    assert app is not None
+    rng = np.random.default_rng(seed)
+    peak = np.full(6, -20.0)
+    hold = np.full(6, FLOOR_DB)
+    clipped = np.zeros(6, dtype=bool)
+    for step in range(160):
+        monkeypatch.setattr(meters, "NUMBER_INTERVAL_S", 0.0 if step % 9 == 0 else 1e9)
+        for _ in range(int(rng.integers(1, 4))):  # one to three levels before the paint
+            peak = np.clip(peak + rng.normal(0.0, 3.0, 6), -75.0, 4.0)
+            jumps = rng.random(6) < 0.1
+            peak[jumps] = rng.choice([FLOOR_DB, np.nan, -59.9, -0.1, 2.0], int(jumps.sum()))
+            drops = rng.random(6)  # to silence, or below the bars (a hold lags behind)
+            hold = np.where(drops < 0.1, FLOOR_DB, np.fmax(hold, peak))
+            hold = np.where(drops > 0.9, peak - rng.uniform(0.0, 30.0, 6), hold)
+            clipped = clipped ^ (rng.random(6) < 0.05)
+            bank.set_levels(peak, peak - rng.uniform(-2.0, 12.0, 6), hold, clipped)
+        app.processEvents()
+        if step % 10 == 9:
+            assert bank.readout_texts()  # the numbers are part of the picture
+            np.testing.assert_array_equal(
+                _on_screen(bank), _pixels(bank.grab().toImage()), f"frame {step}"
+            )
+
+
 def test_set_levels_only_schedules_a_repaint(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
     bank = shown_meter(qtbot, ["1", "2"])
     painted: list[int] = []

@@ -173,6 +173,11 @@ class MeterBank(QWidget):
         self._hold_rects: list[QRect] = []
         self._clip_rects: list[QRect] = []
         self._tick_lines: list[QRectF] = []  # one pixel high, across all the bars
+        self._bar_lefts: list[int] = []
+        # The bars' heights (peak, RMS, hold) and clip latches the last repaint was asked
+        # for; None: repaint all of it next time (new layout).
+        self._requested: np.ndarray | None = None
+        self._requested_clipped = np.empty(0, dtype=bool)
         self._small_font = QFont()
         self._lit_brush = QBrush()
         self._peak_brush = QBrush()
@@ -252,7 +257,7 @@ class MeterBank(QWidget):
             self._shown_hold[:] = self._hold
             self._shown_text = []  # formatted lazily at paint time, with the layout's decimals
             self._readout = None
-        self.update()
+        self._update_changes(numbers=self._readout is None)
 
     def readout_values(self) -> np.ndarray:
         """The peak-hold values the numeric readout currently shows (dBFS, a copy)."""
@@ -345,7 +350,10 @@ class MeterBank(QWidget):
             painter.end()
             return
         bottom = g.bar_bottom
-        peak, rms, hold = bar_heights(self._levels, self._min_db, g.bar_span)
+        heights = self._requested  # what set_levels asked this paint for, if for this layout
+        if heights is None or heights.shape[1] != n:
+            heights = bar_heights(self._levels, self._min_db, g.bar_span)
+        peak, rms, hold = heights
         # The bars' rectangles are the layout's, moved: only their tops and bottoms change
         # (a map over cached rectangles costs a sixth of building new ones). The peak bar is
         # only its part above the RMS bar, which would cover the rest; a bar of height 0 is
@@ -422,6 +430,50 @@ class MeterBank(QWidget):
         self._static = None
         self._readout = None
         self._shown_text = []
+        self._requested = None
+
+    def _update_changes(self, numbers: bool) -> None:
+        """Schedule a repaint of the parts the new levels change: the box around the bars'
+        rows between their old and new edges, the clip boxes that latched or let go, the
+        numbers if they are due (or a latch changed their colour).
+
+        The paint is the same for any area (everything is drawn, Qt clips it), so a repaint
+        of these parts shows what a full one would. Most of a frame's pixels stay as they
+        were: the background, the lit bars below their lowest moving edge, the names and
+        the scale. In the window, where the widget's pixels are out of the cache by the next
+        frame, copying them all cost three times more than painting the widget alone.
+        One box for all the bars: a rectangle for each costs more in Qt's region handling
+        and in the clipped paint than it saves.
+        """
+        g = self._layout()
+        heights = bar_heights(self._levels, self._min_db, g.bar_span)
+        before, before_clipped = self._requested, self._requested_clipped
+        self._requested, self._requested_clipped = heights, self._clipped.copy()
+        if before is None or before.shape != heights.shape or g.bar_span <= 0:
+            self.update()
+            return
+        edges = np.concatenate((heights, before))
+        moved = (heights != before).any(axis=0)
+        if moved.any():
+            edges = edges[:, moved]
+            first, last = (
+                self._bar_lefts[moved.argmax()],
+                self._bar_lefts[-1 - moved[::-1].argmax()],
+            )
+            top = g.bar_bottom - int(edges.max())
+            # A hold tick covers two rows from its top down (one at 1 px reaches the outline).
+            end = g.bar_bottom - int(edges.min()) + 2
+            self.update(first, top, last + g.bar_w - first, end - top)
+        latched = self._clipped != before_clipped
+        if latched.any():
+            first, last = (
+                self._bar_lefts[latched.argmax()],
+                self._bar_lefts[-1 - latched[::-1].argmax()],
+            )
+            self.update(first, g.clip_top, last + g.bar_w - first, _CLIP_BOX_H)
+        if numbers or latched.any():
+            columns = math.ceil(len(self._names) * g.slot_w) + 1
+            self.update(g.slots_left, g.readout_top, columns, g.readout_h)
 
     def _layout(self) -> _Geometry:
         """The cached geometry for the current size, computing it if needed (with the bars'
@@ -431,6 +483,7 @@ class MeterBank(QWidget):
             n = len(self._names)
             lefts = [g.bar_left(i) for i in range(n)]
             bottom, w = g.bar_bottom, g.bar_w
+            self._bar_lefts = lefts
             self._peak_rects = [QRect(x, bottom, w, 0) for x in lefts]
             self._rms_rects = [QRect(x, bottom, w, 0) for x in lefts]
             self._hold_rects = [QRect(x, bottom, w, 2) for x in lefts]
