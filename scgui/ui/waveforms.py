@@ -39,7 +39,14 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QLineF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen, QTransform
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsView, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsView,
+    QGraphicsWidget,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from .plot_items import FixedBoundsCurve
 from .stroke_raster import StrokeBank, StrokeRaster, column_spans_rows
@@ -634,6 +641,19 @@ class StaticGridItem(pg.GraphicsObject):
         paint_plot_area(painter, self._bounds, self._fill, self._groups)
 
 
+class _RowLabel(pg.LabelItem):
+    """A row's name: pyqtgraph's label with Qt's own bounding rectangle and shape.
+
+    A row's repaint area reaches a pixel or two into the name column, so Qt asks every name
+    for its bounds on every frame; pyqtgraph answers in Python (mapping its geometry, twice
+    a name and frame). Qt's answer is the same for an item that is neither turned nor
+    scaled, as the names are, and costs no call into Python.
+    """
+
+    boundingRect = QGraphicsWidget.boundingRect
+    shape = QGraphicsWidget.shape
+
+
 class _Row:
     """One channel's view box (the plot area) and its curve."""
 
@@ -936,7 +956,7 @@ class WaveformView(QWidget):
         for position, channel in enumerate(self._visible):
             color = channel_color(channel)
             name = fm.elidedText(self._names[channel], Qt.TextElideMode.ElideRight, 100)
-            label = pg.LabelItem(
+            label = _RowLabel(
                 name, color=color.name(), size=f"{font.pointSizeF():.1f}pt", bold=True
             )
             label.setFixedWidth(label_width)
