@@ -408,6 +408,9 @@ class _TraceCurve(FixedBoundsCurve):
         # whether the view also drew them into the raster (StrokeBank.scroll).
         self._prepared: tuple[_PixelMapping, np.ndarray, np.ndarray, bool] | None = None
         self._painted_at: _PixelMapping | None = None
+        # The painter's transform, device pixel ratio and bounds it was worked out from: a
+        # live row is painted at the same place frame after frame.
+        self._mapped_from: tuple[QTransform, float, QRectF] | None = None
         self._newest: int | None = None  # the newest bucket's number, when known
         self._rendered_newest: int | None = None  # the one the raster shows at its right edge
 
@@ -461,13 +464,23 @@ class _TraceCurve(FixedBoundsCurve):
 
     def paint(self, painter: QPainter, *args: object) -> None:
         transform = painter.transform()
-        if not _is_axis_aligned(transform):
-            self._painted_at = None
+        device = painter.device()
+        dpr = device.devicePixelRatioF() if device is not None else 1.0
+        mapped = self._mapped_from
+        if (
+            mapped is not None
+            and dpr == mapped[1]
+            and transform == mapped[0]
+            and self._bounds == mapped[2]
+        ):
+            mapping = self._painted_at  # where it was painted last time
+        elif not _is_axis_aligned(transform):
+            self._painted_at = self._mapped_from = None
             self._paint_vectors(painter, *args)
             return
-        dpr = painter.device().devicePixelRatioF() if painter.device() is not None else 1.0
-        mapping = _pixel_mapping(transform, dpr, self._bounds)
-        self._painted_at = mapping
+        else:
+            mapping = _pixel_mapping(transform, dpr, self._bounds)
+            self._painted_at, self._mapped_from = mapping, (transform, dpr, QRectF(self._bounds))
         if mapping is None:
             return
         raster, image = self._raster_for(mapping)
