@@ -134,3 +134,27 @@ def test_the_record_panel_status_does_not_lay_out_the_panel_again(qtbot) -> None
             assert requests.count == 0
     # The first dropout turns the number red: a new style, laid out once.
     assert panel.dropouts_label.text() == "1" and panel.dropouts_label.styleSheet()
+
+
+def test_the_record_panel_keeps_its_columns_with_labels_of_steady_size(qtbot) -> None:
+    """The size and dropouts sit in the grid's columns: the stretching one still takes the
+    spare width (a fixed-size widget caps its column unless it is aligned in it)."""
+    panel = RecordPanel()
+    qtbot.addWidget(panel)
+    panel.resize(385, 260)
+    panel.show()
+    qtbot.waitExposed(panel)
+    qtbot.wait(20)
+    column = panel.size_label.x()
+    assert panel.format_box.x() == column and panel.path_edit.x() == column
+    assert panel.path_edit.width() > panel.width() // 2
+
+
+def test_a_label_made_empty_is_sized_for_the_texts_to_come(qtbot) -> None:
+    """An empty QLabel is less tall and wider in its margins than one with text."""
+    label = SteadyLabel(room_for=["Audio thread CPU 100 %"])
+    panel = _panel(qtbot, label)
+    plain = QLabel("Audio thread CPU 100 %")
+    panel.layout().addWidget(plain)
+    qtbot.wait(20)
+    assert label.size() == plain.sizeHint()

@@ -339,33 +339,58 @@ def test_troughs_and_clip_boxes_are_framed_by_one_pixel_outlines_at_any_scale(
         assert (column[picture.span(top + 1, bottom - 1)] == inside).all(), channel
 
 
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize(
+    "seed, channels, width, height", [(1, 6, 360, 320), (2, 6, 360, 320), (3, 10, 622, 300)]
+)
 def test_the_meters_on_screen_after_live_frames_are_a_full_repaint(
-    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, seed: int
+    qtbot: QtBot,
+    monkeypatch: pytest.MonkeyPatch,
+    seed: int,
+    channels: int,
+    width: int,
+    height: int,
 ) -> None:
     """Each frame repaints only what the new levels change (bars between their old and new
     edges, clip boxes, the numbers when due): what is on screen, read back from the
     backing store, must equal a picture of the whole bank painted afresh. Levels jump and
     creep, fall to silence and NaN, climb over full scale; latches come and go; the
-    numbers change on some frames; some frames bring several levels before a paint."""
-    bank = shown_meter(qtbot, ["1", "2", "3", "4", "5", "6"], width=360, height=320)
+    numbers change on some frames; some frames bring several levels before a paint. The
+    wider bank puts the numbers on an odd logical pixel (half a device pixel at 1.5)."""
+    n = channels
+    bank = shown_meter(qtbot, [str(i + 1) for i in range(n)], width=width, height=height)
     app = QApplication.instance()
     assert app is not None
     rng = np.random.default_rng(seed)
-    peak = np.full(6, -20.0)
-    hold = np.full(6, FLOOR_DB)
-    clipped = np.zeros(6, dtype=bool)
+    peak = np.full(n, -20.0)
+    rms = peak - 3.0
+    hold = np.full(n, FLOOR_DB)
+    clipped = np.zeros(n, dtype=bool)
     for step in range(160):
         monkeypatch.setattr(meters, "NUMBER_INTERVAL_S", 0.0 if step % 9 == 0 else 1e9)
+        if step % 4 in (2, 3):  # one channel alone moves, twice (the box is that bar's)
+            one = step // 4 % n
+            peak, rms, hold = peak.copy(), rms.copy(), hold.copy()
+            rms[one] = peak[one] = rng.uniform(-59.0, -30.0)
+            hold[one] = rng.choice([FLOOR_DB, -59.8, -59.5, peak[one] + 3.0])
+            bank.set_levels(peak, rms, hold, clipped)
+            app.processEvents()
+            if step % 4 == 3:  # before the next frame repaints the whole box again
+                np.testing.assert_array_equal(
+                    _on_screen(bank), _pixels(bank.grab().toImage()), f"frame {step}"
+                )
+            continue
         for _ in range(int(rng.integers(1, 4))):  # one to three levels before the paint
-            peak = np.clip(peak + rng.normal(0.0, 3.0, 6), -75.0, 4.0)
-            jumps = rng.random(6) < 0.1
+            peak = np.clip(peak + rng.normal(0.0, 3.0, n), -75.0, 4.0)
+            jumps = rng.random(n) < 0.1
             peak[jumps] = rng.choice([FLOOR_DB, np.nan, -59.9, -0.1, 2.0], int(jumps.sum()))
-            drops = rng.random(6)  # to silence, or below the bars (a hold lags behind)
+            drops = rng.random(n)  # to silence, or below the bars (a hold lags behind)
             hold = np.where(drops < 0.1, FLOOR_DB, np.fmax(hold, peak))
-            hold = np.where(drops > 0.9, peak - rng.uniform(0.0, 30.0, 6), hold)
-            clipped = clipped ^ (rng.random(6) < 0.05)
-            bank.set_levels(peak, peak - rng.uniform(-2.0, 12.0, 6), hold, clipped)
+            hold = np.where(drops > 0.9, peak - rng.uniform(0.0, 30.0, n), hold)
+            low = rng.random(n) < 0.05  # a tick on the scale's first rows (over the outline)
+            hold[low] = rng.uniform(-59.9, -59.0, int(low.sum()))
+            clipped = clipped ^ (rng.random(n) < 0.05)
+            rms = peak - rng.uniform(-2.0, 12.0, n)
+            bank.set_levels(peak, rms, hold, clipped)
         app.processEvents()
         if step % 10 == 9:
             assert bank.readout_texts()  # the numbers are part of the picture

@@ -384,7 +384,14 @@ class MeterBank(QWidget):
         # rectangle a row at a time, where it draws a pen's line a pixel at a time.
         painter.setBrush(_BACKGROUND)
         painter.drawRects(self._tick_lines)
-        painter.drawPixmap(g.slots_left, g.readout_top, self._readout_pixmap(g))
+        # On a whole device pixel: at a scale factor of 1.5 an odd position is half a device
+        # pixel, which Qt rounds one way for a whole repaint and the other for a clip of
+        # several rectangles (the numbers moved by a pixel after a partial repaint).
+        ratio = self.devicePixelRatioF()
+        painter.drawPixmap(
+            QPointF(round(g.slots_left * ratio) / ratio, round(g.readout_top * ratio) / ratio),
+            self._readout_pixmap(g),
+        )
         painter.end()
 
     # ---------------------------------------------------------------- internals
@@ -472,8 +479,8 @@ class MeterBank(QWidget):
             )
             self.update(first, g.clip_top, last + g.bar_w - first, _CLIP_BOX_H)
         if numbers or latched.any():
-            columns = math.ceil(len(self._names) * g.slot_w) + 1
-            self.update(g.slots_left, g.readout_top, columns, g.readout_h)
+            columns = math.ceil(len(self._names) * g.slot_w) + 2  # and where rounding puts it
+            self.update(g.slots_left - 1, g.readout_top - 1, columns + 1, g.readout_h + 2)
 
     def _layout(self) -> _Geometry:
         """The cached geometry for the current size, computing it if needed (with the bars'

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -113,9 +113,12 @@ class RecordPanel(QGroupBox):
         buttons.addWidget(self.elapsed_label)
         grid.addLayout(buttons, 2, 0, 1, 4)
         grid.addWidget(QLabel("Size"), 3, 0)
-        grid.addWidget(self.size_label, 3, 1)
+        # Aligned, so that the steady labels' fixed width does not cap their columns' width
+        # (a widget's maximum size limits its column unless the widget is aligned in it).
+        left = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        grid.addWidget(self.size_label, 3, 1, alignment=left)
         grid.addWidget(QLabel("Dropouts"), 3, 2)
-        grid.addWidget(self.dropouts_label, 3, 3)
+        grid.addWidget(self.dropouts_label, 3, 3, alignment=left)
         grid.setColumnStretch(1, 1)
         grid.setRowStretch(4, 1)  # extra height goes below the controls, not between them
         self._on_format(self.format_box.currentText())

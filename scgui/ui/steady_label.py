@@ -53,7 +53,14 @@ class SteadyLabel(QLabel):
         self._widest = max(self._widest, *(metrics.horizontalAdvance(t) for t in texts))
         # The size the current text asks for (with margins, indent and frame): Qt's hint
         # is at least the minimum size, so the fixed size is let go of first.
+        # An empty label is less tall than one with text: measure one of the texts to come.
         self.setMinimumSize(0, 0)
+        shown = self.text()
+        sample = shown or max(texts, key=metrics.horizontalAdvance)
+        if sample != shown:
+            super().setText(sample)
         hint = super().sizeHint()
-        extra = max(0, hint.width() - metrics.horizontalAdvance(self.text()))
+        if sample != shown:
+            super().setText(shown)
+        extra = max(0, hint.width() - metrics.horizontalAdvance(sample))
         self.setFixedSize(self._widest + extra, hint.height())
