@@ -240,7 +240,11 @@ def test_a_take_delivered_late_is_played_again(rig, monkeypatch, stalled: int) -
         MULTI8.name, MULTI8_REVERSED.name, output_channels=[5, 2], expected="reverse"
     )
     if stalled < 3:
-        assert report.info["retried_takes"] == stalled == len(takes) - 1
+        # PipeWire itself now and then delivers a take late (its dropouts, see
+        # scripts/run-tests.sh): the check then rightly plays one more take than we stalled.
+        extra = 1 if on_pipewire() else 0
+        assert report.info["retried_takes"] == len(takes) - 1
+        assert stalled <= report.info["retried_takes"] <= stalled + extra
         assert report.result(5).arrives_on == (2,) and report.result(2).arrives_on == (5,)
         assert report.all_passed
     else:
