@@ -459,28 +459,28 @@ class MeterBank(QWidget):
         if before is None or before.shape != heights.shape or g.bar_span <= 0:
             self.update()
             return
-        edges = np.concatenate((heights, before))
         moved = (heights != before).any(axis=0)
         if moved.any():
-            edges = edges[:, moved]
-            first, last = (
-                self._bar_lefts[moved.argmax()],
-                self._bar_lefts[-1 - moved[::-1].argmax()],
-            )
+            edges = np.concatenate((heights[:, moved], before[:, moved]))
             top = g.bar_bottom - int(edges.max())
             # A hold tick covers two rows from its top down (one at 1 px reaches the outline).
             end = g.bar_bottom - int(edges.min()) + 2
-            self.update(first, top, last + g.bar_w - first, end - top)
+            left, width = self._bars_across(moved, g)
+            self.update(left, top, width, end - top)
         latched = self._clipped != before_clipped
         if latched.any():
-            first, last = (
-                self._bar_lefts[latched.argmax()],
-                self._bar_lefts[-1 - latched[::-1].argmax()],
-            )
-            self.update(first, g.clip_top, last + g.bar_w - first, _CLIP_BOX_H)
+            left, width = self._bars_across(latched, g)
+            self.update(left, g.clip_top, width, _CLIP_BOX_H)
         if numbers or latched.any():
             columns = math.ceil(len(self._names) * g.slot_w) + 2  # and where rounding puts it
             self.update(g.slots_left - 1, g.readout_top - 1, columns + 1, g.readout_h + 2)
+
+    def _bars_across(self, channels: np.ndarray, g: _Geometry) -> tuple[int, int]:
+        """Left edge and width of the span from the first to the last bar of ``channels``
+        (a mask with at least one channel set)."""
+        first = self._bar_lefts[int(channels.argmax())]
+        last = self._bar_lefts[len(channels) - 1 - int(channels[::-1].argmax())]
+        return first, last + g.bar_w - first
 
     def _layout(self) -> _Geometry:
         """The cached geometry for the current size, computing it if needed (with the bars'

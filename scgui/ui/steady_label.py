@@ -51,9 +51,9 @@ class SteadyLabel(QLabel):
         metrics = self.fontMetrics()
         texts = (*self._room_for, self.text())
         self._widest = max(self._widest, *(metrics.horizontalAdvance(t) for t in texts))
-        # The size the current text asks for (with margins, indent and frame): Qt's hint
-        # is at least the minimum size, so the fixed size is let go of first.
-        # An empty label is less tall than one with text: measure one of the texts to come.
+        # The margins, indent, frame and height Qt asks for around a text: its hint is at
+        # least the minimum size, so the fixed size is let go of first, and an empty label
+        # is less tall than one with text, so one of the texts to come is measured instead.
         self.setMinimumSize(0, 0)
         shown = self.text()
         sample = shown or max(texts, key=metrics.horizontalAdvance)
