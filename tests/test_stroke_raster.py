@@ -300,16 +300,20 @@ def test_a_scroll_keeps_runs_of_any_integer_width_as_they_were_given() -> None:
     np.testing.assert_array_equal(_picture(raster), _expected(background, near, bottom))
 
 
-def test_rows_scrolled_together_are_each_the_row_rendered_afresh() -> None:
+@pytest.mark.parametrize("gaps", [None, [3, 0, 5]])
+def test_rows_scrolled_together_are_each_the_row_rendered_afresh(gaps: list[int] | None) -> None:
     """The rows of a view scrolled at once (of two heights, quiet and loud, one with another
     grid), with wrong shifts, jumps, and now and then one row drawn on its own so that the
-    rows fall out of step: every frame, every row's picture equals a render of its runs."""
+    rows fall out of step: every frame, every row's picture equals a render of its runs. In
+    step, the bank's pixels are the rows' pictures one under the other, with the gaps between
+    them in their own colour."""
     rng = np.random.default_rng(11)
     width, heights = 700, [40, 41, 40, 12]
     backgrounds = [_grid_background(h, width, range(9, width, 97)) for h in heights]
     backgrounds[2] = _grid_background(heights[2], width, range(30, width, 50))
     colours = [INK, 0xFF00FF00, INK, 0xFFFF0000]
-    bank = StrokeBank(backgrounds, colours)
+    gap_colour = 0xFF1B1C1F
+    bank = StrokeBank(backgrounds, colours, gaps, gap_colour)
     rasters = bank.rasters
     assert all(np.shares_memory(bank._storage, r.pixels) for r in rasters)  # one array
     assert not any(np.shares_memory(rasters[0].pixels, r.pixels) for r in rasters[1:])
@@ -350,6 +354,14 @@ def test_rows_scrolled_together_are_each_the_row_rendered_afresh() -> None:
             np.testing.assert_array_equal(
                 _picture(rasters[row]), expected, f"frame {frame}, row {row}"
             )
+        assert bank.in_step() == (drawn == [0, 1, 2, 3] and frame % 29 not in (12, 20))
+        if bank.in_step():
+            parts = []
+            for row, gap in enumerate([*(gaps or [0, 0, 0]), 0]):
+                parts.append(_picture(rasters[row]))
+                parts.append(np.full((gap, width), gap_colour, np.uint32))
+            picture = np.roll(bank.pixels, -bank.rotation, axis=1)
+            np.testing.assert_array_equal(picture, np.concatenate(parts), f"frame {frame}")
     assert together > 150  # most frames turned all the rows together
 
 
@@ -375,6 +387,9 @@ def test_rows_scrolled_together_write_only_the_columns_that_changed() -> None:
         bank.scroll(top[:2], bottom, 1)
     with pytest.raises(ValueError, match="as wide"):
         StrokeBank([backgrounds[0], backgrounds[1][:, :-1]], [INK, INK])
+    for gaps in ([1], [1, -1], [0, 0, 0]):
+        with pytest.raises(ValueError, match="2 gaps of 0 or more rows"):
+            StrokeBank(backgrounds, [INK] * 3, gaps)
 
 
 def test_a_row_of_a_bank_turned_back_to_its_start_renders_alone_cleanly() -> None:

@@ -1132,6 +1132,61 @@ def test_scrolled_rows_look_the_same_as_rows_drawn_afresh(
     assert all(row.curve._raster.rotation == 0 for row in fresh_view._rows)
 
 
+@pytest.mark.parametrize("offset", [(0, 0), (3, 5)])
+def test_the_rows_are_one_blit_where_it_lands_on_device_pixels(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, offset: tuple[int, int]
+) -> None:
+    """A live view's rows are blitted at once, gaps between them and all (the rows' own
+    paint is not called), and look exactly as when each row paints itself; inside a window
+    at a position that falls between device pixels (3, 5 at a scale factor of 1.5) Qt
+    resamples the blit, so there each row paints itself, as before."""
+    from PySide6.QtWidgets import QVBoxLayout
+
+    window = QWidget()
+    layout = QVBoxLayout(window)
+    layout.setContentsMargins(offset[0], offset[1], 0, 0)
+    view = WaveformView()
+    layout.addWidget(view)
+    qtbot.addWidget(window)
+    view.set_channels([f"ch{i}" for i in range(5)])
+    window.resize(900, 500)
+    window.show()
+    qtbot.waitExposed(window)
+    own_paints = []
+    row_paint = waveforms._TraceCurve.paint
+
+    def counted(self: waveforms._TraceCurve, painter: object, *args: object) -> None:
+        own_paints.append(self)
+        row_paint(self, painter, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(waveforms._TraceCurve, "paint", counted)
+    picture_at = WaveformView._bank_picture_at
+    t = np.arange(3 * RATE) / RATE
+    noise = np.random.default_rng(8).uniform(-1.2, 1.2, len(t))
+    data = np.stack([np.sin(2 * np.pi * (30 + 17 * c) * t) * 0.3 * c for c in range(5)], 1)
+    data[:, 3] = noise
+    data = data.astype(np.float32)
+    ring = RingBuffer(len(data), 5)
+    whole = (offset[0] * window.devicePixelRatioF()).is_integer() and (
+        offset[1] * window.devicePixelRatioF()
+    ).is_integer()
+    end, blitted = 0, 0
+    for _ in range(25):
+        fresh = data[end : end + 768]
+        ring.write(fresh)
+        end += len(fresh)
+        view.push_frames(fresh, end, RATE, ring)
+        own_paints.clear()
+        at_once = _pixels(window.grab().toImage())
+        blitted += not own_paints
+        monkeypatch.setattr(WaveformView, "_bank_picture_at", lambda self, mappings: None)
+        row_by_row = _pixels(window.grab().toImage())
+        monkeypatch.setattr(WaveformView, "_bank_picture_at", picture_at)
+        np.testing.assert_array_equal(at_once, row_by_row)
+    assert blitted >= (23 if whole else 0) and (whole or blitted == 0)
+    assert (at_once == (channel_color(3).rgb() & 0xFFFFFFFF)).sum() > 1000  # noise drawn
+
+
 @pytest.mark.parametrize("frames_per_column", [60.4, 60.6, 91.25])
 def test_a_live_row_is_inked_from_its_left_edge_to_its_right(
     qtbot: QtBot, frames_per_column: float

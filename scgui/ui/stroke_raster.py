@@ -338,38 +338,56 @@ class StrokeBank:
     them in every row in one pass, where scrolling row by row costs a scroll (or, for a quiet
     row, a render) and a handful of NumPy calls each. Each row's :attr:`rasters` entry keeps
     working on its own (a row painted somewhere else); the bank then renders all rows once
-    to be in step again.
+    to be in step again. With the ``gaps`` the screen leaves between the rows (pixel rows of
+    ``gap_colour``), the bank's :attr:`pixels` are the picture of all rows at once, blitted
+    in one go.
     """
 
-    def __init__(self, backgrounds: Sequence[np.ndarray], colours: Sequence[int]) -> None:
+    def __init__(
+        self,
+        backgrounds: Sequence[np.ndarray],
+        colours: Sequence[int],
+        gaps: Sequence[int] | None = None,
+        gap_colour: int = OPAQUE,
+    ) -> None:
         if not backgrounds or len(backgrounds) != len(colours):
             raise ValueError("A bank needs a background and a colour for each of its rows.")
         heights = [int(np.shape(background)[0]) for background in backgrounds]
         widths = {int(np.shape(background)[1]) for background in backgrounds}
         if len(widths) != 1:
             raise ValueError(f"The rows of a bank must be as wide, got widths {sorted(widths)}.")
+        gaps = [0] * (len(heights) - 1) if gaps is None else [int(gap) for gap in gaps]
+        if len(gaps) != len(heights) - 1 or any(gap < 0 for gap in gaps):
+            raise ValueError(f"Expected {len(heights) - 1} gaps of 0 or more rows, got {gaps}.")
         self.width = widths.pop()
-        self._storage = np.empty((sum(heights), self.width), dtype=np.int32)
-        starts = np.cumsum([0, *heights])
+        # Each row followed by its gap: the pixel rows a row's part of a column write covers.
+        spans = [height + gap for height, gap in zip(heights, [*gaps, 0], strict=True)]
+        gap_pixel = np.array([gap_colour & 0xFFFFFFFF], dtype=np.uint32).view(np.int32)[0]
+        self._storage = np.full((sum(spans), self.width), gap_pixel, dtype=np.int32)
+        starts = np.cumsum([0, *spans])[:-1]
         self.rasters = [
-            StrokeRaster(background, colour, self._storage[start:stop])
-            for background, colour, start, stop in zip(
-                backgrounds, colours, starts[:-1], starts[1:], strict=True
+            StrokeRaster(background, colour, self._storage[start : start + height])
+            for background, colour, start, height in zip(
+                backgrounds, colours, starts, heights, strict=True
             )
         ]
-        self._heights = np.array(heights)
+        self._spans = np.array(spans)
         # What a column write needs, a stored column to a row of its own (columns x pixel
         # rows): gathering a frame's few columns is then a copy of whole rows, several
-        # times faster than picking them out of every pixel row.
-        self._background_by_column = np.ascontiguousarray(
-            np.concatenate([r.background.view(np.int32) for r in self.rasters]).T
-        )
+        # times faster than picking them out of every pixel row. A gap's pixel rows have the
+        # row index -1, outside every run: they are written with their own colour.
+        backgrounds_and_gaps, row_indices = [], []
+        for raster, gap in zip(self.rasters, [*gaps, 0], strict=True):
+            backgrounds_and_gaps += [
+                raster.background.view(np.int32),
+                np.full((gap, self.width), gap_pixel, dtype=np.int32),
+            ]
+            row_indices += [raster._row_index[:, 0], np.full(gap, -1, dtype=np.int32)]
+        self._background_by_column = np.ascontiguousarray(np.concatenate(backgrounds_and_gaps).T)
         self._ink_by_column = np.repeat(
-            np.array([r.colour for r in self.rasters], dtype=np.uint32).view(np.int32), heights
+            np.array([r.colour for r in self.rasters], dtype=np.uint32).view(np.int32), spans
         )[None, :]
-        self._row_index_by_column = np.concatenate([r._row_index[:, 0] for r in self.rasters])[
-            None, :
-        ]
+        self._row_index_by_column = np.concatenate(row_indices)[None, :]
         # Columns alike in every row share a number (see StrokeRaster).
         kinds = np.stack([r._kinds.kinds for r in self.rasters], axis=1)
         _, together = np.unique(kinds, axis=0, return_inverse=True)
@@ -379,6 +397,27 @@ class StrokeBank:
         # a row whose pair is another one was drawn on its own since.
         self._held: tuple[np.ndarray, np.ndarray] | None = None
         self._pairs: list[tuple[np.ndarray, np.ndarray]] = []
+
+    @property
+    def pixels(self) -> np.ndarray:
+        """All rows' pixels and the gaps between them, top to bottom (uint32, C-contiguous,
+        a ring of columns like :attr:`StrokeRaster.pixels`): one picture of the whole bank
+        while :meth:`in_step`."""
+        return self._storage.view(np.uint32)
+
+    @property
+    def rotation(self) -> int:
+        """The stored column that holds the picture's first column, in every row."""
+        return self._rotation
+
+    def in_step(self) -> bool:
+        """Whether every row holds what the last :meth:`scroll` drew (none drew on its own
+        since), turned as the bank is: :attr:`pixels` is then the picture of all rows."""
+        rotation = self._rotation
+        return self._held is not None and all(
+            raster._held is pair and raster._rotation == rotation
+            for raster, pair in zip(self.rasters, self._pairs, strict=True)
+        )
 
     def scroll(self, top: np.ndarray, bottom: np.ndarray, shift: int) -> None:
         """:meth:`StrokeRaster.scroll` of every row: ``top`` and ``bottom`` are
@@ -392,14 +431,7 @@ class StrokeBank:
             )
         shift = int(shift) if 0 <= int(shift) < width else width
         held, rotation = self._held, self._rotation
-        in_step = (
-            held is not None
-            and shift < width
-            and all(
-                raster._held is pair and raster._rotation == rotation
-                for raster, pair in zip(self.rasters, self._pairs, strict=True)
-            )
-        )
+        in_step = shift < width and self.in_step()
         changed = np.empty(0, dtype=np.intp)
         if in_step:
             assert held is not None
@@ -419,9 +451,9 @@ class StrokeBank:
         else:
             rotation, scrolled = (rotation + shift) % width, True
             if len(changed):  # worked out a column to a row (see __init__), written back
-                heights, rows = self._heights, self._row_index_by_column
-                outside = rows < np.repeat(top[:, changed].T, heights, axis=1)
-                outside |= rows > np.repeat(bottom[:, changed].T, heights, axis=1)
+                spans, rows = self._spans, self._row_index_by_column
+                outside = rows < np.repeat(top[:, changed].T, spans, axis=1)
+                outside |= rows > np.repeat(bottom[:, changed].T, spans, axis=1)
                 written = np.where(
                     outside, self._background_by_column[changed], self._ink_by_column
                 )

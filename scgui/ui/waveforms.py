@@ -32,6 +32,7 @@ the same way.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any, NamedTuple, Protocol
 
@@ -323,15 +324,32 @@ def _pixel_mapping(transform: QTransform, dpr: float, bounds: QRectF) -> _PixelM
     )
 
 
+_SAME_COLUMNS = 1e-9
+"""How far apart (relative) two rows' horizontal scales and offsets may be for their pixel
+columns to be the same: X-linked rows work theirs out each on its own, and may differ in the
+last bit (about 1e-16), which moves no stroke by a column."""
+
+
+def _same_columns(first: _PixelMapping, other: _PixelMapping) -> bool:
+    """Whether two rows' strokes land in the same pixel columns (see :func:`_stroke_spans`)."""
+    scale = abs(first.scale_x)
+    return (
+        first.width == other.width
+        and abs(other.scale_x - first.scale_x) <= _SAME_COLUMNS * scale
+        and abs(other.offset_x - first.offset_x) <= _SAME_COLUMNS * max(scale, 1.0)
+    )
+
+
 def _stroke_spans(
     x: np.ndarray, ys: np.ndarray, mappings: Sequence[_PixelMapping]
 ) -> tuple[np.ndarray, np.ndarray]:
     """The inked run of every pixel column of rows that share ``x`` (pairs of points: a
     bucket's minimum and maximum at its start), ``ys`` holding one row's values each.
 
-    The rows must share their columns (width and horizontal mapping, as X-linked rows of
-    one view do); each has its own height and vertical mapping. Returns ``rows x width``
-    arrays of first and last pixel rows (see :func:`~scgui.ui.stroke_raster.column_spans`).
+    The rows must share their columns (:func:`_same_columns`, as X-linked rows of one view
+    do: the first row's are used); each has its own height and vertical mapping. Returns
+    ``rows x width`` arrays of first and last pixel rows (see
+    :func:`~scgui.ui.stroke_raster.column_spans`).
     """
     first = mappings[0]
     pairs = min(len(x), ys.shape[1]) // 2 * 2  # whole pairs only
@@ -420,14 +438,14 @@ class _TraceCurve(FixedBoundsCurve):
         """Show ``y`` over ``x`` (1-D, same length, finite): what ``setData`` does, minus the
         checks and bookkeeping this curve does not need. ``newest`` numbers the last bucket
         of a live trace (one more for each bucket that came in since), so that its picture
-        can move by whole columns."""
+        can move by whole columns. The row is painted by the view's :class:`_RowsPainter`,
+        which the view asks to repaint."""
         self.xData, self.yData = x, y
         self.opts["connect"] = connect
         self.path = self.fillPath = self._fillPathList = self._mouseShape = None
         self._lineSegmentsRendered = self._segments_valid = False
         self._prepared = None
         self._newest = newest
-        self.update()
 
     def prepare_spans(self, mapping: _PixelMapping, top: np.ndarray, bottom: np.ndarray) -> None:
         """The runs of the current trace's strokes when the row is painted at ``mapping``
@@ -456,6 +474,17 @@ class _TraceCurve(FixedBoundsCurve):
             mapping, top, bottom, _ = self._prepared
             self._prepared = (mapping, top, bottom, True)
             self._rendered_newest = self._newest
+
+    def shows(self, mapping: _PixelMapping, raster: StrokeRaster) -> bool:
+        """Whether ``raster`` holds the current trace as painted at ``mapping``, drawn by the
+        view (:meth:`prepared_drawn`): a blit of it is the row's paint."""
+        prepared = self._prepared
+        return (
+            prepared is not None
+            and prepared[3]
+            and self._raster is raster
+            and prepared[0] == mapping
+        )
 
     @property
     def painted_at(self) -> _PixelMapping | None:
@@ -500,37 +529,18 @@ class _TraceCurve(FixedBoundsCurve):
                 self._rendered_newest = self._newest
         else:
             raster.clear()
-        self._blit(painter, mapping, image, raster.rotation)
-        if has_data and not strokes:
-            self._draw_lines(painter, *args)
-
-    @staticmethod
-    def _blit(painter: QPainter, mapping: _PixelMapping, image: QImage, rotation: int) -> None:
-        """Put the row's pixels on its device pixels; a turned ring of columns in two parts."""
-        left, top, width, height, dpr = (
+        _blit(
+            painter,
+            image,
             mapping.left,
             mapping.top,
             mapping.width,
             mapping.height,
             mapping.dpr,
+            raster.rotation,
         )
-        painter.save()
-        painter.resetTransform()
-        if not rotation:
-            painter.drawImage(QRectF(left / dpr, top / dpr, width / dpr, height / dpr), image)
-        else:  # picture columns 0 .. width - rotation - 1 are stored from `rotation` on
-            split = width - rotation
-            painter.drawImage(
-                QRectF(left / dpr, top / dpr, split / dpr, height / dpr),
-                image,
-                QRectF(rotation, 0, split, height),
-            )
-            painter.drawImage(
-                QRectF((left + split) / dpr, top / dpr, rotation / dpr, height / dpr),
-                image,
-                QRectF(0, 0, rotation, height),
-            )
-        painter.restore()
+        if has_data and not strokes:
+            self._draw_lines(painter, *args)
 
     def _raster_for(self, mapping: _PixelMapping) -> tuple[StrokeRaster, QImage]:
         """The row's raster and its image, made again when the row's pixel size changed."""
@@ -602,12 +612,68 @@ class _TraceCurve(FixedBoundsCurve):
         painter.drawLines(*self._segments.drawargs())
 
 
+def _blit(
+    painter: QPainter,
+    image: QImage,
+    left: int,
+    top: int,
+    width: int,
+    height: int,
+    dpr: float,
+    rotation: int,
+) -> None:
+    """Put ``image`` (``width x height`` device pixels) on the device pixels from ``left``,
+    ``top``; a ring of columns turned by ``rotation`` (see
+    :attr:`~scgui.ui.stroke_raster.StrokeRaster.pixels`) in two parts."""
+    painter.save()
+    painter.resetTransform()
+    if not rotation:
+        painter.drawImage(QRectF(left / dpr, top / dpr, width / dpr, height / dpr), image)
+    else:  # picture columns 0 .. width - rotation - 1 are stored from `rotation` on
+        split = width - rotation
+        painter.drawImage(
+            QRectF(left / dpr, top / dpr, split / dpr, height / dpr),
+            image,
+            QRectF(rotation, 0, split, height),
+        )
+        painter.drawImage(
+            QRectF((left + split) / dpr, top / dpr, rotation / dpr, height / dpr),
+            image,
+            QRectF(0, 0, rotation, height),
+        )
+    painter.restore()
+
+
 def _image_of(raster: StrokeRaster, dpr: float) -> QImage:
     """A ``QImage`` over the raster's pixels (no copy; it keeps them alive)."""
-    width, height = raster.width, raster.height
-    image = QImage(raster.pixels.data, width, height, 4 * width, QImage.Format.Format_RGB32)
+    return _image_of_pixels(raster.pixels, dpr)
+
+
+def _image_of_pixels(pixels: np.ndarray, dpr: float) -> QImage:
+    """A ``QImage`` over C-contiguous ``height x width`` RGB32 pixels (no copy; it keeps
+    them alive)."""
+    height, width = pixels.shape
+    image = QImage(pixels.data, width, height, 4 * width, QImage.Format.Format_RGB32)
     image.setDevicePixelRatio(dpr)
     return image
+
+
+def _whole_device_pixels(device: QTransform) -> bool:
+    """Whether the painter's logical coordinates start on a device pixel."""
+    return float(device.dx()).is_integer() and float(device.dy()).is_integer()
+
+
+def _gaps_between(mappings: Sequence[_PixelMapping]) -> list[int] | None:
+    """The device pixel rows between each row and the next, if the rows stack top to
+    bottom in one column (same left edge, width and pixel ratio; None otherwise)."""
+    column = (mappings[0].left, mappings[0].width, mappings[0].dpr)
+    gaps = []
+    for upper, lower in itertools.pairwise(mappings):
+        gap = lower.top - (upper.top + upper.height)
+        if gap < 0 or (lower.left, lower.width, lower.dpr) != column:
+            return None
+        gaps.append(gap)
+    return gaps
 
 
 def paint_plot_area(
@@ -667,6 +733,107 @@ class _RowLabel(pg.LabelItem):
     shape = QGraphicsWidget.shape
 
 
+class _BankPicture(NamedTuple):
+    """The rows' bank as one picture: where it was made to be blitted, and its image."""
+
+    bank: StrokeBank
+    curves: list[_TraceCurve]  # the rows, top to bottom, each drawing into its bank row
+    mappings: list[_PixelMapping]  # where each row is painted, that the gaps were made for
+    image: QImage  # over the bank's pixels: every row and the gaps between them
+
+
+class _RowsPainter(QGraphicsItem):
+    """Paints a view's rows, whose traces paint nothing themselves (Qt would call each
+    trace's Python paint, and the trace blit its pixels in two parts, every frame).
+
+    When the view drew every row into its bank for where the rows are painted now
+    (:meth:`WaveformView._bank_picture_at`), the rows' paint is one blit of the bank's
+    pixels, gaps and all; otherwise (not drawn yet, grabbed at another place, rotated) each
+    row is painted as it would be as an item of its own. It lies under the view's layout,
+    where the rows' boxes are, so the names and the time axis stay above the traces.
+    """
+
+    def __init__(self, picture_at: Any) -> None:
+        super().__init__()
+        self._picture_at = picture_at  # mappings -> _BankPicture | None
+        self._curves: list[_TraceCurve] = []
+        self._bounds = QRectF()
+        # The device pixel ratio and the rows' device transforms the mappings are for.
+        self._mapped: tuple[float, list[QTransform], list[_PixelMapping] | None] | None = None
+        self.setZValue(-1.0)
+        self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
+
+    def set_curves(self, curves: Sequence[_TraceCurve]) -> None:
+        """Paint these rows from now on (top to bottom); they no longer paint themselves."""
+        self._curves = list(curves)
+        self._mapped = None
+        for curve in self._curves:
+            curve.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, True)
+        self.sync_bounds()
+
+    def sync_bounds(self, *_args: object) -> None:
+        """Cover the rows where the scene has them now (after the layout moved them)."""
+        bounds = QRectF()
+        for curve in self._curves:
+            bounds = bounds.united(curve.mapRectToScene(curve.boundingRect()))
+        if bounds != self._bounds:
+            self.prepareGeometryChange()
+            self._bounds = bounds
+            self.update()
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def paint(self, painter: QPainter, *args: object) -> None:
+        curves = self._curves
+        if not curves:
+            return
+        base = painter.transform()
+        device = painter.device()
+        dpr = device.devicePixelRatioF() if device is not None else 1.0
+        transforms = [curve.deviceTransform(base) for curve in curves]
+        mapped = self._mapped
+        if mapped is not None and mapped[0] == dpr and mapped[1] == transforms:
+            mappings = mapped[2]
+        else:
+            mappings = []
+            for transform, curve in zip(transforms, curves, strict=True):
+                mapping = (
+                    _pixel_mapping(transform, dpr, curve.boundingRect())
+                    if _is_axis_aligned(transform)
+                    else None
+                )
+                if mapping is None:
+                    mappings = None
+                    break
+                mappings.append(mapping)
+            self._mapped = (dpr, transforms, mappings)
+        picture = self._picture_at(mappings) if mappings is not None else None
+        if picture is not None and not _whole_device_pixels(painter.deviceTransform()):
+            # The view lies across device pixels (a child at an odd position at a scale
+            # factor of 1.5): Qt resamples every blit, a tall one differently from short
+            # ones, so the rows are blitted as they always were.
+            picture = None
+        if picture is not None:
+            first = picture.mappings[0]
+            height = picture.image.height()
+            _blit(
+                painter,
+                picture.image,
+                first.left,
+                first.top,
+                first.width,
+                height,
+                dpr,
+                picture.bank.rotation,
+            )
+            return
+        for curve, transform in zip(curves, transforms, strict=True):
+            painter.setTransform(transform)
+            curve.paint(painter, *args)
+        painter.setTransform(base)
+
+
 class _Row:
     """One channel's view box (the plot area) and its curve."""
 
@@ -706,6 +873,8 @@ class WaveformView(QWidget):
         self._envelope: RollingEnvelope | None = None
         self._envelope_key: tuple[object, ...] | None = None
         self._bank: StrokeBank | None = None  # the rows' pixels, drawn in one pass
+        self._bank_gaps: list[int] | None = None  # the pixel rows between its rows
+        self._bank_picture: _BankPicture | None = None  # the bank, to be blitted at once
 
         self._graphics = pg.GraphicsLayoutWidget()
         self._graphics.setBackground(PLOT_BACKGROUND)
@@ -718,6 +887,8 @@ class WaveformView(QWidget):
         # pyqtgraph's cached background pixmap over the same area.
         self._graphics.setCacheMode(QGraphicsView.CacheModeFlag.CacheNone)
         self._graphics.ci.setContentsMargins(4, 6, 10, 4)
+        self._rows_painter = _RowsPainter(self._bank_picture_at)
+        self._graphics.scene().addItem(self._rows_painter)
         self._graphics.ci.setSpacing(3)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -849,6 +1020,7 @@ class WaveformView(QWidget):
         self._envelope = self._envelope_key = None
         for row in self._rows:
             row.curve.set_trace(np.empty(0), np.empty(0))
+        self._rows_painter.update()
 
     # ---------------------------------------------------------------- internals
 
@@ -870,6 +1042,7 @@ class WaveformView(QWidget):
                 traced.append((row.curve, trace))
         if connect == "pairs" and traced and len(x) >= 2:
             self._prepare_strokes(x, traced)
+        self._rows_painter.update()
 
     def _prepare_strokes(self, x: np.ndarray, traced: list[tuple[_TraceCurve, np.ndarray]]) -> None:
         """Work out the strokes of every row in one NumPy pass, for the rows' next paint.
@@ -882,9 +1055,7 @@ class WaveformView(QWidget):
         mappings = [m for curve, _ in traced if (m := curve.painted_at) is not None]
         if len(mappings) < len(traced):  # not painted yet, or as vectors: each row alone
             return
-        first = mappings[0]
-        shared = (first.width, first.scale_x, first.offset_x)
-        if any((m.width, m.scale_x, m.offset_x) != shared for m in mappings):
+        if not all(_same_columns(mappings[0], m) for m in mappings):
             return
         top, bottom = _stroke_spans(x, np.stack([trace for _, trace in traced]), mappings)
         curves = [curve for curve, _ in traced]
@@ -909,18 +1080,44 @@ class WaveformView(QWidget):
         if len(ready) < len(curves) or len(shifts) != 1:
             return  # each row draws its own when it is painted
         bank = self._bank
+        gaps = _gaps_between(mappings)
         if (
             bank is None
             or len(bank.rasters) != len(ready)
             or any(mine is not theirs for mine, theirs in zip(bank.rasters, ready, strict=True))
+            or gaps != self._bank_gaps
         ):
-            bank = StrokeBank([r.background for r in ready], [r.colour for r in ready])
+            # The gaps show what the view shows between the rows: its background.
+            gap_colour = self._graphics.backgroundBrush().color().rgb()
+            bank = StrokeBank(
+                [r.background for r in ready], [r.colour for r in ready], gaps, gap_colour
+            )
             for curve, raster in zip(curves, bank.rasters, strict=True):
                 curve.adopt_raster(raster)
-            self._bank = bank
+            self._bank, self._bank_gaps, self._bank_picture = bank, gaps, None
+            if gaps is not None:
+                self._bank_picture = _BankPicture(
+                    bank,
+                    list(curves),
+                    list(mappings),
+                    _image_of_pixels(bank.pixels, mappings[0].dpr),
+                )
         bank.scroll(top, bottom, shifts.pop())
         for curve in curves:
             curve.prepared_drawn()
+
+    def _bank_picture_at(self, mappings: list[_PixelMapping]) -> _BankPicture | None:
+        """The bank as the picture of all rows, if the rows are painted at ``mappings`` and
+        the view drew each one's current trace into it (None: each row paints itself)."""
+        picture = self._bank_picture
+        if picture is None or mappings != picture.mappings or not picture.bank.in_step():
+            return None
+        for curve, mapping, raster in zip(
+            picture.curves, mappings, picture.bank.rasters, strict=True
+        ):
+            if not curve.shows(mapping, raster):
+                return None
+        return picture
 
     def _describe(self) -> None:
         """Keep the accessible description in step with the window length."""
@@ -954,9 +1151,11 @@ class WaveformView(QWidget):
         name sits centred on its trace.
         """
         layout = self._graphics.ci
+        self._rows_painter.set_curves([])
         layout.clear()
         self._rows = []
         self._envelope = self._envelope_key = None
+        self._bank = self._bank_gaps = self._bank_picture = None
         if not self._visible:
             return
         font = QFont(self.font())
@@ -984,6 +1183,9 @@ class WaveformView(QWidget):
                 self._view_rect(), pg.mkPen(color, width=1), QColor(VIEW_BACKGROUND), grid
             )
             view.addItem(curve, ignoreBounds=True)
+            # The rows' painter covers the rows wherever the layout moves them.
+            view.sigTransformChanged.connect(self._rows_painter.sync_bounds)
+            view.geometryChanged.connect(self._rows_painter.sync_bounds)
             self._rows.append(_Row(channel, view, curve))
         assert first is not None
         time_axis = pg.AxisItem("bottom")
@@ -1008,6 +1210,7 @@ class WaveformView(QWidget):
         # only a resize of the view would stretch it again: the rows of a view rebuilt while
         # shown (another page of channels) came out a few pixels wide. Stretch it now.
         layout.setGeometry(self._graphics.range)
+        self._rows_painter.set_curves([row.curve for row in self._rows])
 
     def _time_steps(self) -> tuple[float, float]:
         """(label step, grid step) in seconds: round numbers, about four labelled divisions."""
