@@ -1160,7 +1160,8 @@ def test_the_rows_are_one_blit_where_it_lands_on_device_pixels(
         row_paint(self, painter, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(waveforms._TraceCurve, "paint", counted)
-    picture_at = WaveformView._bank_picture_at
+    painter = view._rows_painter
+    picture_at = painter._picture_at  # the view's, bound when the view was made
     t = np.arange(3 * RATE) / RATE
     noise = np.random.default_rng(8).uniform(-1.2, 1.2, len(t))
     data = np.stack([np.sin(2 * np.pi * (30 + 17 * c) * t) * 0.3 * c for c in range(5)], 1)
@@ -1179,12 +1180,22 @@ def test_the_rows_are_one_blit_where_it_lands_on_device_pixels(
         own_paints.clear()
         at_once = _pixels(window.grab().toImage())
         blitted += not own_paints
-        monkeypatch.setattr(WaveformView, "_bank_picture_at", lambda self, mappings: None)
+        monkeypatch.setattr(painter, "_picture_at", lambda mappings: None)
         row_by_row = _pixels(window.grab().toImage())
-        monkeypatch.setattr(WaveformView, "_bank_picture_at", picture_at)
+        monkeypatch.setattr(painter, "_picture_at", picture_at)
         np.testing.assert_array_equal(at_once, row_by_row)
     assert blitted >= (23 if whole else 0) and (whole or blitted == 0)
     assert (at_once == (channel_color(3).rgb() & 0xFFFFFFFF)).sum() > 1000  # noise drawn
+    # Rendered into an image of ratio 1 at any scale factor (Qt scales each blit down):
+    # as the rows look painted one by one (one blit differed at 1.25 and 1.5).
+    rendered = []
+    for picture_at_now in (picture_at, lambda mappings: None):
+        monkeypatch.setattr(painter, "_picture_at", picture_at_now)
+        image = QImage(window.width() + 7, window.height() + 11, QImage.Format.Format_RGB32)
+        image.fill(0)
+        view.render(image, QPoint(7, 11))
+        rendered.append(_pixels(image))
+    np.testing.assert_array_equal(rendered[0], rendered[1])
 
 
 @pytest.mark.parametrize("frames_per_column", [60.4, 60.6, 91.25])

@@ -658,9 +658,16 @@ def _image_of_pixels(pixels: np.ndarray, dpr: float) -> QImage:
     return image
 
 
-def _whole_device_pixels(device: QTransform) -> bool:
-    """Whether the painter's logical coordinates start on a device pixel."""
-    return float(device.dx()).is_integer() and float(device.dy()).is_integer()
+def _whole_device_pixels(device: QTransform, dpr: float) -> bool:
+    """Whether the painter's logical coordinates start on a device pixel and map to
+    ``dpr`` device pixels each (not so when a widget at a scale factor is rendered into
+    an image of ratio 1: Qt scales every blit down)."""
+    return (
+        float(device.dx()).is_integer()
+        and float(device.dy()).is_integer()
+        and device.m11() == dpr
+        and device.m22() == dpr
+    )
 
 
 def _gaps_between(mappings: Sequence[_PixelMapping]) -> list[int] | None:
@@ -809,7 +816,7 @@ class _RowsPainter(QGraphicsItem):
                 mappings.append(mapping)
             self._mapped = (dpr, transforms, mappings)
         picture = self._picture_at(mappings) if mappings is not None else None
-        if picture is not None and not _whole_device_pixels(painter.deviceTransform()):
+        if picture is not None and not _whole_device_pixels(painter.deviceTransform(), dpr):
             # The view lies across device pixels (a child at an odd position at a scale
             # factor of 1.5): Qt resamples every blit, a tall one differently from short
             # ones, so the rows are blitted as they always were.
