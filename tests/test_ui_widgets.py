@@ -14,16 +14,10 @@ from pytestqt.qtbot import QtBot
 
 from scgui.engine.ringbuffer import RingBuffer
 from scgui.ui import meters, waveforms
+from scgui.ui.envelope import RollingEnvelope, peak_envelope
 from scgui.ui.meters import FLOOR_DB, MeterBank, bar_height, bar_heights, format_db
 from scgui.ui.spectrum_view import SpectrumView, column_envelope, find_peak, format_frequency
-from scgui.ui.waveforms import (
-    VIEW_BACKGROUND,
-    Y_LIMIT,
-    RollingEnvelope,
-    WaveformView,
-    channel_color,
-    peak_envelope,
-)
+from scgui.ui.waveforms import VIEW_BACKGROUND, Y_LIMIT, WaveformView, channel_color
 
 RATE = 48000
 
@@ -605,6 +599,29 @@ def test_a_trace_beyond_full_scale_is_drawn_inside_its_row(qtbot: QtBot) -> None
     assert plots[rows.start + 1 : rows.stop - 1, 1:-1].mean() > 0.98  # the row is a solid band
     assert plots.sum() == plots[rows].sum()  # and nothing above or below it
     assert view.trace(0)[1].max() == 3.0  # the data keeps its value
+
+
+@pytest.mark.parametrize("qt_lines", [True, False], ids=["drawLines", "pyqtgraph's paint"])
+def test_raw_samples_beyond_full_scale_stay_in_their_row(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, qt_lines: bool
+) -> None:
+    """A short window shows the samples themselves as a line (fewer than two frames a pixel
+    column), which Qt draws: beyond full scale it still stays in the row, whether the row
+    hands Qt its segments or (pyqtgraph older than 0.13.2) leaves them to pyqtgraph."""
+    if not qt_lines:
+        monkeypatch.setattr(waveforms, "_PrimitiveArray", None)
+    view = _shown_waveforms(qtbot, ["loud", "quiet"])
+    view.set_window_seconds(0.01)  # 480 frames on about 700 pixel columns
+    data = np.zeros((RATE // 10, 2), np.float32)
+    data[::2, 0], data[1::2, 0] = 50.0, -50.0
+    view.show_frames(data, RATE)
+    assert view._rows[0].curve.opts["connect"] == "all"
+    picture = Picture(view.grab())
+    loud = channel_color(0).rgb() & 0xFFFFFFFF
+    rows, columns = _row_rect(view, 0, picture)
+    plots = picture.pixels[:, columns] == loud
+    assert plots[rows][2:-2].any(axis=1).all()  # the line crosses the row from edge to edge
+    assert plots.sum() == plots[rows].sum()  # and nothing of it lies above or below
 
 
 def test_a_row_draws_its_grid_strokes_and_a_silent_channel(qtbot: QtBot) -> None:

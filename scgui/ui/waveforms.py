@@ -1,18 +1,12 @@
 """Scrolling multichannel oscilloscope: one pyqtgraph row per visible channel.
 
 :class:`WaveformView` only draws what the frame clock pushes in. Every trace is a min/max
-envelope of about two points per horizontal pixel, so a 2 s window at 48 kHz costs a few
-hundred to a couple of thousand points per row instead of 96 000, and a single-sample spike
-still shows (:func:`peak_envelope`).
-
-The envelope is kept up to date incrementally (:class:`RollingEnvelope`): each display frame
-reduces only the frames that arrived since the previous one (:meth:`WaveformView.push_frames`)
-and only for the visible channels, into per-bucket minima and maxima kept in a small ring.
-Buckets are aligned on absolute sample positions, so a bucket never changes once it is
-complete and the trace scrolls without shimmering. The whole window is read back from the
-history (the engine's ring buffer) only when the envelope has to be rebuilt: the visible
-channels, the window, the sample rate or the plot width changed, or frames were missed while
-the view was hidden or the GUI stalled.
+envelope of about one bucket per horizontal pixel column, kept up to date incrementally for the
+visible channels (:mod:`~scgui.ui.envelope`): each display frame reduces only the frames that
+arrived since the previous one (:meth:`WaveformView.push_frames`). The whole window is read
+back from the history (the engine's ring buffer) only when the envelope has to be rebuilt: the
+visible channels, the window, the sample rate or the plot width changed, or frames were missed
+while the view was hidden or the GUI stalled.
 
 Drawing is kept lean, since it runs about 60 times a second. Each row is a bare ``ViewBox``
 (no ``PlotItem``: rows have no axes of their own) holding one ``PlotCurveItem`` (no
@@ -33,8 +27,8 @@ the same way.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
-from typing import Any, NamedTuple, Protocol
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 import pyqtgraph as pg
@@ -49,6 +43,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .envelope import ArrayHistory, FrameHistory, RollingEnvelope
 from .plot_items import FixedBoundsCurve
 from .stroke_raster import StrokeBank, StrokeRaster, column_spans_rows
 
@@ -81,207 +76,8 @@ def channel_color(index: int) -> QColor:
     return QColor(CHANNEL_COLORS[index % len(CHANNEL_COLORS)])
 
 
-def peak_envelope(samples: np.ndarray, n_points: int) -> tuple[np.ndarray, np.ndarray]:
-    """Reduce ``samples`` to about ``n_points`` points that keep every bucket's min and max.
-
-    The newest samples are split into ``n_points // 2`` equal buckets (the few oldest samples
-    that do not fill a bucket are dropped, the newest never are); each bucket yields its
-    minimum then its maximum, both at the bucket's first sample index. Drawn as a line, the
-    pairs make the vertical strokes of a classic peak waveform, so a one-sample spike survives
-    any amount of downsampling, which plain decimation would lose.
-
-    Returns ``(x_index, y)``: sample indices into ``samples`` (float64, non-decreasing) and the
-    values. When there are no more samples than points, the samples come back unchanged.
-    """
-    x_index, y = peak_envelope_rows(np.asarray(samples).reshape(1, -1), n_points)
-    return x_index, y[0]
-
-
-def peak_envelope_rows(rows: np.ndarray, n_points: int) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`peak_envelope` of every row of a ``channels x samples`` array in one pass.
-
-    All rows share the bucket layout, hence one ``x_index``; ``y`` is ``channels x points``.
-    One reduction over a contiguous array is several times faster than one per channel.
-    """
-    data = np.asarray(rows)
-    channels, count = data.shape
-    buckets = n_points // 2
-    if buckets < 1 or count <= n_points:
-        return np.arange(count, dtype=np.float64), data
-    size = count // buckets
-    offset = count - buckets * size
-    blocks = data[:, offset:].reshape(channels, buckets, size)
-    y = np.empty((channels, 2 * buckets), dtype=data.dtype)
-    np.min(blocks, axis=2, out=y[:, 0::2])
-    np.max(blocks, axis=2, out=y[:, 1::2])
-    starts = offset + np.arange(buckets, dtype=np.float64) * size
-    return np.repeat(starts, 2), y
-
-
 Y_LIMIT = 1.08
 """The fixed vertical range of every row: full scale and a little room above and below."""
-
-
-class FrameHistory(Protocol):
-    """Where :class:`WaveformView` reads the window back from when it must rebuild.
-
-    :class:`~scgui.engine.ringbuffer.RingBuffer` is one: ``read(start, stop, columns)``
-    returns the frames at absolute positions ``start .. stop-1`` that it still holds (the
-    newest of them if it no longer holds them all), as ``frames x len(columns)``.
-    """
-
-    def read(self, start: int, stop: int, columns: Sequence[int] | None = None) -> np.ndarray: ...
-
-
-class _ArrayHistory:
-    """A whole array as a :class:`FrameHistory` whose frame 0 is at position 0."""
-
-    def __init__(self, frames: np.ndarray) -> None:
-        self._frames = frames
-
-    def read(self, start: int, stop: int, columns: Sequence[int] | None = None) -> np.ndarray:
-        block = self._frames[max(0, start) : max(0, stop)]
-        return block if columns is None else block[:, list(columns)]
-
-
-class RollingEnvelope:
-    """Per-bucket min/max of the newest ``window`` frames of some channels, kept incrementally.
-
-    Bucket ``b`` holds the frames at absolute positions ``b*bucket .. (b+1)*bucket - 1``; the
-    newest bucket is usually still filling. :meth:`push` reduces only the frames it is given
-    and writes the results into a ring of buckets, so each display frame costs in proportion
-    to the audio that arrived, not to the window. :meth:`envelope` returns what
-    :func:`peak_envelope_rows` would for the buckets of the window: each bucket's minimum
-    then its maximum, both at the bucket's first position; a bucket that starts before the
-    window is left out, as are the oldest frames there. With ``bucket == 1`` the samples
-    themselves come back, one point each.
-    """
-
-    def __init__(self, channels: int, bucket: int, window: int) -> None:
-        if channels < 1 or bucket < 1 or window < 1:
-            raise ValueError("An envelope needs a channel, a bucket and a window of frames.")
-        self.channels = int(channels)
-        self.bucket = int(bucket)
-        self.window = int(window)
-        self._slots = -(-self.window // self.bucket) + 2
-        self._min = np.zeros((self._slots, self.channels), dtype=np.float32)
-        self._max = np.zeros((self._slots, self.channels), dtype=np.float32)
-        self._last = np.zeros((self._slots, self.channels), dtype=np.float32)
-        self._origin = 0  # first position pushed since the last reset
-        self._end: int | None = None  # the position after the last frame pushed
-
-    @property
-    def end(self) -> int | None:
-        """The position just after the newest frame pushed (None before the first push)."""
-        return self._end
-
-    def reset(self, origin: int) -> None:
-        """Forget everything; the next frame pushed will be at position ``origin``."""
-        self._origin = int(origin)
-        self._end = int(origin)
-
-    def push(self, block: np.ndarray, start: int | None = None) -> None:
-        """Add ``block`` (``frames x channels``), whose first frame is at position ``start``.
-
-        ``start`` defaults to :attr:`end` (the frames that follow the previous push). A block
-        that does not follow on (frames skipped or repeated) restarts the envelope there.
-        """
-        data = np.asarray(block)
-        if data.ndim != 2 or data.shape[1] != self.channels:
-            raise ValueError(f"Expected frames x {self.channels} channels, got {data.shape}.")
-        if start is None:
-            start = self._end if self._end is not None else 0
-        start = int(start)
-        if start != self._end:
-            self.reset(start)
-        count = data.shape[0]
-        if count == 0:
-            return
-        size, slots = self.bucket, self._slots
-        keep = (slots - 1) * size  # older frames could never be shown again
-        if count > keep:
-            skip = count - keep
-            skip += (-(start + skip)) % size  # start on a bucket boundary
-            data, start = data[skip:], start + skip
-            self._origin = max(self._origin, start)
-            count = data.shape[0]
-        # Channels x frames, contiguous: NumPy reduces along the last axis several times
-        # faster than along a middle one.
-        rows = np.ascontiguousarray(data.T)
-        position, done = start, 0
-        into = position % size
-        if into:  # the rest of a bucket begun by the previous push (or, after a reset, by
-            take = min(count, size - into)  # frames before the origin, which do not count)
-            slot = (position // size) % slots
-            low, high = rows[:, :take].min(axis=1), rows[:, :take].max(axis=1)
-            if position > self._origin:
-                np.minimum(self._min[slot], low, out=self._min[slot])
-                np.maximum(self._max[slot], high, out=self._max[slot])
-            else:
-                self._min[slot], self._max[slot] = low, high
-            self._last[slot] = rows[:, take - 1]
-            position, done = position + take, take
-        whole = (count - done) // size
-        if whole:
-            chunk = rows[:, done : done + whole * size].reshape(self.channels, whole, size)
-            first = (position // size) % slots
-            self._store(self._min, first, chunk.min(axis=2).T)
-            self._store(self._max, first, chunk.max(axis=2).T)
-            self._store(self._last, first, chunk[:, :, -1].T)
-            position, done = position + whole * size, done + whole * size
-        if done < count:  # start the next bucket
-            slot = (position // size) % slots
-            self._min[slot] = rows[:, done:].min(axis=1)
-            self._max[slot] = rows[:, done:].max(axis=1)
-            self._last[slot] = rows[:, -1]
-        self._end = start + count
-
-    def _store(self, ring: np.ndarray, first: int, values: np.ndarray) -> None:
-        """Write ``values`` (one row per bucket) into ``ring`` from slot ``first`` on."""
-        head = min(len(values), self._slots - first)
-        ring[first : first + head] = values[:head]
-        ring[: len(values) - head] = values[head:]
-
-    def envelope(self, joined: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """``(positions, y)``: the absolute position of every point (float64, non-decreasing)
-        and the values, ``channels x points`` (float32; a view, each row strided). Empty
-        before the first frame.
-
-        With ``joined``, each bucket's range also takes in the last frame of the bucket before
-        it (except for the first bucket shown), so the ranges hold every value a line through
-        all the samples passes over in that bucket: drawn as one vertical stroke per bucket,
-        they join up into the trace however steep the signal.
-        """
-        end = self._end
-        if end is None or end <= self._origin:
-            return np.empty(0), np.empty((self.channels, 0), dtype=np.float32)
-        size = self.bucket
-        first_bucket = max(-(-(end - self.window) // size), self._origin // size)
-        last_bucket = (end - 1) // size
-        count = last_bucket - first_bucket + 1
-        starts = np.arange(first_bucket, last_bucket + 1, dtype=np.float64) * size
-        if first_bucket * size < self._origin:
-            starts[0] = self._origin
-        low = self._ordered(self._min, first_bucket, count)
-        if size == 1:
-            return starts, low.T
-        high = self._ordered(self._max, first_bucket, count)
-        if joined and count > 1:
-            before = self._ordered(self._last, first_bucket, count - 1)
-            np.minimum(low[1:], before, out=low[1:])
-            np.maximum(high[1:], before, out=high[1:])
-        # Points in bucket order, minimum then maximum: channels x 2*count (a transposed view).
-        points = np.empty((count, 2, self.channels), dtype=np.float32)
-        points[:, 0], points[:, 1] = low, high
-        y = points.reshape(2 * count, self.channels).T
-        return np.repeat(starts, 2), y
-
-    def _ordered(self, ring: np.ndarray, first_bucket: int, count: int) -> np.ndarray:
-        """A copy of ``count`` rows of ``ring`` in bucket order from ``first_bucket``."""
-        first = first_bucket % self._slots
-        if first + count <= self._slots:
-            return ring[first : first + count].copy()
-        return np.concatenate((ring[first:], ring[: first + count - self._slots]))
 
 
 class _PixelMapping(NamedTuple):
@@ -461,7 +257,7 @@ class _TraceCurve(FixedBoundsCurve):
         background for the same place), and blit it."""
         mapping = self._raster_mapping
         assert mapping is not None and raster.background.shape == (mapping.height, mapping.width)
-        self._raster, self._image = raster, _image_of(raster, mapping.dpr)
+        self._raster, self._image = raster, _image_of_pixels(raster.pixels, mapping.dpr)
 
     def pending_shift(self) -> int:
         """How many buckets came in since the raster was last drawn (a hint, 0 if unknown)."""
@@ -572,7 +368,8 @@ class _TraceCurve(FixedBoundsCurve):
             pixels = np.frombuffer(background.constBits(), dtype=np.uint32, count=width * height)
             # StrokeRaster keeps a copy: `background` is freed when this method returns.
             raster = StrokeRaster(pixels.reshape(height, width), self.opts["pen"].color().rgb())
-            self._raster, self._image, self._raster_key = raster, _image_of(raster, dpr), key
+            self._raster, self._raster_key = raster, key
+            self._image = _image_of_pixels(raster.pixels, dpr)
         self._raster_mapping = mapping
         assert self._raster is not None and self._image is not None
         return self._raster, self._image
@@ -585,16 +382,25 @@ class _TraceCurve(FixedBoundsCurve):
             self._draw_lines(painter, *args)
 
     def _draw_lines(self, painter: QPainter, *args: object) -> None:
-        """The points as Qt lines: a polyline, or one segment per pair of points."""
-        if _PrimitiveArray is None:
-            super().paint(painter, *args)  # pyqtgraph's paint takes (painter, option, widget)
-            return
+        """The points as Qt lines: a polyline, or one segment per pair of points, clipped to
+        the row (no box clips the rows' painter, and a line along the bottom edge would fall
+        on the pixel row below it)."""
+        painter.save()
+        painter.setClipRect(self._bounds, Qt.ClipOperation.IntersectClip)
+        if _PrimitiveArray is None:  # pyqtgraph's own paint takes (painter, option, widget)
+            super().paint(painter, *args)
+        else:
+            self._draw_segments(painter)
+        painter.restore()
+
+    def _draw_segments(self, painter: QPainter) -> None:
+        """The points as one ``drawLines`` call over a C array of lines kept between frames."""
         if not self._segments_valid:
             if self._segments is None:
                 self._segments = _PrimitiveArray(QLineF, 4)
             lines = self._segments
-            # Drawn inside the curve's rectangle, so the rows need not clip their children (a
-            # clip asks every item's shape on every repaint); the data keeps its values.
+            # Inside the curve's rectangle: Qt is handed no huge coordinates (1e30 from a
+            # broken device); the data keeps its values.
             bounds = self._bounds
             x = np.clip(self.xData, bounds.left(), bounds.right())
             y = np.clip(self.yData, bounds.top(), bounds.bottom())
@@ -642,11 +448,6 @@ def _blit(
             QRectF(0, 0, rotation, height),
         )
     painter.restore()
-
-
-def _image_of(raster: StrokeRaster, dpr: float) -> QImage:
-    """A ``QImage`` over the raster's pixels (no copy; it keeps them alive)."""
-    return _image_of_pixels(raster.pixels, dpr)
 
 
 def _image_of_pixels(pixels: np.ndarray, dpr: float) -> QImage:
@@ -760,9 +561,9 @@ class _RowsPainter(QGraphicsItem):
     where the rows' boxes are, so the names and the time axis stay above the traces.
     """
 
-    def __init__(self, picture_at: Any) -> None:
+    def __init__(self, picture_at: Callable[[list[_PixelMapping]], _BankPicture | None]) -> None:
         super().__init__()
-        self._picture_at = picture_at  # mappings -> _BankPicture | None
+        self._picture_at = picture_at
         self._curves: list[_TraceCurve] = []
         self._bounds = QRectF()
         # The device pixel ratio and the rows' device transforms the mappings are for.
@@ -1013,7 +814,7 @@ class WaveformView(QWidget):
         if data.ndim == 1:
             data = data.reshape(-1, 1)
         self._envelope = None
-        self.push_frames(data, data.shape[0], samplerate, _ArrayHistory(data))
+        self.push_frames(data, data.shape[0], samplerate, ArrayHistory(data))
 
     def trace(self, row: int) -> tuple[np.ndarray, np.ndarray]:
         """The ``(seconds, values)`` currently drawn in ``row`` (top row is 0); empty if none."""
@@ -1265,8 +1066,7 @@ class WaveformView(QWidget):
         if border is not None:
             border.hide()
         # No clipping: the traces are drawn inside their rectangle (_TraceCurve.paint).
-        if _PrimitiveArray is not None:
-            view.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape, False)
+        view.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape, False)
         view.setRange(xRange=(-self._window_seconds, 0.0), yRange=(-Y_LIMIT, Y_LIMIT), padding=0.0)
         return view
 
