@@ -11,6 +11,7 @@ from scgui.ui.stroke_raster import (
     StrokeRaster,
     column_spans,
     column_spans_rows,
+    tail_spans_rows,
 )
 
 INK = 0xFF4FC3F7
@@ -163,6 +164,34 @@ def test_rows_at_once_are_each_row_by_the_rules() -> None:
             assert (top[row].tolist(), bottom[row].tolist()) == expected, f"case {case}"
             alone = column_spans(columns, y0[row], y1[row], width, height)
             assert (alone[0].tolist(), alone[1].tolist()) == expected, f"case {case}"
+
+
+def test_strokes_one_a_column_at_the_right_are_the_general_rule() -> None:
+    """A live row's strokes (one a column, the newest in the rightmost, as many as the row
+    is wide or fewer or more) get the runs the general rule gives them: the same values
+    and integer width, with the rows' own heights and values beyond either edge."""
+    rng = np.random.default_rng(12)
+    for case in range(300):
+        width = int(rng.integers(1, 40))
+        count = int(rng.integers(0, 60))
+        heights = rng.integers(1, 30, size=int(rng.integers(1, 5)))
+        y0 = rng.integers(-1, 31, (len(heights), count)).astype(np.float64)
+        y1 = rng.integers(-1, 31, (len(heights), count)).astype(np.float64)
+        y0 = np.minimum(y0, heights[:, None])  # at most a row beyond either edge
+        y1 = np.minimum(y1, heights[:, None])
+        columns = np.arange(width - count, width)
+        expected = column_spans_rows(columns, y0, y1, width, heights)
+        got = tail_spans_rows(y0, y1, width, heights)
+        for mine, theirs in zip(got, expected, strict=True):
+            assert mine.dtype == theirs.dtype and mine.shape == theirs.shape, f"case {case}"
+            np.testing.assert_array_equal(mine, theirs, err_msg=f"case {case}")
+
+
+def test_strokes_one_a_column_refuse_shapes_that_do_not_fit() -> None:
+    with pytest.raises(ValueError, match="2 rows of strokes"):
+        tail_spans_rows(np.zeros((1, 3)), np.zeros((1, 3)), 5, [4, 4])
+    with pytest.raises(ValueError, match="2 rows of strokes"):
+        tail_spans_rows(np.zeros((2, 3)), np.zeros((2, 4)), 5, [4, 4])
 
 
 def test_rows_at_once_refuse_a_shape_that_does_not_fit() -> None:

@@ -1088,7 +1088,7 @@ def test_the_rows_strokes_are_worked_out_in_one_pass_and_drawn_the_same(
         else:  # nothing painted yet: each row works out its own strokes
             assert shared == [] and passes == [1, 1, 1]
     for row in view._rows:
-        row.curve._prepared = None
+        row.curve._state.prepared = None
     passes.clear()
     alone = _pixels(viewport.grab().toImage())
     assert passes == [1, 1, 1]
@@ -1275,6 +1275,52 @@ def test_the_screen_after_live_frames_shows_what_a_full_repaint_shows(
         if step % 8 == 7 or step in (16, 26):
             shown = _on_screen(view)
             np.testing.assert_array_equal(shown, _pixels(view.grab().toImage()), f"frame {step}")
+
+
+def test_the_rows_follow_the_layout_between_frames(qtbot: QtBot) -> None:
+    """The rows painter keeps where the rows land from one paint to the next: when the
+    layout moves them with no frame pushed (the window resized, a widget above the view
+    hidden and shown), the screen still equals the view painted afresh."""
+    from PySide6.QtWidgets import QLabel, QVBoxLayout
+
+    window = QWidget()
+    qtbot.addWidget(window)
+    column = QVBoxLayout(window)
+    above = QLabel("above the view")
+    view = WaveformView()
+    column.addWidget(above)
+    column.addWidget(view)
+    view.set_channels(["a", "b", "c", "d"])
+    window.resize(700, 420)
+    window.show()
+    qtbot.waitExposed(window)
+    t = np.arange(3 * RATE) / RATE
+    data = np.stack([np.sin(2 * np.pi * (40 + 23 * c) * t) * 0.25 * (c + 1) for c in range(4)], 1)
+    data = data.astype(np.float32)
+    ring = RingBuffer(len(data), 4)
+    end = 0
+    app = QApplication.instance()
+    assert app is not None
+    for _ in range(6):
+        fresh = data[end : end + 768]
+        ring.write(fresh)
+        end += len(fresh)
+        view.push_frames(fresh, end, RATE, ring)
+        app.processEvents()
+    painter = view._rows_painter
+    for change in (
+        lambda: window.resize(640, 380),
+        above.hide,
+        above.show,
+        lambda: window.resize(720, 460),
+    ):
+        change()
+        qtbot.wait(30)  # the layout settles, and the window is repainted where it changed
+        shown = _on_screen(window)
+        painter._mapped = None  # worked out afresh
+        window.repaint()
+        np.testing.assert_array_equal(shown, _on_screen(window))
+        assert (shown == (channel_color(3).rgb() & 0xFFFFFFFF)).sum() > 100
 
 
 def _on_screen(window: QWidget) -> np.ndarray:

@@ -175,8 +175,8 @@ class RollingEnvelope:
 
     def envelope(self, joined: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """``(positions, y)``: the absolute position of every point (float64, non-decreasing)
-        and the values, ``channels x points`` (float32; a view, each row strided). Empty
-        before the first frame.
+        and the values, ``channels x points`` (float32, C-contiguous). Empty before the first
+        frame.
 
         With ``joined``, each bucket's range also takes in the last frame of the bucket before
         it (except for the first bucket shown), so the ranges hold every value a line through
@@ -201,11 +201,11 @@ class RollingEnvelope:
             before = self._ordered(self._last, first_bucket, count - 1)
             np.minimum(low[1:], before, out=low[1:])
             np.maximum(high[1:], before, out=high[1:])
-        # Points in bucket order, minimum then maximum: channels x 2*count (a transposed view).
-        points = np.empty((count, 2, self.channels), dtype=np.float32)
-        points[:, 0], points[:, 1] = low, high
-        y = points.reshape(2 * count, self.channels).T
-        return np.repeat(starts, 2), y
+        # Points in bucket order, minimum then maximum: channels x 2*count, each channel's
+        # points contiguous (the views hand them on row by row, and stack them unchanged).
+        points = np.empty((self.channels, count, 2), dtype=np.float32)
+        points[:, :, 0], points[:, :, 1] = low.T, high.T
+        return np.repeat(starts, 2), points.reshape(self.channels, 2 * count)
 
     def _ordered(self, ring: np.ndarray, first_bucket: int, count: int) -> np.ndarray:
         """A copy of ``count`` rows of ``ring`` in bucket order from ``first_bucket``."""

@@ -120,6 +120,40 @@ def column_spans_rows(
     return top, bottom
 
 
+def tail_spans_rows(
+    y0: np.ndarray, y1: np.ndarray, width: int, heights: Sequence[int] | np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`column_spans_rows` of strokes one a column in the last columns, the newest in
+    the rightmost (``columns`` ``width - n .. width - 1`` for ``n`` strokes a row; those that
+    fall left of column 0 are dropped), as a live waveform row has them.
+
+    ``y0`` and ``y1`` are ``rows x n`` whole numbers of pixel rows (floats, from -1 to the
+    row's height: a row beyond either edge at most). Columns that are theirs alone need no
+    sorting, merging or filling in: a few calls where the general rule takes some two dozen,
+    on every frame.
+    """
+    limits = np.asarray(heights, dtype=np.int32).reshape(-1, 1)
+    first, last = np.asarray(y0), np.asarray(y1)
+    if first.ndim != 2 or first.shape != last.shape or len(first) != len(limits):
+        raise ValueError(
+            f"Expected {len(limits)} rows of strokes, got {first.shape}, {last.shape}."
+        )
+    count = first.shape[1]
+    kept = min(count, width)
+    start = width - kept  # the first column with a stroke
+    top = np.empty((len(limits), width), dtype=np.int32)
+    bottom = np.empty((len(limits), width), dtype=np.int32)
+    top[:, :start] = limits
+    bottom[:, :start] = -1
+    runs_top, runs_bottom = top[:, start:], bottom[:, start:]
+    np.minimum(first[:, count - kept :], last[:, count - kept :], out=runs_top, casting="unsafe")
+    np.maximum(first[:, count - kept :], last[:, count - kept :], out=runs_bottom, casting="unsafe")
+    for ends in (runs_top, runs_bottom):  # every column here has a run: clamp it
+        np.maximum(ends, 0, out=ends)
+        np.minimum(ends, limits - 1, out=ends)
+    return top, bottom
+
+
 _TURN_FIXED_PIXELS = 15_000
 """What :meth:`StrokeRaster.scroll` costs over a render, in pixels a render computes in that
 time: below a band of about this many pixels, a render is cheaper (measured here)."""

@@ -45,7 +45,7 @@ from PySide6.QtWidgets import (
 
 from .envelope import ArrayHistory, FrameHistory, RollingEnvelope
 from .plot_items import FixedBoundsCurve
-from .stroke_raster import StrokeBank, StrokeRaster, column_spans_rows
+from .stroke_raster import StrokeBank, StrokeRaster, column_spans_rows, tail_spans_rows
 
 try:  # a C array of QLineF for one drawLines call (pyqtgraph >= 0.13.2)
     from pyqtgraph.Qt.internals import PrimitiveArray as _PrimitiveArray
@@ -149,7 +149,7 @@ def _stroke_spans(
     """
     first = mappings[0]
     pairs = min(len(x), ys.shape[1]) // 2 * 2  # whole pairs only
-    starts = _stroke_columns(x[0:pairs:2], first)
+    starts = x[0:pairs:2]
     scale = np.array([[m.scale_y] for m in mappings])
     offset = np.array([[m.offset_y] for m in mappings])
     heights = [m.height for m in mappings]
@@ -159,7 +159,9 @@ def _stroke_spans(
     np.fmax(rows, -1.0, out=rows)  # fmax and fmin also turn NaN into the bound
     np.fmin(rows, np.array(heights, dtype=np.float64)[:, None], out=rows)
     low, high = np.floor(rows[:, 0::2]), np.floor(rows[:, 1::2])
-    return column_spans_rows(starts, low, high, first.width, heights)
+    if _one_column_each(starts, first):
+        return tail_spans_rows(low, high, first.width, heights)
+    return column_spans_rows(_stroke_columns(starts, first), low, high, first.width, heights)
 
 
 _BUCKET_PER_COLUMN = 0.015
@@ -171,16 +173,46 @@ only inks its new columns. Buckets are never wider than a column (``push_frames`
 oldest few may fall off the left edge but no column is left empty."""
 
 
+def _one_column_each(starts: np.ndarray, mapping: _PixelMapping) -> bool:
+    """Whether buckets starting at ``starts`` (seconds, ascending, evenly spaced but for the
+    first) are about a column wide each: they then take a column each, right-aligned."""
+    if len(starts) < 3:
+        return False
+    width = float(starts[-1] - starts[-2]) * mapping.scale_x
+    return abs(width - 1.0) <= _BUCKET_PER_COLUMN
+
+
 def _stroke_columns(starts: np.ndarray, mapping: _PixelMapping) -> np.ndarray:
-    """The pixel column of each bucket starting at ``starts`` (seconds, ascending, evenly
-    spaced but for the first): one column each, right-aligned, when a bucket is about a
-    column wide; otherwise where its start maps to."""
-    count = len(starts)
-    if count >= 3:
-        width = float(starts[-1] - starts[-2]) * mapping.scale_x
-        if abs(width - 1.0) <= _BUCKET_PER_COLUMN:
-            return np.arange(mapping.width - count, mapping.width)
+    """The pixel column where each bucket starting at ``starts`` (seconds) maps to, for
+    buckets that are not a column each (:func:`_one_column_each`)."""
     return np.floor(starts * mapping.scale_x + mapping.offset_x)
+
+
+class _RowState:
+    """What a row's trace keeps from frame to frame, in a plain object: setting an attribute
+    of a Qt object from Python costs about ten times as much, and a frame sets a dozen a
+    row."""
+
+    __slots__ = (
+        "mapped_from",
+        "newest",
+        "painted_at",
+        "prepared",
+        "rendered_newest",
+        "segments_valid",
+    )
+
+    def __init__(self) -> None:
+        # The strokes' runs worked out by the view for all rows at once, for this mapping,
+        # and whether the view also drew them into the raster (StrokeBank.scroll).
+        self.prepared: tuple[_PixelMapping, np.ndarray, np.ndarray, bool] | None = None
+        self.painted_at: _PixelMapping | None = None  # where it was last painted as pixels
+        # The painter's transform, device pixel ratio and bounds that was worked out from:
+        # a live row is painted at the same place frame after frame.
+        self.mapped_from: tuple[QTransform, float, QRectF] | None = None
+        self.newest: int | None = None  # the newest bucket's number, when known
+        self.rendered_newest: int | None = None  # the one the raster shows at its right edge
+        self.segments_valid = False  # whether the QLineF array holds the current points
 
 
 class _TraceCurve(FixedBoundsCurve):
@@ -213,20 +245,11 @@ class _TraceCurve(FixedBoundsCurve):
         self._fill = QColor(fill)
         self._grid = grid
         self._segments: Any = None  # a PrimitiveArray of QLineF, reused from frame to frame
-        self._segments_valid = False
         self._raster_key: tuple[object, ...] | None = None
         self._raster: StrokeRaster | None = None
         self._raster_mapping: _PixelMapping | None = None  # the last mapping it was made for
         self._image: QImage | None = None  # wraps the raster's pixels (no copy)
-        # The strokes' runs worked out by the view for all rows at once, for this mapping, and
-        # whether the view also drew them into the raster (StrokeBank.scroll).
-        self._prepared: tuple[_PixelMapping, np.ndarray, np.ndarray, bool] | None = None
-        self._painted_at: _PixelMapping | None = None
-        # The painter's transform, device pixel ratio and bounds it was worked out from: a
-        # live row is painted at the same place frame after frame.
-        self._mapped_from: tuple[QTransform, float, QRectF] | None = None
-        self._newest: int | None = None  # the newest bucket's number, when known
-        self._rendered_newest: int | None = None  # the one the raster shows at its right edge
+        self._state = _RowState()
 
     def set_trace(
         self, x: np.ndarray, y: np.ndarray, connect: str = "all", newest: int | None = None
@@ -238,15 +261,22 @@ class _TraceCurve(FixedBoundsCurve):
         which the view asks to repaint."""
         self.xData, self.yData = x, y
         self.opts["connect"] = connect
-        self.path = self.fillPath = self._fillPathList = self._mouseShape = None
-        self._lineSegmentsRendered = self._segments_valid = False
-        self._prepared = None
-        self._newest = newest
+        # What pyqtgraph made from the old data (only if something asked it for a path or
+        # shape since: an attribute set on a Qt object costs ten times a plain one's).
+        made: Any = self  # pyqtgraph's own (untyped) attributes
+        if made.path is not None or made.fillPath is not None or made._mouseShape is not None:
+            made.path = made.fillPath = made._fillPathList = made._mouseShape = None
+        if made._lineSegmentsRendered:
+            made._lineSegmentsRendered = False
+        state = self._state
+        state.segments_valid = False
+        state.prepared = None
+        state.newest = newest
 
     def prepare_spans(self, mapping: _PixelMapping, top: np.ndarray, bottom: np.ndarray) -> None:
         """The runs of the current trace's strokes when the row is painted at ``mapping``
         (worked out for every row in one pass): the paint uses them if the row is there."""
-        self._prepared = (mapping, top, bottom, False)
+        self._state.prepared = (mapping, top, bottom, False)
 
     def raster_at(self, mapping: _PixelMapping) -> StrokeRaster | None:
         """The row's raster if it was made for ``mapping`` (None: the next paint makes one)."""
@@ -261,20 +291,22 @@ class _TraceCurve(FixedBoundsCurve):
 
     def pending_shift(self) -> int:
         """How many buckets came in since the raster was last drawn (a hint, 0 if unknown)."""
-        newest, shown = self._newest, self._rendered_newest
+        state = self._state
+        newest, shown = state.newest, state.rendered_newest
         return newest - shown if newest is not None and shown is not None else 0
 
     def prepared_drawn(self) -> None:
         """The view drew the prepared runs into the raster: the paint only blits it."""
-        if self._prepared is not None:
-            mapping, top, bottom, _ = self._prepared
-            self._prepared = (mapping, top, bottom, True)
-            self._rendered_newest = self._newest
+        state = self._state
+        if state.prepared is not None:
+            mapping, top, bottom, _ = state.prepared
+            state.prepared = (mapping, top, bottom, True)
+            state.rendered_newest = state.newest
 
     def shows(self, mapping: _PixelMapping, raster: StrokeRaster) -> bool:
         """Whether ``raster`` holds the current trace as painted at ``mapping``, drawn by the
         view (:meth:`prepared_drawn`): a blit of it is the row's paint."""
-        prepared = self._prepared
+        prepared = self._state.prepared
         return (
             prepared is not None
             and prepared[3]
@@ -285,27 +317,28 @@ class _TraceCurve(FixedBoundsCurve):
     @property
     def painted_at(self) -> _PixelMapping | None:
         """Where the row was last painted as pixels (None: not yet, or as vectors)."""
-        return self._painted_at
+        return self._state.painted_at
 
     def paint(self, painter: QPainter, *args: object) -> None:
         transform = painter.transform()
         device = painter.device()
         dpr = device.devicePixelRatioF() if device is not None else 1.0
-        mapped = self._mapped_from
+        state = self._state
+        mapped = state.mapped_from
         if (
             mapped is not None
             and dpr == mapped[1]
             and transform == mapped[0]
             and self._bounds == mapped[2]
         ):
-            mapping = self._painted_at  # where it was painted last time
+            mapping = state.painted_at  # where it was painted last time
         elif not _is_axis_aligned(transform):
-            self._painted_at = self._mapped_from = None
+            state.painted_at = state.mapped_from = None
             self._paint_vectors(painter, *args)
             return
         else:
             mapping = _pixel_mapping(transform, dpr, self._bounds)
-            self._painted_at, self._mapped_from = mapping, (transform, dpr, QRectF(self._bounds))
+            state.painted_at, state.mapped_from = mapping, (transform, dpr, QRectF(self._bounds))
         if mapping is None:
             return
         raster, image = self._raster_for(mapping)
@@ -313,7 +346,7 @@ class _TraceCurve(FixedBoundsCurve):
         has_data = x is not None and y is not None and len(x) >= 2
         strokes = has_data and self.opts["connect"] == "pairs"
         if strokes:
-            prepared = self._prepared
+            prepared = state.prepared
             if prepared is not None and prepared[0] == mapping:
                 top, bottom, drawn = prepared[1], prepared[2], prepared[3]
             else:  # not worked out by the view, or for another place
@@ -322,7 +355,7 @@ class _TraceCurve(FixedBoundsCurve):
             if not drawn:
                 # A hint only: scroll takes any value, and one out of range as nothing kept.
                 raster.scroll(top, bottom, self.pending_shift())
-                self._rendered_newest = self._newest
+                state.rendered_newest = state.newest
         else:
             raster.clear()
         _blit(
@@ -395,7 +428,7 @@ class _TraceCurve(FixedBoundsCurve):
 
     def _draw_segments(self, painter: QPainter) -> None:
         """The points as one ``drawLines`` call over a C array of lines kept between frames."""
-        if not self._segments_valid:
+        if not self._state.segments_valid:
             if self._segments is None:
                 self._segments = _PrimitiveArray(QLineF, 4)
             lines = self._segments
@@ -412,7 +445,7 @@ class _TraceCurve(FixedBoundsCurve):
                 lines.resize(len(x) - 1)
                 out = lines.ndarray()
                 out[:, 0], out[:, 1], out[:, 2], out[:, 3] = x[:-1], y[:-1], x[1:], y[1:]
-            self._segments_valid = True
+            self._state.segments_valid = True
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         painter.setPen(self.opts["pen"])
         painter.drawLines(*self._segments.drawargs())
@@ -566,8 +599,11 @@ class _RowsPainter(QGraphicsItem):
         self._picture_at = picture_at
         self._curves: list[_TraceCurve] = []
         self._bounds = QRectF()
-        # The device pixel ratio and the rows' device transforms the mappings are for.
-        self._mapped: tuple[float, list[QTransform], list[_PixelMapping] | None] | None = None
+        # One more each time the layout moved a row within the view (see sync_bounds).
+        self._layout_serial = 0
+        # What the mappings were worked out for: the device pixel ratio, the layout serial
+        # and the first row's device transform (where the view is painted); and the mappings.
+        self._mapped: tuple[float, int, QTransform, list[_PixelMapping] | None] | None = None
         self.setZValue(-1.0)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
 
@@ -580,7 +616,9 @@ class _RowsPainter(QGraphicsItem):
         self.sync_bounds()
 
     def sync_bounds(self, *_args: object) -> None:
-        """Cover the rows where the scene has them now (after the layout moved them)."""
+        """Cover the rows where the scene has them now (after the layout moved them, or a
+        row's box changed its view of the data: the view connects both)."""
+        self._layout_serial += 1
         bounds = QRectF()
         for curve in self._curves:
             bounds = bounds.united(curve.mapRectToScene(curve.boundingRect()))
@@ -599,13 +637,21 @@ class _RowsPainter(QGraphicsItem):
         base = painter.transform()
         device = painter.device()
         dpr = device.devicePixelRatioF() if device is not None else 1.0
-        transforms = [curve.deviceTransform(base) for curve in curves]
-        mapped = self._mapped
-        if mapped is not None and mapped[0] == dpr and mapped[1] == transforms:
-            mappings = mapped[2]
+        # The rows move together unless the layout moved one (which sync_bounds counts): the
+        # first row's place stands for all of them.
+        first_transform = curves[0].deviceTransform(base)
+        mapped, serial = self._mapped, self._layout_serial
+        if (
+            mapped is not None
+            and mapped[0] == dpr
+            and mapped[1] == serial
+            and mapped[2] == first_transform
+        ):
+            mappings = mapped[3]
         else:
             mappings = []
-            for transform, curve in zip(transforms, curves, strict=True):
+            for curve in curves:
+                transform = curve.deviceTransform(base)
                 mapping = (
                     _pixel_mapping(transform, dpr, curve.boundingRect())
                     if _is_axis_aligned(transform)
@@ -615,7 +661,7 @@ class _RowsPainter(QGraphicsItem):
                     mappings = None
                     break
                 mappings.append(mapping)
-            self._mapped = (dpr, transforms, mappings)
+            self._mapped = (dpr, serial, first_transform, mappings)
         picture = self._picture_at(mappings) if mappings is not None else None
         if picture is not None and not _whole_device_pixels(painter.deviceTransform(), dpr):
             # The view lies across device pixels (a child at an odd position at a scale
@@ -636,8 +682,8 @@ class _RowsPainter(QGraphicsItem):
                 picture.bank.rotation,
             )
             return
-        for curve, transform in zip(curves, transforms, strict=True):
-            painter.setTransform(transform)
+        for curve in curves:
+            painter.setTransform(curve.deviceTransform(base))
             curve.paint(painter, *args)
         painter.setTransform(base)
 
@@ -783,7 +829,7 @@ class WaveformView(QWidget):
         window = max(1, round(self._window_seconds * samplerate))
         # A bucket as near one pixel column wide as whole frames allow, never wider (the
         # buckets then fill every column): each is one column's vertical stroke, and the
-        # picture moves by whole columns (see _stroke_columns).
+        # picture moves by whole columns (see _one_column_each).
         bucket = max(1, window // self._plot_width_px())
         key = (samplerate, window, bucket, tuple(columns), data.shape[1])
         envelope = self._envelope
@@ -849,23 +895,32 @@ class WaveformView(QWidget):
                 row.curve.set_trace(x, trace, connect, newest)
                 traced.append((row.curve, trace))
         if connect == "pairs" and traced and len(x) >= 2:
-            self._prepare_strokes(x, traced)
+            # Every row traced: the rows' values are the envelope's, in its order.
+            self._prepare_strokes(x, traced, y if len(traced) == len(y) else None)
         self._rows_painter.update()
 
-    def _prepare_strokes(self, x: np.ndarray, traced: list[tuple[_TraceCurve, np.ndarray]]) -> None:
+    def _prepare_strokes(
+        self,
+        x: np.ndarray,
+        traced: list[tuple[_TraceCurve, np.ndarray]],
+        stacked: np.ndarray | None = None,
+    ) -> None:
         """Work out the strokes of every row in one NumPy pass, for the rows' next paint.
 
         Row by row, the same dozen small NumPy calls cost more in call overhead than in
         work; the rows share their columns, so one pass does them all. The work is for
         where each row was painted last; a row painted anywhere else (moved, resized,
-        rotated, grabbed into an image at an offset) works out its own.
+        rotated, grabbed into an image at an offset) works out its own. ``stacked`` holds
+        the traces one under the other, if the caller has them so.
         """
         mappings = [m for curve, _ in traced if (m := curve.painted_at) is not None]
         if len(mappings) < len(traced):  # not painted yet, or as vectors: each row alone
             return
         if not all(_same_columns(mappings[0], m) for m in mappings):
             return
-        top, bottom = _stroke_spans(x, np.stack([trace for _, trace in traced]), mappings)
+        if stacked is None:
+            stacked = np.stack([trace for _, trace in traced])
+        top, bottom = _stroke_spans(x, stacked, mappings)
         curves = [curve for curve, _ in traced]
         for curve, mapping, row_top, row_bottom in zip(curves, mappings, top, bottom, strict=True):
             curve.prepare_spans(mapping, row_top, row_bottom)
