@@ -1140,13 +1140,13 @@ def test_scrolled_rows_look_the_same_as_rows_drawn_afresh(
         for view in (live, fresh_view):
             view.push_frames(fresh, end, RATE, ring)
             for row in fresh_view._rows:
-                if row.curve._raster is not None:
-                    row.curve._raster.always_render = True  # type: ignore[attr-defined]
+                if row.curve._state.raster is not None:
+                    row.curve._state.raster.always_render = True  # type: ignore[attr-defined]
             pictures.append(_pixels(view._graphics.viewport().grab().toImage()))
-        turned += sum(row.curve._raster.rotation != 0 for row in live._rows)
+        turned += sum(row.curve._state.raster.rotation != 0 for row in live._rows)
         np.testing.assert_array_equal(pictures[0], pictures[1], err_msg=f"frame {step}")
     assert turned >= 30  # the loud rows scrolled on most frames
-    assert all(row.curve._raster.rotation == 0 for row in fresh_view._rows)
+    assert all(row.curve._state.raster.rotation == 0 for row in fresh_view._rows)
 
 
 @pytest.mark.parametrize("offset", [(0, 0), (3, 5)])

@@ -16,6 +16,7 @@ so that a frame's scroll is one pass for all of them.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 
 import numpy as np
@@ -159,6 +160,10 @@ _TURN_FIXED_PIXELS = 15_000
 time: below a band of about this many pixels, a render is cheaper (measured here)."""
 _TURN_PIXELS_PER_ROW = 120
 """And what each row of the image adds to the cost of turning, in the same pixels."""
+
+
+_HELD = operator.attrgetter("_held")
+_ROTATION = operator.attrgetter("_rotation")
 
 
 class _ColumnKinds:
@@ -447,10 +452,11 @@ class StrokeBank:
     def in_step(self) -> bool:
         """Whether every row holds what the last :meth:`scroll` drew (none drew on its own
         since), turned as the bank is: :attr:`pixels` is then the picture of all rows."""
-        rotation = self._rotation
-        return self._held is not None and all(
-            raster._held is pair and raster._rotation == rotation
-            for raster, pair in zip(self.rasters, self._pairs, strict=True)
+        # Looped in C (it runs twice a frame): each row holds its pair, turned as the bank.
+        return (
+            self._held is not None
+            and all(map(operator.is_, map(_HELD, self.rasters), self._pairs))
+            and set(map(_ROTATION, self.rasters)) == {self._rotation}
         )
 
     def scroll(self, top: np.ndarray, bottom: np.ndarray, shift: int) -> None:

@@ -27,8 +27,9 @@ the same way.
 from __future__ import annotations
 
 import itertools
+import operator
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 import pyqtgraph as pg
@@ -189,15 +190,23 @@ def _stroke_columns(starts: np.ndarray, mapping: _PixelMapping) -> np.ndarray:
 
 
 class _RowState:
-    """What a row's trace keeps from frame to frame, in a plain object: setting an attribute
-    of a Qt object from Python costs about ten times as much, and a frame sets a dozen a
-    row."""
+    """What a row's trace keeps from frame to frame, in a plain object that the row and its
+    view both work on: setting an attribute of a Qt object from Python costs about ten times
+    as much, and each call of a row's method as much as a few plain reads; a frame did a
+    dozen of each a row.
+
+    The view writes :attr:`prepared` and :attr:`rendered_newest` after working out and
+    drawing all rows at once (:meth:`WaveformView._prepare_strokes`); the row reads them
+    when it paints itself, and keeps the rest.
+    """
 
     __slots__ = (
         "mapped_from",
         "newest",
         "painted_at",
         "prepared",
+        "raster",
+        "raster_mapping",
         "rendered_newest",
         "segments_valid",
     )
@@ -213,6 +222,13 @@ class _RowState:
         self.newest: int | None = None  # the newest bucket's number, when known
         self.rendered_newest: int | None = None  # the one the raster shows at its right edge
         self.segments_valid = False  # whether the QLineF array holds the current points
+        self.raster: StrokeRaster | None = None  # the row's pixels (a row of the bank, mostly)
+        self.raster_mapping: _PixelMapping | None = None  # the last mapping it was made for
+
+    def pending_shift(self) -> int:
+        """How many buckets came in since the raster was last drawn (a hint, 0 if unknown)."""
+        newest, shown = self.newest, self.rendered_newest
+        return newest - shown if newest is not None and shown is not None else 0
 
 
 class _TraceCurve(FixedBoundsCurve):
@@ -246,8 +262,6 @@ class _TraceCurve(FixedBoundsCurve):
         self._grid = grid
         self._segments: Any = None  # a PrimitiveArray of QLineF, reused from frame to frame
         self._raster_key: tuple[object, ...] | None = None
-        self._raster: StrokeRaster | None = None
-        self._raster_mapping: _PixelMapping | None = None  # the last mapping it was made for
         self._image: QImage | None = None  # wraps the raster's pixels (no copy)
         self._state = _RowState()
 
@@ -273,46 +287,13 @@ class _TraceCurve(FixedBoundsCurve):
         state.prepared = None
         state.newest = newest
 
-    def prepare_spans(self, mapping: _PixelMapping, top: np.ndarray, bottom: np.ndarray) -> None:
-        """The runs of the current trace's strokes when the row is painted at ``mapping``
-        (worked out for every row in one pass): the paint uses them if the row is there."""
-        self._state.prepared = (mapping, top, bottom, False)
-
-    def raster_at(self, mapping: _PixelMapping) -> StrokeRaster | None:
-        """The row's raster if it was made for ``mapping`` (None: the next paint makes one)."""
-        return self._raster if mapping == self._raster_mapping else None
-
     def adopt_raster(self, raster: StrokeRaster) -> None:
         """Draw into ``raster`` from now on (a row of the view's bank, made over this row's
         background for the same place), and blit it."""
-        mapping = self._raster_mapping
+        state = self._state
+        mapping = state.raster_mapping
         assert mapping is not None and raster.background.shape == (mapping.height, mapping.width)
-        self._raster, self._image = raster, _image_of_pixels(raster.pixels, mapping.dpr)
-
-    def pending_shift(self) -> int:
-        """How many buckets came in since the raster was last drawn (a hint, 0 if unknown)."""
-        state = self._state
-        newest, shown = state.newest, state.rendered_newest
-        return newest - shown if newest is not None and shown is not None else 0
-
-    def prepared_drawn(self) -> None:
-        """The view drew the prepared runs into the raster: the paint only blits it."""
-        state = self._state
-        if state.prepared is not None:
-            mapping, top, bottom, _ = state.prepared
-            state.prepared = (mapping, top, bottom, True)
-            state.rendered_newest = state.newest
-
-    def shows(self, mapping: _PixelMapping, raster: StrokeRaster) -> bool:
-        """Whether ``raster`` holds the current trace as painted at ``mapping``, drawn by the
-        view (:meth:`prepared_drawn`): a blit of it is the row's paint."""
-        prepared = self._state.prepared
-        return (
-            prepared is not None
-            and prepared[3]
-            and self._raster is raster
-            and prepared[0] == mapping
-        )
+        state.raster, self._image = raster, _image_of_pixels(raster.pixels, mapping.dpr)
 
     @property
     def painted_at(self) -> _PixelMapping | None:
@@ -354,7 +335,7 @@ class _TraceCurve(FixedBoundsCurve):
                 top, bottom, drawn = tops[0], bottoms[0], False
             if not drawn:
                 # A hint only: scroll takes any value, and one out of range as nothing kept.
-                raster.scroll(top, bottom, self.pending_shift())
+                raster.scroll(top, bottom, state.pending_shift())
                 state.rendered_newest = state.newest
         else:
             raster.clear()
@@ -373,9 +354,10 @@ class _TraceCurve(FixedBoundsCurve):
 
     def _raster_for(self, mapping: _PixelMapping) -> tuple[StrokeRaster, QImage]:
         """The row's raster and its image, made again when the row's pixel size changed."""
-        if mapping == self._raster_mapping and self._raster is not None:
+        state = self._state
+        if mapping == state.raster_mapping and state.raster is not None:
             assert self._image is not None
-            return self._raster, self._image  # the usual case: where it was last frame
+            return state.raster, self._image  # the usual case: where it was last frame
         width, height, dpr = mapping.width, mapping.height, mapping.dpr
         scale_x, scale_y = mapping.scale_x, mapping.scale_y
         offset_x, offset_y = mapping.offset_x, mapping.offset_y
@@ -390,7 +372,7 @@ class _TraceCurve(FixedBoundsCurve):
             round(offset_x, 1),
             round(offset_y, 1),
         )
-        if self._raster is None or self._image is None or key != self._raster_key:
+        if state.raster is None or self._image is None or key != self._raster_key:
             background = QImage(width, height, QImage.Format.Format_RGB32)
             background.fill(self._fill)
             painter = QPainter(background)
@@ -401,11 +383,11 @@ class _TraceCurve(FixedBoundsCurve):
             pixels = np.frombuffer(background.constBits(), dtype=np.uint32, count=width * height)
             # StrokeRaster keeps a copy: `background` is freed when this method returns.
             raster = StrokeRaster(pixels.reshape(height, width), self.opts["pen"].color().rgb())
-            self._raster, self._raster_key = raster, key
+            state.raster, self._raster_key = raster, key
             self._image = _image_of_pixels(raster.pixels, dpr)
-        self._raster_mapping = mapping
-        assert self._raster is not None and self._image is not None
-        return self._raster, self._image
+        state.raster_mapping = mapping
+        assert state.raster is not None and self._image is not None
+        return state.raster, self._image
 
     def _paint_vectors(self, painter: QPainter, *args: object) -> None:
         """Background, grid and trace as Qt vectors (a painter that rotates or shears)."""
@@ -574,11 +556,30 @@ class _RowLabel(pg.LabelItem):
     shape = QGraphicsWidget.shape
 
 
+class _RowBox(pg.ViewBox):
+    """A row's box: pyqtgraph's view box, minus its own call before every paint of the scene.
+
+    A view box defers working out its view of the data to just before a paint, through a
+    scene signal that calls every box's Python slot on every frame; the view makes that
+    one call for all its rows (:meth:`WaveformView._prepare_rows`), which asks only the
+    boxes that have something to work out.
+    """
+
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
+        # pyqtgraph's box connects to and disconnects from the scene's signal here.
+        return pg.GraphicsWidget.itemChange(self, change, value)
+
+
+# pyqtgraph's flags of what a box's prepareForPaint has to do, read without a call into Python.
+_MATRIX_DIRTY = operator.attrgetter("_matrixNeedsUpdate")
+_AUTORANGE_DIRTY = operator.attrgetter("_autoRangeNeedsUpdate")
+
+
 class _BankPicture(NamedTuple):
     """The rows' bank as one picture: where it was made to be blitted, and its image."""
 
     bank: StrokeBank
-    curves: list[_TraceCurve]  # the rows, top to bottom, each drawing into its bank row
+    states: list[_RowState]  # the rows', top to bottom, each drawing into its bank row
     mappings: list[_PixelMapping]  # where each row is painted, that the gaps were made for
     image: QImage  # over the bank's pixels: every row and the gaps between them
 
@@ -691,7 +692,7 @@ class _RowsPainter(QGraphicsItem):
 class _Row:
     """One channel's view box (the plot area) and its curve."""
 
-    def __init__(self, channel: int, view: pg.ViewBox, curve: _TraceCurve) -> None:
+    def __init__(self, channel: int, view: _RowBox, curve: _TraceCurve) -> None:
         self.channel = channel
         self.view = view
         self.curve = curve
@@ -724,11 +725,14 @@ class WaveformView(QWidget):
         self._names: list[str] = []
         self._visible: list[int] = []
         self._rows: list[_Row] = []
+        self._boxes: list[_RowBox] = []  # the rows' boxes, in order
         self._envelope: RollingEnvelope | None = None
         self._envelope_key: tuple[object, ...] | None = None
         self._bank: StrokeBank | None = None  # the rows' pixels, drawn in one pass
         self._bank_gaps: list[int] | None = None  # the pixel rows between its rows
         self._bank_picture: _BankPicture | None = None  # the bank, to be blitted at once
+        # The rows' places last found to share their pixel columns (see _prepare_strokes).
+        self._columns_shared_at: list[_PixelMapping] | None = None
 
         self._graphics = pg.GraphicsLayoutWidget()
         self._graphics.setBackground(PLOT_BACKGROUND)
@@ -743,6 +747,7 @@ class WaveformView(QWidget):
         self._graphics.ci.setContentsMargins(4, 6, 10, 4)
         self._rows_painter = _RowsPainter(self._bank_picture_at)
         self._graphics.scene().addItem(self._rows_painter)
+        self._graphics.scene().sigPrepareForPaint.connect(self._prepare_rows)
         self._graphics.ci.setSpacing(3)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -913,35 +918,47 @@ class WaveformView(QWidget):
         rotated, grabbed into an image at an offset) works out its own. ``stacked`` holds
         the traces one under the other, if the caller has them so.
         """
-        mappings = [m for curve, _ in traced if (m := curve.painted_at) is not None]
-        if len(mappings) < len(traced):  # not painted yet, or as vectors: each row alone
+        curves = [curve for curve, _ in traced]
+        states = [curve._state for curve in curves]
+        found = [state.painted_at for state in states]
+        if None in found:  # not painted yet, or as vectors: each row alone
             return
-        if not all(_same_columns(mappings[0], m) for m in mappings):
-            return
+        mappings = cast(list[_PixelMapping], found)
+        if mappings != self._columns_shared_at:  # (the rows stay where they are, mostly)
+            if not all(_same_columns(mappings[0], m) for m in mappings):
+                return
+            self._columns_shared_at = mappings
         if stacked is None:
             stacked = np.stack([trace for _, trace in traced])
         top, bottom = _stroke_spans(x, stacked, mappings)
-        curves = [curve for curve, _ in traced]
-        for curve, mapping, row_top, row_bottom in zip(curves, mappings, top, bottom, strict=True):
-            curve.prepare_spans(mapping, row_top, row_bottom)
-        self._draw_rows(curves, mappings, top, bottom)
+        drawn = self._draw_rows(curves, states, mappings, top, bottom)
+        # What the rows' paint finds: the runs for where they are painted, and whether the
+        # view drew them there already (the paint then only blits).
+        for state, mapping, row_top, row_bottom in zip(states, mappings, top, bottom, strict=True):
+            state.prepared = (mapping, row_top, row_bottom, drawn)
+            if drawn:
+                state.rendered_newest = state.newest
 
     def _draw_rows(
         self,
         curves: list[_TraceCurve],
+        states: list[_RowState],
         mappings: list[_PixelMapping],
         top: np.ndarray,
         bottom: np.ndarray,
-    ) -> None:
+    ) -> bool:
         """Draw the rows' runs into their pixels in one pass, when every row has its raster
         where it was painted and as many new buckets (the rows then move together): the
         rows' pixels are one bank (:class:`~scgui.ui.stroke_raster.StrokeBank`), made again
-        from the rows' rasters when they change (a resize, other rows)."""
-        rasters = [curve.raster_at(m) for curve, m in zip(curves, mappings, strict=True)]
-        shifts = {curve.pending_shift() for curve in curves}
-        ready = [raster for raster in rasters if raster is not None]
+        from the rows' rasters when they change (a resize, other rows). Whether it drew."""
+        ready = [
+            state.raster
+            for state, mapping in zip(states, mappings, strict=True)
+            if state.raster is not None and state.raster_mapping == mapping
+        ]
+        shifts = {state.pending_shift() for state in states}
         if len(ready) < len(curves) or len(shifts) != 1:
-            return  # each row draws its own when it is painted
+            return False  # each row draws its own when it is painted
         bank = self._bank
         gaps = _gaps_between(mappings)
         if (
@@ -961,13 +978,22 @@ class WaveformView(QWidget):
             if gaps is not None:
                 self._bank_picture = _BankPicture(
                     bank,
-                    list(curves),
+                    list(states),
                     list(mappings),
                     _image_of_pixels(bank.pixels, mappings[0].dpr),
                 )
         bank.scroll(top, bottom, shifts.pop())
-        for curve in curves:
-            curve.prepared_drawn()
+        return True
+
+    def _prepare_rows(self) -> None:
+        """Before the scene is painted: the rows' boxes work out their view of the data if
+        it changed (see :class:`_RowBox`)."""
+        boxes = self._boxes
+        for box, matrix, autorange in zip(
+            boxes, map(_MATRIX_DIRTY, boxes), map(_AUTORANGE_DIRTY, boxes), strict=True
+        ):
+            if matrix or autorange:
+                box.prepareForPaint()
 
     def _bank_picture_at(self, mappings: list[_PixelMapping]) -> _BankPicture | None:
         """The bank as the picture of all rows, if the rows are painted at ``mappings`` and
@@ -975,10 +1001,17 @@ class WaveformView(QWidget):
         picture = self._bank_picture
         if picture is None or mappings != picture.mappings or not picture.bank.in_step():
             return None
-        for curve, mapping, raster in zip(
-            picture.curves, mappings, picture.bank.rasters, strict=True
+        for state, mapping, raster in zip(
+            picture.states, mappings, picture.bank.rasters, strict=True
         ):
-            if not curve.shows(mapping, raster):
+            # The row's current trace, drawn by the view into this raster for this place.
+            prepared = state.prepared
+            if (
+                prepared is None
+                or not prepared[3]
+                or state.raster is not raster
+                or prepared[0] != mapping
+            ):
                 return None
         return picture
 
@@ -1016,7 +1049,7 @@ class WaveformView(QWidget):
         layout = self._graphics.ci
         self._rows_painter.set_curves([])
         layout.clear()
-        self._rows = []
+        self._rows, self._boxes = [], []
         self._envelope = self._envelope_key = None
         self._bank = self._bank_gaps = self._bank_picture = None
         if not self._visible:
@@ -1073,6 +1106,7 @@ class WaveformView(QWidget):
         # only a resize of the view would stretch it again: the rows of a view rebuilt while
         # shown (another page of channels) came out a few pixels wide. Stretch it now.
         layout.setGeometry(self._graphics.range)
+        self._boxes = [row.view for row in self._rows]
         self._rows_painter.set_curves([row.curve for row in self._rows])
 
     def _time_steps(self) -> tuple[float, float]:
@@ -1106,13 +1140,13 @@ class WaveformView(QWidget):
             )
         return groups
 
-    def _make_view(self) -> pg.ViewBox:
+    def _make_view(self) -> _RowBox:
         """One row's plot area: fixed ranges, no mouse interaction, no axes.
 
         Rows are too short for readable amplitude labels, so the rows have no axes of their
         own; the row's trace draws the background and the grid (:meth:`_grid_lines`).
         """
-        view = pg.ViewBox(enableMouse=False, enableMenu=False, defaultPadding=0.0)
+        view = _RowBox(enableMouse=False, enableMenu=False, defaultPadding=0.0)
         view.disableAutoRange()
         # Nothing of its own to paint (no border; the trace draws the background): Qt then
         # skips the box on every repaint instead of calling its Python paint.
