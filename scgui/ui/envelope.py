@@ -15,6 +15,11 @@ from typing import Protocol
 
 import numpy as np
 
+# The reductions themselves: ndarray.min and max go through a layer of Python first, and a
+# display frame makes half a dozen of them.
+_MIN = np.minimum.reduce
+_MAX = np.maximum.reduce
+
 
 def peak_envelope(samples: np.ndarray, n_points: int) -> tuple[np.ndarray, np.ndarray]:
     """Reduce ``samples`` to about ``n_points`` points that keep every bucket's min and max.
@@ -144,7 +149,7 @@ class RollingEnvelope:
         if into:  # the rest of a bucket begun by the previous push (or, after a reset, by
             take = min(count, size - into)  # frames before the origin, which do not count)
             slot = (position // size) % slots
-            low, high = rows[:, :take].min(axis=1), rows[:, :take].max(axis=1)
+            low, high = _MIN(rows[:, :take], axis=1), _MAX(rows[:, :take], axis=1)
             if position > self._origin:
                 np.minimum(self._min[slot], low, out=self._min[slot])
                 np.maximum(self._max[slot], high, out=self._max[slot])
@@ -156,14 +161,14 @@ class RollingEnvelope:
         if whole:
             chunk = rows[:, done : done + whole * size].reshape(self.channels, whole, size)
             first = (position // size) % slots
-            self._store(self._min, first, chunk.min(axis=2).T)
-            self._store(self._max, first, chunk.max(axis=2).T)
+            self._store(self._min, first, _MIN(chunk, axis=2).T)
+            self._store(self._max, first, _MAX(chunk, axis=2).T)
             self._store(self._last, first, chunk[:, :, -1].T)
             position, done = position + whole * size, done + whole * size
         if done < count:  # start the next bucket
             slot = (position // size) % slots
-            self._min[slot] = rows[:, done:].min(axis=1)
-            self._max[slot] = rows[:, done:].max(axis=1)
+            self._min[slot] = _MIN(rows[:, done:], axis=1)
+            self._max[slot] = _MAX(rows[:, done:], axis=1)
             self._last[slot] = rows[:, -1]
         self._end = start + count
 

@@ -964,7 +964,7 @@ class WaveformView(QWidget):
         if (
             bank is None
             or len(bank.rasters) != len(ready)
-            or any(mine is not theirs for mine, theirs in zip(bank.rasters, ready, strict=True))
+            or any(map(operator.is_not, bank.rasters, ready))
             or gaps != self._bank_gaps
         ):
             # The gaps show what the view shows between the rows: its background.
