@@ -8,8 +8,12 @@ in 768-frame steps (one 16 ms display frame) and repaints after each, as the fra
 does, and prints the thread CPU per frame for each signal: silence, the tones bench_app.py
 plays (110-369 Hz at -3 to -24 dBFS), a full-scale 5 kHz tone and full-scale noise. Each
 twice: repainting the whole view (``repaint()``), and as in the app (Qt repaints what the
-rows asked for, when the events are processed). No sound server is used. Run
-``.venv/bin/python bench/bench_waveforms.py --help``; about a minute.
+rows asked for, when the events are processed); and the Python functions called a frame as
+in the app (a figure that the host's noise does not move). ``--paced`` waits a display frame
+between frames, as the app does: the caches are cold at every frame then, and on this
+host's virtual CPUs a frame costs two to four times as much as frames back to back. No sound
+server is used. Run ``.venv/bin/python bench/bench_waveforms.py --help``; about a minute
+(three with ``--paced``).
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ def measure(
     frames: int,
     repeats: int,
     whole: bool = True,
+    paced: bool = False,
 ) -> tuple[list[float], int]:
     """Push ``data`` from ``end`` on, a display frame at a time, repainting after each: the
     whole view (``whole``) or, as in the app, what the rows asked Qt to repaint. Returns the
@@ -80,9 +85,36 @@ def measure(
                 viewport.repaint()
             else:
                 app.processEvents()
+            if paced:
+                time.sleep(FRAME / RATE)  # not counted: thread time
         if run:
             costs.append((time.thread_time() - start) / frames * 1000)
     return costs, end
+
+
+def python_calls(view: Any, ring: Any, data: np.ndarray, end: int, frames: int) -> float:
+    """Python functions called a frame as in the app (``sys.setprofile`` counts them)."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    assert app is not None
+    calls = 0
+
+    def count(_frame: object, event: str, _arg: object) -> None:
+        nonlocal calls
+        calls += event == "call"
+
+    sys.setprofile(count)
+    try:
+        for _ in range(frames):
+            fresh = data[end : end + FRAME]
+            ring.write(fresh)
+            end += FRAME
+            view.push_frames(fresh, end, RATE, ring)
+            app.processEvents()
+    finally:
+        sys.setprofile(None)
+    return calls / frames
 
 
 def main() -> int:
@@ -90,6 +122,9 @@ def main() -> int:
     parser.add_argument("--size", default="1100x620", help="view size WxH (default 1100x620)")
     parser.add_argument("--frames", type=int, default=150, help="frames per repeat (150)")
     parser.add_argument("--repeats", type=int, default=5, help="repeats; the best is kept (5)")
+    parser.add_argument(
+        "--paced", action="store_true", help="wait a display frame between frames, as the app"
+    )
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
@@ -99,10 +134,11 @@ def main() -> int:
 
     app = QApplication.instance() or QApplication([])
     width, height = (int(v) for v in args.size.lower().split("x"))
-    seconds = 2.5 + 2 * args.frames * (args.repeats + 1) * FRAME / RATE
+    seconds = 2.5 + (2 * args.frames * (args.repeats + 1) + 60) * FRAME / RATE
     print(
         f"WaveformView: {ROWS} rows, {width}x{height}, {RATE} Hz, {FRAME} frames a display "
-        f"frame; ms of GUI-thread CPU per frame (best of {args.repeats} x {args.frames})"
+        f"frame; ms of GUI-thread CPU per frame (best of {args.repeats} x {args.frames}"
+        f"{', paced' if args.paced else ''})"
     )
     for name, data in signals(seconds).items():
         view = WaveformView()
@@ -112,12 +148,18 @@ def main() -> int:
         app.processEvents()
         ring = RingBuffer(len(data), ROWS)
         ring.write(data[: 2 * RATE])
-        whole, end = measure(view, ring, data, 2 * RATE, args.frames, args.repeats)
-        changed, _ = measure(view, ring, data, end, args.frames, args.repeats, whole=False)
+        whole, end = measure(
+            view, ring, data, 2 * RATE, args.frames, args.repeats, True, args.paced
+        )
+        changed, end = measure(
+            view, ring, data, end, args.frames, args.repeats, whole=False, paced=args.paced
+        )
+        calls = python_calls(view, ring, data, end, 50)
         print(
             f"  {name:20s} whole {min(whole):5.2f} ms (median {statistics.median(whole):.2f}), "
             f"as in the app {min(changed):5.2f} ms (median {statistics.median(changed):.2f}; "
-            f"{min(changed) * 62.5 / 10:.1f} % of a core at 62.5 fps)"
+            f"{min(changed) * 62.5 / 10:.1f} % of a core at 62.5 fps), "
+            f"{calls:.0f} Python calls a frame"
         )
         view.close()
         view.deleteLater()
