@@ -110,6 +110,12 @@ def main(output: str) -> int:
             f"window {geometry.width()}x{geometry.height()} at {geometry.x()},{geometry.y()}; "
             f"minimum {window.minimumSizeHint().width()}x{window.minimumSizeHint().height()}"
         )
+        if os.environ.get("SCGUI_SHOT_RECORDING"):  # stop the take as a user would, first:
+            window.record_panel.stop_button.click()  # closing would ask what to do with it
+            deadline = time.monotonic() + 10.0
+            while window._recording and time.monotonic() < deadline:
+                QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+                time.sleep(0.01)
         stop.set()
         if other is not None:
             other.kill()
