@@ -70,21 +70,24 @@ def test_other_threads_are_answered_while_the_writer_waits(multi8, block_seconds
         try:
             time.sleep(0.2)
             slowest = oldest = 0.0
-            frames = []
+            frames, latencies = [], []
             for _ in range(20):
                 began = time.monotonic()
-                latency = player.latency
+                latencies.append(player.latency)
                 position = player._stream.device_position()
                 slowest = max(slowest, time.monotonic() - began)
                 oldest = max(oldest, time.perf_counter() - position.time)
                 frames.append(position.frame)
-                assert 0 < latency < 1
                 assert position.frame > 0
                 time.sleep(0.01)
         finally:
             stop.set()
             writer.join(10)
     assert not writer.is_alive() and not failures, failures
+    # Audio queued ahead of the device, under a second; none at a moment the writer was
+    # starved of the CPU and the buffer ran dry (seen once in CI on two busy cores).
+    assert all(0 <= latency < 1 for latency in latencies), latencies
+    assert max(latencies) > 0, latencies
     assert slowest < 0.5  # a poll is at most 50 ms; a server round trip a few
     assert oldest < 0.25  # stamped by the server moments ago, not when a write ended
     assert frames[-1] > frames[0]  # the positions moved on while the write went on
