@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import numpy as np
@@ -63,13 +64,24 @@ class ReportedGlitch(AssertionError):
     mismatch with nothing reported fails at once."""
 
 
-def _glitch_told(check: AssertionError) -> AssertionError:
-    """``check`` as a :class:`ReportedGlitch` if the last take reported one."""
-    if LAST_TAKE["glitches"] and not isinstance(check, ReportedGlitch):
-        return ReportedGlitch(
-            f"{check} (the take reported {LAST_TAKE['glitches']} underruns or overflows)"
-        )
-    return check
+def _naming_glitches(check: Callable[[np.ndarray, np.ndarray], None]) -> Callable[..., None]:
+    """``check``, whose failure is a :class:`ReportedGlitch` if the last take reported one
+    (a PipeWire dropout stays one)."""
+
+    @functools.wraps(check)
+    def checked(got: np.ndarray, expected: np.ndarray) -> None:
+        try:
+            check(got, expected)
+        except (PipeWireDropout, ReportedGlitch):
+            raise
+        except AssertionError as exc:
+            if not LAST_TAKE["glitches"]:
+                raise
+            raise ReportedGlitch(
+                f"{exc} (the take reported {LAST_TAKE['glitches']} underruns or overflows)"
+            ) from exc
+
+    return checked
 
 
 def onset(recording: np.ndarray) -> int:
@@ -95,18 +107,10 @@ def on_pipewire() -> bool:
     return os.environ.get("SCGUI_RIG_SERVER", "pulseaudio") == "pipewire"
 
 
+@_naming_glitches
 def assert_exact(segment: np.ndarray, expected: np.ndarray) -> None:
     """Assert ``segment == expected`` bit for bit; name a PipeWire dropout as such, and a
     take whose glitch the library reported (:class:`ReportedGlitch`)."""
-    try:
-        _assert_exact(segment, expected)
-    except PipeWireDropout:
-        raise
-    except AssertionError as exc:
-        raise _glitch_told(exc) from exc
-
-
-def _assert_exact(segment: np.ndarray, expected: np.ndarray) -> None:
     assert segment.shape == expected.shape, f"got {segment.shape}, expected {expected.shape}"
     mismatched = np.flatnonzero(np.any(segment != expected, axis=1))
     if mismatched.size == 0:
@@ -214,18 +218,10 @@ def without_inserted_silence(recording: np.ndarray, length: int) -> tuple[np.nda
     return recording[keep], removed
 
 
+@_naming_glitches
 def find_exact(recording: np.ndarray, expected: np.ndarray) -> None:
     """Assert that ``expected`` appears in ``recording`` bit for bit, no frame lost or doubled
     (see :func:`assert_exact` for what a failure is named)."""
-    try:
-        _find_exact(recording, expected)
-    except PipeWireDropout:
-        raise
-    except AssertionError as exc:
-        raise _glitch_told(exc) from exc
-
-
-def _find_exact(recording: np.ndarray, expected: np.ndarray) -> None:
     start = onset(recording)
     segment = recording[start : start + len(expected)]
     if on_pipewire() and (segment.shape != expected.shape or np.any(segment != expected)):
